@@ -1,0 +1,84 @@
+/**
+ * The one progress reporter. Human mode: a bar per epoch on stderr (when it is a terminal; plain
+ * lines otherwise) with loss, metrics and ETA. JSON mode: one JSON object per line on stdout.
+ * Quiet: nothing.
+ */
+import { SingleBar } from 'cli-progress';
+
+export type OutputMode = 'human' | 'json' | 'quiet';
+
+export type Metrics = Record<string, number>;
+
+const fmt = (m: Metrics) =>
+  Object.entries(m)
+    .map(([k, v]) => `${k} ${Math.abs(v) >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(4)}`)
+    .join('  ');
+
+export function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)}s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+export class Reporter {
+  private bar?: SingleBar;
+  private epochStart = 0;
+  private epochLabel = '';
+
+  constructor(
+    readonly mode: OutputMode,
+    private readonly err: NodeJS.WriteStream = process.stderr,
+    private readonly out: NodeJS.WritableStream = process.stdout,
+  ) {}
+
+  /** A line of information for a person (stderr): backend in use, where files went. */
+  info(message: string): void {
+    if (this.mode === 'human') this.err.write(message + '\n');
+  }
+
+  /** A warning is shown in every mode but quiet, on stderr. */
+  warn(message: string): void {
+    if (this.mode !== 'quiet') this.err.write(`warning: ${message}\n`);
+  }
+
+  /** A structured event: a JSON line in JSON mode, nothing otherwise. */
+  event(kind: string, data: Record<string, unknown>): void {
+    if (this.mode === 'json') this.out.write(JSON.stringify({ event: kind, ...data }) + '\n');
+  }
+
+  startEpoch(epoch: number, epochs: number, batches: number): void {
+    this.epochStart = performance.now();
+    this.epochLabel = `epoch ${epoch}/${epochs}`;
+    if (this.mode !== 'human' || !this.err.isTTY) return;
+    this.bar = new SingleBar(
+      {
+        format: `${this.epochLabel} [{bar}] {value}/{total}  {metrics}  ETA {eta_formatted}`,
+        stream: this.err,
+        barsize: 24,
+        hideCursor: true,
+        clearOnComplete: true,
+        etaBuffer: 20,
+      },
+    );
+    this.bar.start(batches, 0, { metrics: '' });
+  }
+
+  batch(done: number, metrics: Metrics): void {
+    this.bar?.update(done, { metrics: fmt(metrics) });
+  }
+
+  endEpoch(epoch: number, metrics: Metrics): void {
+    this.bar?.stop();
+    this.bar = undefined;
+    const seconds = (performance.now() - this.epochStart) / 1000;
+    this.info(`${this.epochLabel}  ${fmt(metrics)}  (${formatSeconds(seconds)})`);
+    this.event('epoch', { epoch, seconds: +seconds.toFixed(2), ...metrics });
+  }
+
+  /** Stops a bar mid-epoch (interrupt, error) so the next line starts clean. */
+  abort(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The one training loop for tfjs tasks: epochs of batches with model.trainOnBatch, a learning-rate
+ * schedule, validation after each epoch, a checkpoint after each epoch and on Ctrl-C, and a stop
+ * with a clear error (keeping the last good checkpoint) when the loss is not finite.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { NonFiniteLossError } from './errors';
+import { EpochRecord } from './checkpoint';
+import { Metrics, Reporter } from './progress';
+
+export interface Batch {
+  xs: tf.Tensor | tf.Tensor[];
+  ys: tf.Tensor | tf.Tensor[];
+}
+
+export interface TrainLoopOptions {
+  /** a compiled model */
+  model: tf.LayersModel;
+  /** train until this many epochs are complete */
+  epochs: number;
+  /** epochs already complete (when resuming) */
+  initialEpoch?: number;
+  batchesPerEpoch: number;
+  /** makes batch `index` of `epoch` (1-based epoch); the loop disposes its tensors */
+  batch(epoch: number, index: number): Batch;
+  /** learning rate for an epoch (1-based); unset: the optimizer's own */
+  learningRate?(epoch: number): number;
+  /** held-out metrics after an epoch */
+  validate?(epoch: number): Promise<Metrics> | Metrics;
+  /** writes a checkpoint; `interrupted` is set when called part-way through an epoch */
+  save(epoch: number, history: EpochRecord[], interrupted?: { epoch: number; batch: number }): Promise<void>;
+  reporter: Reporter;
+  /** history of earlier epochs (resume) */
+  history?: EpochRecord[];
+}
+
+export interface TrainLoopResult {
+  history: EpochRecord[];
+  /** 'done', or 'interrupted' after Ctrl-C (a resumable checkpoint was written) */
+  status: 'done' | 'interrupted';
+  /** epochs complete */
+  epoch: number;
+  seconds: number;
+}
+
+/**
+ * Sets the learning rate of a model's optimizer. SGD (and momentum) cache it in a tensor and
+ * have a setter; Adam, RMSProp and the others read the property at each step.
+ */
+export function setLearningRate(model: tf.LayersModel, lr: number): void {
+  const opt = model.optimizer as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
+  if (typeof opt.setLearningRate === 'function') opt.setLearningRate(lr);
+  else opt.learningRate = lr;
+}
+
+export async function trainLoop(opts: TrainLoopOptions): Promise<TrainLoopResult> {
+  const { model, reporter } = opts;
+  const history = [...(opts.history ?? [])];
+  const names = model.metricsNames; // ['loss', ...metrics]
+  let interrupted = false;
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130); // a second Ctrl-C: leave at once
+    interrupted = true;
+    reporter.abort();
+    reporter.info('\ninterrupt: finishing this batch and saving a resumable checkpoint (Ctrl-C again to quit now)');
+  };
+  process.on('SIGINT', onSigint);
+  const start = performance.now();
+  let epoch = opts.initialEpoch ?? 0;
+  try {
+    while (epoch < opts.epochs) {
+      const current = epoch + 1;
+      if (opts.learningRate) setLearningRate(model, opts.learningRate(current));
+      reporter.startEpoch(current, opts.epochs, opts.batchesPerEpoch);
+      const epochStart = performance.now();
+      const sums = new Array<number>(names.length).fill(0);
+      for (let i = 0; i < opts.batchesPerEpoch; i++) {
+        const { xs, ys } = opts.batch(current, i);
+        let values: number[];
+        try {
+          const out = await model.trainOnBatch(xs, ys);
+          values = Array.isArray(out) ? out : [out];
+        } finally {
+          tf.dispose([xs, ys] as tf.TensorContainer);
+        }
+        if (!Number.isFinite(values[0])) {
+          reporter.abort();
+          throw new NonFiniteLossError(current, i + 1);
+        }
+        values.forEach((v, k) => (sums[k] += v));
+        const running: Metrics = {};
+        names.forEach((n, k) => (running[n] = sums[k] / (i + 1)));
+        reporter.batch(i + 1, running);
+        if (interrupted) {
+          await opts.save(epoch, history, { epoch: current, batch: i + 1 });
+          return { history, status: 'interrupted', epoch, seconds: (performance.now() - start) / 1000 };
+        }
+      }
+      const record: EpochRecord = { epoch: current, seconds: 0 };
+      names.forEach((n, k) => (record[n] = sums[k] / opts.batchesPerEpoch));
+      if (opts.validate) Object.assign(record, await opts.validate(current));
+      record.seconds = +((performance.now() - epochStart) / 1000).toFixed(2);
+      history.push(record);
+      epoch = current;
+      const { epoch: _e, seconds: _s, ...metrics } = record;
+      reporter.endEpoch(current, metrics);
+      await opts.save(epoch, history);
+      if (interrupted) return { history, status: 'interrupted', epoch, seconds: (performance.now() - start) / 1000 };
+    }
+    return { history, status: 'done', epoch, seconds: (performance.now() - start) / 1000 };
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

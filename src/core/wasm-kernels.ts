@@ -1,0 +1,154 @@
+/**
+ * Faster replacements for a few tfjs-backend-wasm 4.22 kernels that recurrent models lean on.
+ *
+ * - Slice, SplitV and Unpack read their input with backend.readSync, which copies the *whole*
+ *   input out of the wasm heap on every call: unstacking a [steps, batch, 4n] projection costs
+ *   O(steps x size). These versions read a view of the heap and copy only what they return.
+ * - BatchMatMul is fast (XNNPACK) only for a single untransposed product; with transposeA or
+ *   transposeB (every matMul gradient) it takes a naive loop, ~7x slower here. This wrapper
+ *   transposes the operand with the fast Transpose kernel first.
+ * - Reverse goes through a general C++ index loop (~27 ms for [256, 30, 128]); this one copies
+ *   contiguous runs.
+ * Outputs are identical; test/wasm-kernels.test.ts compares them with the cpu backend.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType };
+interface WasmBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  disposeData(dataId: object): boolean;
+}
+type KernelFunc = (args: { inputs: Record<string, TensorInfo>; backend: WasmBackend; attrs: Record<string, unknown> }) => TensorInfo | TensorInfo[];
+
+let patched = false;
+
+/** Copies x[begin : begin + size] (any rank) into a new tensor, touching only the copied elements. */
+function sliceFromHeap(backend: WasmBackend, x: TensorInfo, begin: number[], size: number[]): TensorInfo {
+  const out = backend.makeOutput([...size], x.dtype); // a copy: makeOutput keeps the array
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  const rank = x.shape.length;
+  if (rank === 0) {
+    dst.set(src);
+    return out;
+  }
+  const strides = tf.util.computeStrides(x.shape);
+  // the innermost run of contiguous elements: trailing dimensions taken whole
+  let inner = rank - 1;
+  while (inner > 0 && begin[inner] === 0 && size[inner] === x.shape[inner]) inner--;
+  const run = size.slice(inner).reduce((p, s) => p * s, 1);
+  const outer = size.slice(0, inner);
+  const count = outer.reduce((p, s) => p * s, 1);
+  const idx = new Array(inner).fill(0);
+  const innerOffset = begin[inner] * (inner < rank - 1 ? strides[inner] : 1);
+  for (let k = 0; k < count; k++) {
+    let off = innerOffset;
+    for (let d = 0; d < inner; d++) off += (begin[d] + idx[d]) * strides[d];
+    dst.set(src.subarray(off, off + run), k * run);
+    for (let d = inner - 1; d >= 0; d--) {
+      if (++idx[d] < outer[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+const fastSlice: KernelFunc = ({ inputs, backend, attrs }) => {
+  const x = inputs.x;
+  const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, attrs.begin as number[], attrs.size as number[]);
+  return sliceFromHeap(backend, x, begin, size);
+};
+
+const fastSplitV: KernelFunc = ({ inputs, backend, attrs }) => {
+  const x = inputs.x;
+  const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, attrs.numOrSizeSplits as number[] | number, axis);
+  const begin = new Array(x.shape.length).fill(0);
+  const size = x.shape.slice();
+  return sizes.map((s) => {
+    size[axis] = s;
+    const out = sliceFromHeap(backend, x, begin, size);
+    begin[axis] += s;
+    return out;
+  });
+};
+
+const fastUnpack: KernelFunc = ({ inputs, backend, attrs }) => {
+  const x = inputs.value;
+  let axis = attrs.axis as number;
+  if (axis < 0) axis += x.shape.length;
+  const outShape = x.shape.filter((_, i) => i !== axis);
+  const begin = new Array(x.shape.length).fill(0);
+  const size = x.shape.slice();
+  size[axis] = 1;
+  return Array.from({ length: x.shape[axis] }, (_, i) => {
+    begin[axis] = i;
+    const out = sliceFromHeap(backend, x, begin, size);
+    return { dataId: out.dataId, dtype: out.dtype, shape: outShape };
+  });
+};
+
+const fastReverse: KernelFunc = ({ inputs, backend, attrs }) => {
+  const x = inputs.x;
+  const rank = x.shape.length;
+  const out = backend.makeOutput(x.shape, x.dtype);
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  if (rank === 0) {
+    dst.set(src);
+    return out;
+  }
+  const axes = new Set(tf.util.parseAxisParam(attrs.dims as number[], x.shape));
+  const last = Math.max(...axes);
+  const strides = [...tf.util.computeStrides(x.shape), 1];
+  const run = x.shape.slice(last + 1).reduce((p, s) => p * s, 1);
+  const outer = x.shape.slice(0, last + 1);
+  const count = outer.reduce((p, s) => p * s, 1);
+  const idx = new Array(last + 1).fill(0);
+  for (let k = 0; k < count; k++) {
+    let from = 0;
+    for (let d = 0; d <= last; d++) from += (axes.has(d) ? x.shape[d] - 1 - idx[d] : idx[d]) * strides[d];
+    dst.set(src.subarray(from, from + run), k * run);
+    for (let d = last; d >= 0; d--) {
+      if (++idx[d] < outer[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+};
+
+function transposedMatMul(original: KernelFunc, transpose: KernelFunc): KernelFunc {
+  return (args) => {
+    const { a, b } = args.inputs;
+    const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+    // only the 2-D case: batched products keep the original path
+    if ((!transposeA && !transposeB) || a.shape.length !== 2 || b.shape.length !== 2) return original(args);
+    const flip = (t: TensorInfo) => transpose({ inputs: { x: t }, backend: args.backend, attrs: { perm: [1, 0] } }) as TensorInfo;
+    const a2 = transposeA ? flip(a) : a;
+    const b2 = transposeB ? flip(b) : b;
+    const out = original({ ...args, inputs: { a: a2, b: b2 }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
+    if (a2 !== a) args.backend.disposeData(a2.dataId);
+    if (b2 !== b) args.backend.disposeData(b2.dataId);
+    return out;
+  };
+}
+
+function replaceKernel(name: string, make: (original: KernelFunc) => KernelFunc): void {
+  const config = tf.getKernel(name, 'wasm');
+  if (!config) return;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ ...config, kernelFunc: make(config.kernelFunc as unknown as KernelFunc) as unknown as tf.KernelFunc });
+}
+
+/** Installs the replacements (once). Call after the wasm backend is registered. */
+export function speedUpWasmKernels(): void {
+  if (patched) return;
+  patched = true;
+  const transpose = tf.getKernel('Transpose', 'wasm')!.kernelFunc as unknown as KernelFunc;
+  replaceKernel('Slice', () => fastSlice);
+  replaceKernel('SplitV', () => fastSplitV);
+  replaceKernel('Unpack', () => fastUnpack);
+  replaceKernel('Reverse', () => fastReverse);
+  replaceKernel('BatchMatMul', (original) => transposedMatMul(original, transpose));
+}

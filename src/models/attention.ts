@@ -1,0 +1,154 @@
+/**
+ * The course's attention model for sequence-to-sequence translation (Bahdanau-style additive
+ * attention), used by the date translator:
+ *
+ *   input [batch, Tx, inputVocab] one-hot
+ *     → Bi-LSTM(encoderUnits), all states a  [batch, Tx, 2·encoderUnits]
+ *     → for each of Ty output steps:
+ *         energies = Dense(1, relu)(Dense(attentionUnits, tanh)([a; s_prev]))   over Tx
+ *         alphas   = softmax(energies)                                          over Tx
+ *         context  = Σ alphas · a
+ *         s, c     = LSTM(decoderUnits) step on context, from (s_prev, c_prev)
+ *     → Dense(outputVocab, softmax) on every s   [batch, Ty, outputVocab]
+ */
+import * as tf from '@tensorflow/tfjs';
+import { bidirectionalLstm, lstmStep, LstmWeights, projectSequence, RecurrentLayer } from './recurrent';
+
+export interface AttentionModelConfig {
+  /** characters the encoder can read (one-hot width) */
+  inputVocabSize: number;
+  /** characters the decoder can write */
+  outputVocabSize: number;
+  /** input length Tx */
+  inputLength: number;
+  /** output length Ty */
+  outputLength: number;
+  /** units per direction of the encoder Bi-LSTM (course n_a = 32) */
+  encoderUnits: number;
+  /** units of the post-attention LSTM (course n_s = 64) */
+  decoderUnits: number;
+  /** width of the attention's hidden Dense (course: 10) */
+  attentionUnits: number;
+  seed?: number;
+}
+
+/** The course's sizes: 52,960 parameters with its 37-character input vocabulary. */
+export const COURSE_SIZES = { encoderUnits: 32, decoderUnits: 64, attentionUnits: 10 } as const;
+
+interface DecoderArgs {
+  steps: number;
+  units: number;
+  attentionUnits: number;
+  seed?: number;
+  name?: string;
+}
+
+/**
+ * The attention loop: Ty steps of attention over the encoder states followed by one step of the
+ * post-attention LSTM. Returns the decoder states [batch, Ty, units] and the attention weights
+ * [batch, Ty, Tx] (what the attention map shows).
+ *
+ * The attention's first Dense acts on [a; s_prev]; its kernel is kept as two blocks (the a rows and
+ * the s rows) so the a half is computed once per sequence instead of once per output step.
+ */
+export class AttentionDecoder extends RecurrentLayer {
+  static className = 'SeqlabAttentionDecoder';
+  private readonly args: DecoderArgs;
+  private energyKernelA!: tf.LayerVariable;
+  private energyKernelS!: tf.LayerVariable;
+  private energyBias!: tf.LayerVariable;
+  private scoreKernel!: tf.LayerVariable;
+  private scoreBias!: tf.LayerVariable;
+  private cell!: LstmWeights;
+
+  constructor(args: DecoderArgs) {
+    super({ name: args.name });
+    this.args = args;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const featureDim = (inputShape as tf.Shape)[2]!;
+    const { units, attentionUnits: e, seed = 0 } = this.args;
+    const glorot = (k: number) => tf.initializers.glorotUniform({ seed: seed + k });
+    this.energyKernelA = this.addWeight('energy_kernel_a', [featureDim, e], 'float32', glorot(1));
+    this.energyKernelS = this.addWeight('energy_kernel_s', [units, e], 'float32', glorot(2));
+    this.energyBias = this.addWeight('energy_bias', [e], 'float32', tf.initializers.zeros());
+    this.scoreKernel = this.addWeight('score_kernel', [e, 1], 'float32', glorot(3));
+    this.scoreBias = this.addWeight('score_bias', [1], 'float32', tf.initializers.zeros());
+    this.cell = this.addLstmWeights('lstm_', featureDim, units, seed + 4);
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape[] {
+    const [b, tx] = inputShape as tf.Shape;
+    return [
+      [b, this.args.steps, this.args.units],
+      [b, this.args.steps, tx],
+    ];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+    return tf.tidy(() => {
+      const a = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
+      const [batch, tx, featureDim] = a.shape;
+      const { units, attentionUnits: e, steps } = this.args;
+      const keys = projectSequence(a, this.energyKernelA.read(), this.energyBias.read()); // [b, Tx, e]
+      const energyS = this.energyKernelS.read();
+      const score = this.scoreKernel.read();
+      const scoreBias = this.scoreBias.read();
+      const cellKernel = this.cell.kernel.read();
+      const cellBias = this.cell.bias.read();
+      const cellRecurrent = this.cell.recurrentKernel.read();
+
+      let s: tf.Tensor = tf.zeros([batch, units]);
+      let c: tf.Tensor = tf.zeros([batch, units]);
+      const states: tf.Tensor[] = [];
+      const alphas: tf.Tensor[] = [];
+      for (let t = 0; t < steps; t++) {
+        const hidden = tf.tanh(tf.add(keys, tf.reshape(tf.matMul(s, energyS), [batch, 1, e])));
+        const energies = tf.relu(tf.add(tf.matMul(tf.reshape(hidden, [batch * tx, e]), score), scoreBias));
+        const alpha = tf.softmax(tf.reshape(energies, [batch, tx])); // over Tx
+        // Σ_t alpha_t · a_t; as multiply + sum, since a batched matMul is slow on wasm
+        const context = tf.sum(tf.mul(tf.reshape(alpha, [batch, tx, 1]), a), 1);
+        [s, c] = lstmStep(tf.add(tf.matMul(context, cellKernel), cellBias), s, c, cellRecurrent);
+        states.push(s);
+        alphas.push(alpha);
+      }
+      return [tf.stack(states, 1), tf.stack(alphas, 1)];
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const { steps, units, attentionUnits, seed } = this.args;
+    return { ...super.getConfig(), steps, units, attentionUnits, seed: seed ?? 0 };
+  }
+}
+tf.serialization.registerClass(AttentionDecoder);
+
+/** Name of the decoder layer, whose second output is the attention map. */
+export const DECODER_LAYER = 'attention_decoder';
+
+/** Builds the (uncompiled) attention model; see the diagram at the top of this file. */
+export function createAttentionModel(cfg: AttentionModelConfig): tf.LayersModel {
+  const seed = cfg.seed ?? 0;
+  const input = tf.input({ shape: [cfg.inputLength, cfg.inputVocabSize], name: 'human_one_hot' });
+  const a = bidirectionalLstm({ units: cfg.encoderUnits, returnSequences: true, seed, name: 'encoder' }).apply(input);
+  const [states] = new AttentionDecoder({
+    steps: cfg.outputLength,
+    units: cfg.decoderUnits,
+    attentionUnits: cfg.attentionUnits,
+    seed: seed + 100,
+    name: DECODER_LAYER,
+  }).apply(a) as tf.SymbolicTensor[];
+  const output = tf.layers
+    .dense({ units: cfg.outputVocabSize, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 200 }), name: 'output' })
+    .apply(states) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: output, name: 'date_attention' });
+}
+
+/** A model that shares the trained one's layers and also returns the attention weights [batch, Ty, Tx]. */
+export function withAttentionOutput(model: tf.LayersModel): tf.LayersModel {
+  const decoder = model.getLayer(DECODER_LAYER);
+  const attention = (decoder.output as tf.SymbolicTensor[])[1];
+  return tf.model({ inputs: model.inputs, outputs: [model.outputs[0], attention] });
+}

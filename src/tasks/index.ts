@@ -1,0 +1,5 @@
+/** The table of tasks the CLI offers: one module per task. */
+import { Task } from '../core/task';
+import { nmt } from './nmt';
+
+export const TASKS: readonly Task[] = [nmt];

@@ -1,0 +1,364 @@
+/**
+ * nmt: translate human-written dates ("25th of June, 2009", "tue 10 jul 2007", "6/25/09") into
+ * ISO dates (2009-06-25) with the course's Bi-LSTM + attention model, and show where it looks.
+ *
+ * data (dates.ts) → model (models/attention.ts) → train → eval → sample, each a short function.
+ */
+import * as fs from 'fs';
+import * as tf from '@tensorflow/tfjs';
+import { createAttentionModel, COURSE_SIZES, withAttentionOutput } from '../../models/attention';
+import { CheckpointMeta, CHECKPOINT_FORMAT, EpochRecord, loadCheckpoint, readCheckpointMeta, saveCheckpoint } from '../../core/checkpoint';
+import { SeqlabError, UsageError } from '../../core/errors';
+import { formatSeconds } from '../../core/progress';
+import { Rng } from '../../core/rng';
+import { Options, RunContext, Task } from '../../core/task';
+import { trainLoop } from '../../core/train';
+import { readInputs } from '../../core/inputs';
+import { heatmapPng, lineChartPng } from '../../core/plot';
+import * as path from 'path';
+import {
+  DatePair, decodeIso, encodeHuman, encodeIso, generateDates, HUMAN_VOCAB, MACHINE_VOCAB, normalize, oneHot, TX, TY,
+} from './dates';
+
+// ---------------------------------------------------------------- configuration
+
+/** Model sizes by name: `course` is the course's exact configuration. */
+export const ARCHS = {
+  course: COURSE_SIZES,
+  default: COURSE_SIZES,
+} as const;
+export type ArchName = keyof typeof ARCHS;
+
+/** Everything that defines a training run; stored in the checkpoint. */
+export interface NmtConfig {
+  arch: ArchName;
+  examples: number;
+  batchSize: number;
+  lr: number;
+  /** learning rate at epoch e is lr / (1 + lrDecay · (e - 1)) */
+  lrDecay: number;
+  validationExamples: number;
+}
+
+export const DEFAULTS: NmtConfig = { arch: 'default', examples: 20000, batchSize: 128, lr: 0.005, lrDecay: 0.3, validationExamples: 1000 };
+
+/** Seeds of the data sets, all derived from the run's seed and never equal to one another. */
+const trainSeed = (seed: number) => seed * 4 + 1;
+const validationSeed = (seed: number) => seed * 4 + 2;
+const evalSeed = (seed: number) => seed * 4 + 3;
+
+// ---------------------------------------------------------------- data → tensors
+
+/** One-hot inputs [n, TX, |human vocab|] for a list of human dates. */
+export function inputTensor(humans: readonly string[]): tf.Tensor3D {
+  return tf.tensor3d(oneHot(humans.map(encodeHuman), TX, HUMAN_VOCAB.length), [humans.length, TX, HUMAN_VOCAB.length]);
+}
+
+/** One-hot targets [n, TY, |machine vocab|]. */
+export function targetTensor(isos: readonly string[]): tf.Tensor3D {
+  return tf.tensor3d(oneHot(isos.map(encodeIso), TY, MACHINE_VOCAB.length), [isos.length, TY, MACHINE_VOCAB.length]);
+}
+
+// ---------------------------------------------------------------- model
+
+export function buildModel(arch: ArchName, seed: number): tf.LayersModel {
+  return createAttentionModel({
+    inputVocabSize: HUMAN_VOCAB.length,
+    outputVocabSize: MACHINE_VOCAB.length,
+    inputLength: TX,
+    outputLength: TY,
+    ...ARCHS[arch],
+    seed,
+  });
+}
+
+function compile(model: tf.LayersModel, lr: number): void {
+  model.compile({ optimizer: tf.train.adam(lr), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+}
+
+// ---------------------------------------------------------------- inference
+
+export interface Translation {
+  input: string;
+  output: string;
+  /** product of the chosen characters' probabilities */
+  confidence: number;
+  /** [TY][TX] attention weights, when asked for */
+  attention?: number[][];
+}
+
+/** Translates human dates to ISO in batches; with `attention`, also returns the attention maps. */
+export function translate(model: tf.LayersModel, humans: readonly string[], attention = false, batchSize = 512): Translation[] {
+  const runner = attention ? withAttentionOutput(model) : model;
+  const results: Translation[] = [];
+  for (let start = 0; start < humans.length; start += batchSize) {
+    const chunk = humans.slice(start, start + batchSize);
+    const [probs, alphas] = tf.tidy(() => {
+      const out = runner.predict(inputTensor(chunk));
+      const [p, a] = Array.isArray(out) ? out : [out];
+      return [p.arraySync() as number[][][], a?.arraySync() as number[][][] | undefined];
+    });
+    chunk.forEach((input, i) => {
+      const best = probs[i].map((row) => row.indexOf(Math.max(...row)));
+      const confidence = probs[i].reduce((p, row, t) => p * row[best[t]], 1);
+      results.push({ input, output: decodeIso(best), confidence, ...(alphas ? { attention: alphas[i] } : {}) });
+    });
+  }
+  return results;
+}
+
+export interface Accuracy {
+  examples: number;
+  exactMatch: number;
+  perPosition: number[];
+  failures: { input: string; expected: string; got: string }[];
+}
+
+export function measure(model: tf.LayersModel, pairs: readonly { human: string; iso: string }[]): Accuracy {
+  const got = translate(model, pairs.map((p) => p.human));
+  const perPosition = new Array(TY).fill(0);
+  let exact = 0;
+  const failures: Accuracy['failures'] = [];
+  pairs.forEach((p, i) => {
+    const out = got[i].output;
+    for (let t = 0; t < TY; t++) if (out[t] === p.iso[t]) perPosition[t]++;
+    if (out === p.iso) exact++;
+    else failures.push({ input: p.human, expected: p.iso, got: out });
+  });
+  return { examples: pairs.length, exactMatch: exact / pairs.length, perPosition: perPosition.map((c) => c / pairs.length), failures };
+}
+
+// ---------------------------------------------------------------- train
+
+function configFrom(options: Options, saved?: NmtConfig): NmtConfig {
+  if (saved) return saved; // resuming: the run's own settings
+  return {
+    arch: (options.arch as ArchName) ?? DEFAULTS.arch,
+    examples: (options.examples as number) ?? DEFAULTS.examples,
+    batchSize: (options.batchSize as number) ?? DEFAULTS.batchSize,
+    lr: (options.lr as number) ?? DEFAULTS.lr,
+    lrDecay: DEFAULTS.lrDecay,
+    validationExamples: DEFAULTS.validationExamples,
+  };
+}
+
+async function train(_args: string[], options: Options, ctx: RunContext) {
+  const epochs = options.epochs as number;
+  let model: tf.LayersModel;
+  let meta: CheckpointMeta | undefined;
+  if (options.resume) {
+    ({ model, meta } = await loadCheckpoint(ctx.checkpointDir, 'nmt'));
+    ctx.reporter.info(`resuming from ${ctx.checkpointDir} at epoch ${meta.epoch}`);
+    if (meta.epoch >= epochs) ctx.reporter.info(`the checkpoint has ${meta.epoch} epochs already; nothing to do (raise --epochs)`);
+  }
+  const seed = meta?.seed ?? ctx.seed;
+  const config = configFrom(options, meta?.hyperparameters as NmtConfig | undefined);
+  if (!meta) {
+    model = buildModel(config.arch, seed);
+    compile(model, config.lr);
+  }
+  model = model!;
+
+  const data = generateDates(config.examples, trainSeed(seed));
+  const validation = generateDates(config.validationExamples, validationSeed(seed));
+  const batchesPerEpoch = Math.floor(data.length / config.batchSize);
+  if (batchesPerEpoch < 1) throw new UsageError(`--examples (${config.examples}) must be at least --batch-size (${config.batchSize})`);
+  ctx.reporter.info(
+    `nmt: ${config.examples} dates, batch ${config.batchSize}, ${epochs} epochs, arch ${config.arch} (${model.countParams()} parameters)`,
+  );
+
+  let order: DatePair[] = data;
+  const baseSeconds = meta?.trainSeconds ?? 0;
+  const result = await trainLoop({
+    model,
+    epochs,
+    initialEpoch: meta?.epoch ?? 0,
+    history: meta?.history,
+    batchesPerEpoch,
+    learningRate: (e) => config.lr / (1 + config.lrDecay * (e - 1)),
+    batch(epoch, i) {
+      if (i === 0) order = new Rng(seed * 1000 + epoch).shuffle([...data]);
+      const chunk = order.slice(i * config.batchSize, (i + 1) * config.batchSize);
+      return { xs: inputTensor(chunk.map((p) => p.human)), ys: targetTensor(chunk.map((p) => p.iso)) };
+    },
+    validate() {
+      const acc = measure(model, validation);
+      return { val_exact: acc.exactMatch, val_char: acc.perPosition.reduce((a, b) => a + b, 0) / TY };
+    },
+    save: async (epoch, history, interrupted) => {
+      const seconds = baseSeconds + history.slice(meta?.history.length ?? 0).reduce((s, h) => s + h.seconds, 0);
+      await saveCheckpoint(ctx.checkpointDir, model, {
+        format: CHECKPOINT_FORMAT,
+        task: 'nmt',
+        epoch,
+        seed,
+        hyperparameters: { ...config },
+        vocabularies: { human: HUMAN_VOCAB, machine: MACHINE_VOCAB },
+        history,
+        trainSeconds: +seconds.toFixed(1),
+        ...(interrupted ? { interrupted } : {}),
+        savedAt: new Date().toISOString(),
+        backend: ctx.backend.name,
+      });
+      if (history.length) writeLossCurve(ctx.checkpointDir, history);
+    },
+    reporter: ctx.reporter,
+  });
+
+  const last: EpochRecord | undefined = result.history[result.history.length - 1];
+  const summary = {
+    status: result.status,
+    epochs: result.epoch,
+    seconds: +result.seconds.toFixed(1),
+    examplesPerSecond: +((result.history.length - (meta?.history.length ?? 0)) * batchesPerEpoch * config.batchSize / Math.max(result.seconds, 1e-9)).toFixed(0),
+    valExactMatch: last?.val_exact,
+    loss: last?.loss,
+    checkpoint: ctx.checkpointDir,
+  };
+  if (result.status === 'interrupted') {
+    ctx.print(`interrupted after ${result.epoch} complete epochs; checkpoint saved to ${ctx.checkpointDir}`);
+    ctx.print(`resume with: seqlab train nmt --epochs ${epochs} --resume`);
+    throw new SeqlabError('training interrupted (resumable checkpoint saved)', 130);
+  }
+  ctx.print(
+    `trained ${result.epoch} epochs in ${formatSeconds(result.seconds)} on ${ctx.backend.name}` +
+      (last ? `: loss ${last.loss.toFixed(4)}, held-out exact match ${(last.val_exact * 100).toFixed(2)}%` : ''),
+  );
+  ctx.print(`checkpoint: ${ctx.checkpointDir}`);
+  return summary;
+}
+
+function writeLossCurve(dir: string, history: EpochRecord[]): void {
+  const png = lineChartPng({
+    title: 'nmt training',
+    xLabel: 'epoch',
+    series: [
+      { name: 'loss', points: history.map((h) => [h.epoch, h.loss]) },
+      { name: '1 - held-out exact match', points: history.map((h) => [h.epoch, 1 - h.val_exact]) },
+    ],
+    logY: true,
+  });
+  if (png) fs.writeFileSync(path.join(dir, 'loss.png'), png);
+}
+
+// ---------------------------------------------------------------- eval
+
+/** Reads `human<TAB>iso` lines; names the line of any that is not. */
+export function readDateTsv(file: string): { human: string; iso: string }[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new SeqlabError(`cannot read ${file}: no such file`);
+  }
+  const pairs: { human: string; iso: string }[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (!line.trim()) return;
+    const cols = line.split('\t');
+    const iso = cols[1]?.trim() ?? '';
+    if (cols.length < 2 || !cols[0].trim() || !/^\d{4}-\d{2}-\d{2}$/.test(iso)) {
+      throw new SeqlabError(`${file}:${i + 1}: expected 'human date<TAB>YYYY-MM-DD', got '${line.slice(0, 60)}'`);
+    }
+    pairs.push({ human: cols[0], iso });
+  });
+  if (!pairs.length) throw new SeqlabError(`${file} has no date lines`);
+  return pairs;
+}
+
+async function evaluate(_args: string[], options: Options, ctx: RunContext) {
+  const { model, meta } = await loadCheckpoint(ctx.checkpointDir, 'nmt');
+  const pairs = options.data
+    ? readDateTsv(options.data as string)
+    : generateDates(options.examples as number, evalSeed(meta.seed));
+  const source = options.data ? (options.data as string) : `${pairs.length} freshly generated dates (seed never used in training)`;
+  const acc = measure(model, pairs);
+  ctx.print(`nmt: ${source}`);
+  ctx.print(`exact match: ${(acc.exactMatch * 100).toFixed(2)}% (${Math.round(acc.exactMatch * acc.examples)}/${acc.examples})`);
+  ctx.print(`per position: ${acc.perPosition.map((p, t) => `${t}:${(p * 100).toFixed(1)}`).join(' ')}`);
+  const show = acc.failures.slice(0, options.failures as number);
+  if (show.length) {
+    ctx.print(`failures (${acc.failures.length}, first ${show.length}):`);
+    for (const f of show) ctx.print(`  ${JSON.stringify(f.input).padEnd(34)} expected ${f.expected}  got ${f.got}`);
+  }
+  return { examples: acc.examples, exactMatch: acc.exactMatch, perPosition: acc.perPosition, failures: acc.failures.slice(0, 20), trainedEpochs: meta.epoch };
+}
+
+// ---------------------------------------------------------------- sample
+
+/** File name of the attention map for input k of n: map.png, or map-1.png, map-2.png ... */
+function attentionFile(file: string, k: number, n: number): string {
+  if (n === 1) return file;
+  const ext = path.extname(file) || '.png';
+  return `${file.slice(0, file.length - path.extname(file).length)}-${k + 1}${ext}`;
+}
+
+async function sample(args: string[], options: Options, ctx: RunContext) {
+  const inputs = await readInputs(args, 'a date such as "25th of June, 2009"');
+  readCheckpointMeta(ctx.checkpointDir, 'nmt');
+  const { model } = await loadCheckpoint(ctx.checkpointDir, 'nmt');
+  for (const input of inputs) {
+    if (normalize(input).length > TX) ctx.reporter.warn(`'${input}' is longer than ${TX} characters; only the first ${TX} are read`);
+  }
+  const wantMap = typeof options.attention === 'string';
+  const results = translate(model, inputs, wantMap);
+  results.forEach((r) => ctx.print(r.output));
+  const maps: string[] = [];
+  if (wantMap) {
+    results.forEach((r, k) => {
+      const file = attentionFile(options.attention as string, k, results.length);
+      const shown = normalize(r.input).slice(0, TX);
+      const png = heatmapPng({
+        title: `${r.input}  →  ${r.output}`,
+        matrix: r.attention!.map((row) => row.slice(0, Math.max(shown.length, 1))),
+        rowLabels: [...r.output],
+        colLabels: [...shown].map((c) => (c === ' ' ? '␣' : c)),
+        xLabel: 'input characters',
+        yLabel: 'output',
+      });
+      if (!png) throw new SeqlabError('cannot write PNG: @napi-rs/canvas is not available on this machine');
+      fs.writeFileSync(file, png);
+      maps.push(file);
+      ctx.reporter.info(`attention map: ${file}`);
+    });
+  }
+  return { results: results.map(({ input, output, confidence }) => ({ input, output, confidence: +confidence.toFixed(4) })), attentionMaps: maps };
+}
+
+// ---------------------------------------------------------------- the task
+
+export const nmt: Task = {
+  name: 'nmt',
+  summary: 'human dates ("25th of June, 2009") → ISO 2009-06-25, Bi-LSTM + attention',
+  examples: [
+    'seqlab train nmt --epochs 20',
+    'seqlab eval nmt',
+    'seqlab sample nmt "25th of June, 2009" "tue 10 jul 2007"',
+    'seqlab sample nmt "6/25/09" --attention map.png',
+  ],
+  train: {
+    help: 'train the date translator on generated dates',
+    options: [
+      { key: 'epochs', flags: '--epochs <n>', help: 'epochs to train (in all, when resuming)', type: 'int', default: 20, min: 1 },
+      { key: 'examples', flags: '--examples <n>', help: 'training dates generated', type: 'int', default: DEFAULTS.examples, min: 1 },
+      { key: 'batchSize', flags: '--batch-size <n>', help: 'dates per training step', type: 'int', default: DEFAULTS.batchSize, min: 1 },
+      { key: 'lr', flags: '--lr <x>', help: 'Adam learning rate (decays as lr / (1 + 0.3 (epoch-1)))', type: 'number', default: DEFAULTS.lr, min: 1e-9 },
+      { key: 'arch', flags: '--arch <name>', help: 'model sizes: default, or course (n_a 32, n_s 64)', type: Object.keys(ARCHS), default: DEFAULTS.arch },
+    ],
+    run: train,
+  },
+  eval: {
+    help: 'exact-match and per-position accuracy on fresh dates or a TSV file',
+    options: [
+      { key: 'data', flags: '--data <file.tsv>', help: 'lines of "human date<TAB>YYYY-MM-DD" instead of generated dates', type: 'string' },
+      { key: 'examples', flags: '--examples <n>', help: 'generated dates to measure on', type: 'int', default: 2000, min: 1 },
+      { key: 'failures', flags: '--failures <n>', help: 'failures to list', type: 'int', default: 10, min: 0 },
+    ],
+    run: evaluate,
+  },
+  sample: {
+    help: 'translate dates given as arguments (or one per line on stdin with -)',
+    args: { name: '[dates...]', help: 'human-written dates; - reads them from stdin' },
+    options: [{ key: 'attention', flags: '--attention <file.png>', help: 'write the attention map (output × input characters) as PNG', type: 'string' }],
+    run: sample,
+  },
+};

@@ -1,0 +1,136 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Readable } from 'stream';
+import { main } from '../src/cli';
+import { readInputs } from '../src/core/inputs';
+
+/** Runs the CLI in-process; returns exit code and what it wrote. */
+async function seqlab(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += s.toString()), true));
+  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += s.toString()), true));
+  try {
+    const code = await main(['node', 'seqlab', ...args]);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-cli-'));
+const ck = path.join(dir, 'checkpoint');
+const tiny = ['--examples', '64', '--batch-size', '32', '--arch', 'course', '--checkpoint', ck, '--backend', 'wasm'];
+
+describe('usage errors: one line, exit 2', () => {
+  test('help lists the tasks with an example', async () => {
+    const r = await seqlab('--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/nmt .*ISO/);
+    expect(r.out).toMatch(/seqlab train nmt --epochs 20/);
+  });
+  test('unknown task', async () => {
+    const r = await seqlab('train', 'dates');
+    expect(r.code).toBe(2);
+    expect(r.err.trim()).toBe("seqlab: unknown task 'dates' for train (tasks: nmt)");
+  });
+  test.each([
+    [['--epochs', 'abc'], /--epochs takes a whole number, not 'abc'/],
+    [['--epochs', '0'], /--epochs must be at least 1/],
+    [['--lr', '-1'], /--lr must be at least/],
+    [['--arch', 'huge'], /Allowed choices are/],
+    [['--backend', 'gpu'], /Allowed choices are auto, cuda, node, wasm, cpu/],
+    [['--frobnicate'], /unknown option '--frobnicate'/],
+  ])('bad flag %j', async (flags, message) => {
+    const r = await seqlab('train', 'nmt', ...(flags as string[]));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message as RegExp);
+    expect(r.err).not.toMatch(/    at /); // no stack trace
+  });
+  test('sample with no input, or an empty one', async () => {
+    expect((await seqlab('sample', 'nmt', '--checkpoint', ck)).code).toBe(2);
+    const r = await seqlab('sample', 'nmt', '', '--checkpoint', ck);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/empty input/);
+  });
+});
+
+test('eval and sample before any training say how to train', async () => {
+  const r = await seqlab('eval', 'nmt', '--checkpoint', path.join(dir, 'none'));
+  expect(r.code).toBe(1);
+  expect(r.err).toMatch(/no checkpoint at .*seqlab train nmt/);
+});
+
+describe('train → resume → eval → sample', () => {
+  test('train writes a checkpoint and a JSON result as the last line', async () => {
+    const r = await seqlab('train', 'nmt', '--epochs', '1', '--json', ...tiny);
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    const result = JSON.parse(lines[lines.length - 1]);
+    expect(result).toMatchObject({ task: 'nmt', command: 'train', status: 'done', epochs: 1 });
+    expect(JSON.parse(lines.find((l) => l.includes('"event":"epoch"'))!)).toMatchObject({ epoch: 1 });
+    expect(fs.existsSync(path.join(ck, 'model.json'))).toBe(true);
+    expect(fs.readFileSync(path.join(ck, 'loss.png')).subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  test('--resume continues from the saved epoch', async () => {
+    const r = await seqlab('train', 'nmt', '--epochs', '2', '--resume', '--quiet', ...tiny);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    const meta = JSON.parse(fs.readFileSync(path.join(ck, 'seqlab.json'), 'utf8'));
+    expect(meta.epoch).toBe(2);
+    expect(meta.history.map((h: { epoch: number }) => h.epoch)).toEqual([1, 2]);
+  });
+
+  test('eval reports exact match and per-position accuracy, on generated dates or a TSV', async () => {
+    const r = await seqlab('eval', 'nmt', '--examples', '50', '--checkpoint', ck, '--json');
+    const result = JSON.parse(r.out.trim().split('\n').pop()!);
+    expect(result.examples).toBe(50);
+    expect(result.perPosition).toHaveLength(10);
+    const tsv = path.join(dir, 'dates.tsv');
+    fs.writeFileSync(tsv, '25th of June, 2009\t2009-06-25\r\n\n3 May 1979\t1979-05-03\n');
+    const t = await seqlab('eval', 'nmt', '--data', tsv, '--checkpoint', ck);
+    expect(t.code).toBe(0);
+    expect(t.out).toMatch(/exact match: [\d.]+% \(\d\/2\)/);
+  });
+
+  test('eval names the bad line of a TSV, and a missing file', async () => {
+    const tsv = path.join(dir, 'bad.tsv');
+    fs.writeFileSync(tsv, '25th of June, 2009\t2009-06-25\nJune 3 2001 2001-06-03\n');
+    const r = await seqlab('eval', 'nmt', '--data', tsv, '--checkpoint', ck);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/bad.tsv:2: expected 'human date<TAB>YYYY-MM-DD'/);
+    expect((await seqlab('eval', 'nmt', '--data', path.join(dir, 'nope.tsv'), '--checkpoint', ck)).err).toMatch(/cannot read .*nope.tsv/);
+  });
+
+  test('sample prints one ISO-shaped date per input and can draw the attention map', async () => {
+    const png = path.join(dir, 'map.png');
+    const r = await seqlab('sample', 'nmt', '25th of June, 2009', 'not a date', '--attention', png, '--checkpoint', ck);
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const l of lines) expect(l).toMatch(/^[0-9-]{10}$/);
+    for (const f of ['map-1.png', 'map-2.png']) expect(fs.readFileSync(path.join(dir, f)).subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  test('a corrupt checkpoint is one clear error', async () => {
+    fs.writeFileSync(path.join(ck, 'weights.bin'), 'garbage');
+    const r = await seqlab('sample', 'nmt', '3 May 1979', '--checkpoint', ck);
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split('\n').pop()).toMatch(/^seqlab: checkpoint is corrupt: weights.bin has 7 bytes/);
+  });
+});
+
+test('inputs: - reads non-empty lines from stdin', async () => {
+  const stdin = Readable.from(['3 May 1979\r\n\n', 'tue 10 jul 2007\n']);
+  expect(await readInputs(['a', '-'], 'a date', stdin)).toEqual(['a', '3 May 1979', 'tue 10 jul 2007']);
+});
+
+test('info names the backend and why the others were passed over', async () => {
+  const r = await seqlab('info', '--json');
+  const info = JSON.parse(r.out);
+  expect(['cuda', 'node', 'wasm', 'cpu']).toContain(info.backend);
+  expect(info.tried.length).toBeGreaterThan(0);
+});

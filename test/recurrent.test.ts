@@ -1,0 +1,53 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/core/backend';
+import { bidirectionalLstm, lstm } from '../src/models/recurrent';
+
+/** Our fused layers must compute exactly what tfjs-layers' LSTM computes with the same weights
+ * (with sigmoid gates, as Keras >= 2.3; tfjs-layers defaults to the older hard sigmoid). */
+describe.each(['wasm', 'cpu'] as const)('recurrent layers on %s', (backend) => {
+  beforeAll(() => initBackend(backend));
+  const x = () => tf.randomNormal([3, 7, 5], 0, 1, 'float32', 11);
+
+  test.each([true, false])('Lstm matches tf.layers.lstm (returnSequences %s)', (returnSequences) => {
+    const ours = lstm({ units: 4, returnSequences, seed: 3 });
+    const input = x();
+    const got = ours.apply(input) as tf.Tensor;
+    const ref = tf.layers.lstm({ units: 4, returnSequences, recurrentActivation: 'sigmoid' });
+    ref.apply(input);
+    ref.setWeights(ours.getWeights());
+    const want = ref.apply(input) as tf.Tensor;
+    expect(got.shape).toEqual(want.shape);
+    expect(tf.max(tf.abs(tf.sub(got, want))).dataSync()[0]).toBeLessThan(1e-5);
+  });
+
+  test.each([true, false])('BidirectionalLstm matches tf.layers.bidirectional(lstm) (returnSequences %s)', (returnSequences) => {
+    const ours = bidirectionalLstm({ units: 4, returnSequences, seed: 5 });
+    const input = x();
+    const got = ours.apply(input) as tf.Tensor;
+    const ref = tf.layers.bidirectional({ layer: tf.layers.lstm({ units: 4, returnSequences, recurrentActivation: 'sigmoid' }) as tf.RNN, mergeMode: 'concat' });
+    ref.apply(input);
+    ref.setWeights(ours.getWeights());
+    const want = ref.apply(input) as tf.Tensor;
+    expect(got.shape).toEqual(want.shape);
+    expect(tf.max(tf.abs(tf.sub(got, want))).dataSync()[0]).toBeLessThan(1e-5);
+  });
+
+  test('weights start as Keras does: forget-gate bias 1, the rest 0', () => {
+    const layer = lstm({ units: 3 });
+    layer.apply(x());
+    const bias = layer.getWeights()[2].arraySync() as number[];
+    expect(bias).toEqual([0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
+  });
+
+  test('gradients of the bidirectional layer match tfjs-layers\'', () => {
+    const ours = bidirectionalLstm({ units: 3, returnSequences: true, seed: 2 });
+    const input = x();
+    ours.apply(input);
+    const ref = tf.layers.bidirectional({ layer: tf.layers.lstm({ units: 3, returnSequences: true, recurrentActivation: 'sigmoid' }) as tf.RNN });
+    ref.apply(input);
+    ref.setWeights(ours.getWeights());
+    const gOurs = tf.grad((v: tf.Tensor) => tf.sum(tf.square(ours.apply(v) as tf.Tensor)))(input);
+    const gRef = tf.grad((v: tf.Tensor) => tf.sum(tf.square(ref.apply(v) as tf.Tensor)))(input);
+    expect(tf.max(tf.abs(tf.sub(gOurs, gRef))).dataSync()[0]).toBeLessThan(1e-4);
+  });
+});

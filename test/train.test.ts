@@ -1,0 +1,99 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/core/backend';
+import { NonFiniteLossError } from '../src/core/errors';
+import { Reporter } from '../src/core/progress';
+import { trainLoop } from '../src/core/train';
+
+beforeAll(() => initBackend('wasm'));
+
+function tinyModel() {
+  const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2], kernelInitializer: 'zeros' })] });
+  model.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
+  return model;
+}
+const batch = (bad = false) => ({ xs: tf.tensor2d([[1, 2], [3, bad ? NaN : 4]]), ys: tf.tensor2d([[1], [2]]) });
+
+test('runs the epochs, validates, saves after each, and lowers the loss', async () => {
+  const saves: number[] = [];
+  const lrs: number[] = [];
+  const model = tinyModel();
+  const result = await trainLoop({
+    model,
+    epochs: 4,
+    batchesPerEpoch: 3,
+    batch: () => batch(),
+    learningRate: (e) => {
+      lrs.push(e);
+      return 0.02 / e;
+    },
+    validate: () => ({ val_metric: 0.5 }),
+    save: async (epoch) => {
+      saves.push(epoch);
+    },
+    reporter: new Reporter('quiet'),
+  });
+  expect(result.status).toBe('done');
+  expect(saves).toEqual([1, 2, 3, 4]);
+  expect(lrs).toEqual([1, 2, 3, 4]);
+  expect(result.history.map((h) => h.epoch)).toEqual([1, 2, 3, 4]);
+  expect(result.history[3].loss).toBeLessThan(result.history[0].loss);
+  expect(result.history[0].val_metric).toBe(0.5);
+  expect(tf.memory().numTensors).toBeLessThan(50); // batches are disposed
+});
+
+test('resumes from a completed epoch', async () => {
+  const seen: number[] = [];
+  const result = await trainLoop({
+    model: tinyModel(),
+    epochs: 3,
+    initialEpoch: 2,
+    history: [{ epoch: 1, seconds: 1, loss: 1 }, { epoch: 2, seconds: 1, loss: 0.5 }],
+    batchesPerEpoch: 2,
+    batch: (e) => {
+      seen.push(e);
+      return batch();
+    },
+    save: async () => {},
+    reporter: new Reporter('quiet'),
+  });
+  expect(seen).toEqual([3, 3]);
+  expect(result.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+});
+
+test('a NaN loss stops training with a clear error and saves nothing', async () => {
+  const saves: number[] = [];
+  const run = trainLoop({
+    model: tinyModel(),
+    epochs: 3,
+    batchesPerEpoch: 2,
+    batch: (e, i) => batch(e === 2 && i === 1),
+    save: async (epoch) => {
+      saves.push(epoch);
+    },
+    reporter: new Reporter('quiet'),
+  });
+  await expect(run).rejects.toThrow(NonFiniteLossError);
+  await expect(run).rejects.toThrow(/NaN\/Infinity at epoch 2, batch 2.*last good checkpoint is kept/);
+  expect(saves).toEqual([1]);
+});
+
+test('Ctrl-C saves a resumable checkpoint after the current batch', async () => {
+  const saves: { epoch: number; interrupted?: { epoch: number; batch: number } }[] = [];
+  const result = await trainLoop({
+    model: tinyModel(),
+    epochs: 5,
+    batchesPerEpoch: 4,
+    batch: (e, i) => {
+      if (e === 2 && i === 1) process.emit('SIGINT', 'SIGINT');
+      return batch();
+    },
+    save: async (epoch, _h, interrupted) => {
+      saves.push({ epoch, interrupted });
+    },
+    reporter: new Reporter('quiet'),
+  });
+  expect(result.status).toBe('interrupted');
+  expect(result.epoch).toBe(1);
+  expect(saves).toEqual([{ epoch: 1, interrupted: undefined }, { epoch: 1, interrupted: { epoch: 2, batch: 2 } }]);
+  expect(process.listenerCount('SIGINT')).toBe(0); // the handler is removed afterwards
+});
