@@ -120,7 +120,7 @@ tf.serialization.registerClass(Lstm);
  * [x_t ; x_(T-1-t)] and its state is [h_fwd(t) ; h_bwd(T-1-t)]. The kernels are assembled
  * block-diagonally (forward weights never see backward state) with the gate columns interleaved
  * [i_f i_b | f_f f_b | c_f c_b | o_f o_b], so each step is one 2-D matMul and 12 ops for both
- * directions. Output concatenates the two directions like Keras' Bidirectional(merge_mode='concat').
+ * directions. The input projection is done per direction (no zero blocks) for all steps at once. Output concatenates the two directions like Keras' Bidirectional(merge_mode='concat').
  */
 export class BidirectionalLstm extends RecurrentLayer {
   static className = 'SeqlabBidirectionalLstm';
@@ -154,12 +154,13 @@ export class BidirectionalLstm extends RecurrentLayer {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
       const [batch, steps, d] = x.shape;
       const n = this.units;
-      // [x_t ; x_(T-1-t)], time-major, projected for all steps in one matMul
-      const xt = tf.transpose(x, [1, 0, 2]);
-      const both = tf.reshape(tf.concat([xt, tf.reverse(xt, 0)], 2), [steps * batch, 2 * d]);
-      const inputKernel = tf.concat([interleave(this.fwd.kernel.read(), 0, n), interleave(this.bwd.kernel.read(), 1, n)], 0);
-      const bias = tf.reshape(tf.stack([tf.reshape(this.fwd.bias.read(), [4, n]), tf.reshape(this.bwd.bias.read(), [4, n])], 1), [8 * n]);
-      const projected = unstackSteps(tf.reshape(tf.add(tf.matMul(both, inputKernel), bias), [steps, batch, 8 * n]), 0);
+      // x_t for the forward and x_(T-1-t) for the backward direction, time-major, each projected for
+      // all steps in one matMul, then interleaved per gate: [steps, batch, 4 gates, 2 directions, n]
+      const xt = tf.reshape(tf.transpose(x, [1, 0, 2]), [steps * batch, d]);
+      const xtReversed = tf.reshape(tf.reverse(tf.transpose(x, [1, 0, 2]), 0), [steps * batch, d]);
+      const pF = tf.reshape(tf.add(tf.matMul(xt, this.fwd.kernel.read()), this.fwd.bias.read()), [steps, batch, 4, 1, n]);
+      const pB = tf.reshape(tf.add(tf.matMul(xtReversed, this.bwd.kernel.read()), this.bwd.bias.read()), [steps, batch, 4, 1, n]);
+      const projected = unstackSteps(tf.reshape(tf.concat([pF, pB], 3), [steps, batch, 8 * n]), 0);
       const recurrent = tf.concat([interleave(this.fwd.recurrentKernel.read(), 0, n), interleave(this.bwd.recurrentKernel.read(), 1, n)], 0);
 
       let h: tf.Tensor = tf.zeros([batch, 2 * n]);
