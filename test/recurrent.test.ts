@@ -50,4 +50,29 @@ describe.each(['wasm', 'cpu'] as const)('recurrent layers on %s', (backend) => {
     const gRef = tf.grad((v: tf.Tensor) => tf.sum(tf.square(ref.apply(v) as tf.Tensor)))(input);
     expect(tf.max(tf.abs(tf.sub(gOurs, gRef))).dataSync()[0]).toBeLessThan(1e-4);
   });
+
+  test.each([
+    ['Lstm', () => lstm({ units: 3, returnSequences: true, seed: 4 }), () => tf.layers.lstm({ units: 3, returnSequences: true, recurrentActivation: 'sigmoid' })],
+    ['Lstm (last state)', () => lstm({ units: 3, seed: 4 }), () => tf.layers.lstm({ units: 3, recurrentActivation: 'sigmoid' })],
+    [
+      'BidirectionalLstm',
+      () => bidirectionalLstm({ units: 3, returnSequences: true, seed: 6 }),
+      () => tf.layers.bidirectional({ layer: tf.layers.lstm({ units: 3, returnSequences: true, recurrentActivation: 'sigmoid' }) as tf.RNN }),
+    ],
+  ] as const)('every weight gradient of %s matches tfjs-layers\'', (_name, makeOurs, makeRef) => {
+    const ours = makeOurs();
+    const ref = makeRef();
+    const input = x();
+    ours.apply(input);
+    ref.apply(input);
+    ref.setWeights(ours.getWeights());
+    const target = tf.randomNormal((ours.apply(input) as tf.Tensor).shape, 0, 1, 'float32', 3);
+    const loss = (layer: tf.layers.Layer) => () => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, target)) as tf.Scalar;
+    const gOurs = tf.variableGrads(loss(ours), ours.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
+    const gRef = tf.variableGrads(loss(ref), ref.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
+    const a = Object.values(gOurs.grads);
+    const b = Object.values(gRef.grads);
+    expect(a).toHaveLength(b.length);
+    a.forEach((g, k) => expect(tf.max(tf.abs(tf.sub(g, b[k]))).dataSync()[0]).toBeLessThan(1e-4));
+  });
 });
