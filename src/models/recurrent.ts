@@ -146,13 +146,13 @@ export abstract class RecurrentLayer extends tf.layers.Layer {
   }
 }
 
-/** An LSTM over a whole sequence (zero initial state). */
-export class Lstm extends RecurrentLayer {
-  static className = 'SeqlabLstm';
+/** What the sequence layers share: units, whether all states are returned, seed, config. */
+abstract class LstmSequenceLayer extends RecurrentLayer {
   readonly units: number;
   readonly returnSequences: boolean;
-  private readonly seed: number;
-  private w!: LstmWeights;
+  protected readonly seed: number;
+  /** 1, or 2 for a bidirectional layer (its output is 2·units wide) */
+  protected abstract readonly directions: number;
 
   constructor(args: RecurrentArgs) {
     super({ name: args.name });
@@ -161,15 +161,27 @@ export class Lstm extends RecurrentLayer {
     this.seed = args.seed ?? 0;
   }
 
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const [b, t] = inputShape as tf.Shape;
+    const width = this.directions * this.units;
+    return this.returnSequences ? [b, t, width] : [b, width];
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), units: this.units, returnSequences: this.returnSequences, seed: this.seed };
+  }
+}
+
+/** An LSTM over a whole sequence (zero initial state). */
+export class Lstm extends LstmSequenceLayer {
+  static className = 'SeqlabLstm';
+  protected readonly directions = 1;
+  private w!: LstmWeights;
+
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = inputShape as tf.Shape;
     this.w = this.addLstmWeights('', shape[2]!, this.units, this.seed);
     this.built = true;
-  }
-
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const [b, t] = inputShape as tf.Shape;
-    return this.returnSequences ? [b, t, this.units] : [b, this.units];
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
@@ -183,9 +195,6 @@ export class Lstm extends RecurrentLayer {
     });
   }
 
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), units: this.units, returnSequences: this.returnSequences, seed: this.seed };
-  }
 }
 tf.serialization.registerClass(Lstm);
 
@@ -194,33 +203,20 @@ tf.serialization.registerClass(Lstm);
  * [x_t ; x_(T-1-t)] and its state is [h_fwd(t) ; h_bwd(T-1-t)]. The kernels are assembled
  * block-diagonally (forward weights never see backward state) with the gate columns interleaved
  * [i_f i_b | f_f f_b | c_f c_b | o_f o_b], so each step is one 2-D matMul and 12 ops for both
- * directions. The input projection is done per direction (no zero blocks) for all steps at once. Output concatenates the two directions like Keras' Bidirectional(merge_mode='concat').
+ * directions. The input projection is done per direction (no zero blocks) for all steps at once.
+ * The output concatenates the two directions like Keras' Bidirectional(merge_mode='concat').
  */
-export class BidirectionalLstm extends RecurrentLayer {
+export class BidirectionalLstm extends LstmSequenceLayer {
   static className = 'SeqlabBidirectionalLstm';
-  readonly units: number;
-  readonly returnSequences: boolean;
-  private readonly seed: number;
+  protected readonly directions = 2;
   private fwd!: LstmWeights;
   private bwd!: LstmWeights;
-
-  constructor(args: RecurrentArgs) {
-    super({ name: args.name });
-    this.units = args.units;
-    this.returnSequences = args.returnSequences ?? false;
-    this.seed = args.seed ?? 0;
-  }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const d = (inputShape as tf.Shape)[2]!;
     this.fwd = this.addLstmWeights('forward_', d, this.units, this.seed);
     this.bwd = this.addLstmWeights('backward_', d, this.units, this.seed + 7);
     this.built = true;
-  }
-
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const [b, t] = inputShape as tf.Shape;
-    return this.returnSequences ? [b, t, 2 * this.units] : [b, 2 * this.units];
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
@@ -243,9 +239,6 @@ export class BidirectionalLstm extends RecurrentLayer {
     });
   }
 
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), units: this.units, returnSequences: this.returnSequences, seed: this.seed };
-  }
 }
 tf.serialization.registerClass(BidirectionalLstm);
 
