@@ -122,13 +122,16 @@ export function lineChartPng(spec: LineChartSpec): Buffer | undefined {
   const g = c.getContext('2d');
   g.fillStyle = '#fff';
   g.fillRect(0, 0, width, height);
-  const ty = (v: number) => (spec.logY ? Math.log10(Math.max(v, 1e-6)) : v);
-  const all = spec.series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y));
+  // on a log axis, zero and negative values have no place: those points are left out
+  const shown = (y: number) => Number.isFinite(y) && (!spec.logY || y > 0);
+  const ty = (v: number) => (spec.logY ? Math.log10(v) : v);
+  const all = spec.series.flatMap((s) => s.points).filter(([, y]) => shown(y));
   if (!all.length) return c.toBuffer('image/png');
   const xs = all.map(([x]) => x);
   const ys = all.map(([, y]) => ty(y));
   const [xmin, xmax] = [Math.min(...xs), Math.max(...xs, Math.min(...xs) + 1)];
   let [ymin, ymax] = [Math.min(...ys), Math.max(...ys)];
+  if (spec.logY) [ymin, ymax] = [Math.floor(ymin), Math.max(Math.ceil(ymax), Math.floor(ymin) + 1)];
   if (ymax - ymin < 1e-9) [ymin, ymax] = [ymin - 1, ymax + 1];
   const px = (x: number) => x0 + ((x - xmin) / (xmax - xmin)) * w;
   const py = (y: number) => y0 + h - ((ty(y) - ymin) / (ymax - ymin)) * h;
@@ -137,22 +140,36 @@ export function lineChartPng(spec: LineChartSpec): Buffer | undefined {
   g.font = `14px ${FONT}`;
   g.fillText(spec.title, x0, 24);
   g.font = `11px ${FONT}`;
-  for (let i = 0; i <= 4; i++) {
-    const v = ymin + ((ymax - ymin) * i) / 4;
-    const label = spec.logY ? Number(Math.pow(10, v).toPrecision(2)).toString() : v.toPrecision(3);
-    g.fillText(label, 8, y0 + h - (h * i) / 4 + 4);
+  // y ticks: powers of ten on a log axis, quarters otherwise
+  const ticks = spec.logY
+    ? Array.from({ length: ymax - ymin + 1 }, (_, k) => ymin + k)
+    : [0, 1, 2, 3, 4].map((k) => ymin + ((ymax - ymin) * k) / 4);
+  for (const v of ticks) {
+    const label = spec.logY ? (v >= 0 ? String(10 ** v) : `1e${v}`) : Number(v.toPrecision(3)).toString();
+    const yy = y0 + h - ((v - ymin) / (ymax - ymin)) * h;
+    g.fillText(label, x0 - 8 - g.measureText(label).width, yy + 4);
   }
   g.fillText(String(xmin), x0, y0 + h + 16);
   g.fillText(String(xmax), x0 + w - 12, y0 + h + 16);
-  g.fillText(spec.xLabel + (spec.logY ? '   (log scale)' : ''), x0 + w / 2 - 20, y0 + h + 34);
+  g.fillText(spec.xLabel, x0 + w / 2 - 20, y0 + h + 34);
+  if (spec.logY) g.fillText('log scale', 8, y0 - 8);
   spec.series.forEach((s, k) => {
     g.strokeStyle = PALETTE[k % PALETTE.length];
     g.lineWidth = 2;
     g.beginPath();
-    s.points.forEach(([x, y], i) => (i ? g.lineTo(px(x), py(y)) : g.moveTo(px(x), py(y))));
+    let drawing = false;
+    for (const [x, y] of s.points) {
+      if (!shown(y)) {
+        drawing = false; // a gap where the value cannot be shown
+        continue;
+      }
+      if (drawing) g.lineTo(px(x), py(y));
+      else g.moveTo(px(x), py(y));
+      drawing = true;
+    }
     g.stroke();
     g.fillStyle = g.strokeStyle;
-    g.fillText(s.name, x0 + w - 200, y0 + 18 + 16 * k);
+    g.fillText(s.name, x0 + w - 290, y0 + 18 + 16 * k);
   });
   return c.toBuffer('image/png');
 }

@@ -11,7 +11,7 @@ export type Metrics = Record<string, number>;
 
 const fmt = (m: Metrics) =>
   Object.entries(m)
-    .map(([k, v]) => `${k} ${Math.abs(v) >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(4)}`)
+    .map(([k, v]) => `${k} ${Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(4)}`)
     .join('  ');
 
 export function formatSeconds(s: number): string {
