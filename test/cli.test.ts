@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { spawn } from 'child_process';
 import { Readable } from 'stream';
 import { main } from '../src/cli';
 import { readInputs } from '../src/core/inputs';
@@ -134,3 +135,24 @@ test('info names the backend and why the others were passed over', async () => {
   expect(['cuda', 'node', 'wasm', 'cpu']).toContain(info.backend);
   expect(info.tried.length).toBeGreaterThan(0);
 });
+
+test('Ctrl-C during training saves a resumable checkpoint and exits 130', async () => {
+  const ckInt = path.join(dir, 'interrupted');
+  const bin = path.join(__dirname, '..', 'bin', 'seqlab');
+  const child = spawn(process.execPath, [bin, 'train', 'nmt', '--epochs', '50', '--examples', '2048', '--batch-size', '16', '--arch', 'course', '--checkpoint', ckInt]);
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => {
+    err += d;
+    if (/epoch 1\/50 /.test(err) && !child.killed) child.kill('SIGINT'); // once the first epoch is saved
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  expect(code).toBe(130);
+  expect(out).toMatch(/interrupted after \d+ complete epochs; checkpoint saved/);
+  expect(out).toMatch(/--resume/);
+  expect(err).toMatch(/seqlab: training interrupted \(resumable checkpoint saved\)/);
+  const meta = JSON.parse(fs.readFileSync(path.join(ckInt, 'seqlab.json'), 'utf8'));
+  expect(meta.interrupted.epoch).toBe(meta.epoch + 1);
+  expect(meta.epoch).toBeLessThan(50);
+}, 60000);

@@ -84,7 +84,7 @@ test('Ctrl-C saves a resumable checkpoint after the current batch', async () => 
     epochs: 5,
     batchesPerEpoch: 4,
     batch: (e, i) => {
-      if (e === 2 && i === 1) process.emit('SIGINT', 'SIGINT');
+      if (e === 2 && i === 1) process.emit('SIGINT', 'SIGINT'); // the real signal is tested on the CLI (cli.test.ts)
       return batch();
     },
     save: async (epoch, _h, interrupted) => {

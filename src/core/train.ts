@@ -93,6 +93,9 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainLoopResult
         const running: Metrics = {};
         names.forEach((n, k) => (running[n] = sums[k] / (i + 1)));
         reporter.batch(i + 1, running);
+        // wasm work is synchronous and awaits only resolved promises: give the event loop a turn so
+        // a Ctrl-C (SIGINT) can be delivered between batches
+        await new Promise((resolve) => setImmediate(resolve));
         if (interrupted) {
           await opts.save(epoch, history, { epoch: current, batch: i + 1 });
           return { history, status: 'interrupted', epoch, seconds: (performance.now() - start) / 1000 };

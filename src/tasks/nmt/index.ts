@@ -7,7 +7,9 @@
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { createAttentionModel, COURSE_SIZES, withAttentionOutput } from '../../models/attention';
-import { CheckpointMeta, CHECKPOINT_FORMAT, EpochRecord, loadCheckpoint, readCheckpointMeta, saveCheckpoint } from '../../core/checkpoint';
+import {
+  CheckpointMeta, CHECKPOINT_FORMAT, defaultCheckpointDir, EpochRecord, loadCheckpoint, readCheckpointMeta, saveCheckpoint,
+} from '../../core/checkpoint';
 import { SeqlabError, UsageError } from '../../core/errors';
 import { formatSeconds } from '../../core/progress';
 import { Options, RunContext, Task } from '../../core/task';
@@ -219,7 +221,8 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   };
   if (result.status === 'interrupted') {
     ctx.print(`interrupted after ${result.epoch} complete epochs; checkpoint saved to ${ctx.checkpointDir}`);
-    ctx.print(`resume with: seqlab train nmt --epochs ${epochs} --resume`);
+    const where = ctx.checkpointDir === defaultCheckpointDir('nmt') ? '' : ` --checkpoint ${ctx.checkpointDir}`;
+    ctx.print(`resume with: seqlab train nmt --epochs ${epochs} --resume${where}`);
     throw new SeqlabError('training interrupted (resumable checkpoint saved)', 130);
   }
   ctx.print(
