@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { createAttentionModel, COURSE_SIZES, withAttentionOutput } from '../../models/attention';
 import {
-  CheckpointMeta, CHECKPOINT_FORMAT, defaultCheckpointDir, EpochRecord, loadCheckpoint, readCheckpointMeta, saveCheckpoint,
+  CheckpointMeta, CHECKPOINT_FORMAT, defaultCheckpointDir, EpochRecord, loadCheckpoint, saveCheckpoint,
 } from '../../core/checkpoint';
 import { SeqlabError, UsageError } from '../../core/errors';
 import { formatSeconds } from '../../core/progress';
@@ -300,7 +300,6 @@ function attentionFile(file: string, k: number, n: number): string {
 
 async function sample(args: string[], options: Options, ctx: RunContext) {
   const inputs = await readInputs(args, 'a date such as "25th of June, 2009"');
-  readCheckpointMeta(ctx.checkpointDir, 'nmt');
   const { model } = await loadCheckpoint(ctx.checkpointDir, 'nmt');
   for (const input of inputs) {
     if (normalize(input).length > TX) ctx.reporter.warn(`'${input}' is longer than ${TX} characters; only the first ${TX} are read`);
