@@ -1,5 +1,5 @@
 /**
- * Benchmarks: `npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full]`
+ * Benchmarks: `npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full [--seed N]]`
  *
  * For each available backend (each in its own process, so peak memory is its own) it times
  * training steps of the task's model and prints steps/s, examples/s and peak RSS. With --full it
@@ -52,12 +52,12 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
-function fullTraining(): void {
+function fullTraining(seed: string): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-bench-'));
   const bin = path.join(packageRoot(), 'bin', 'seqlab');
-  console.log(`\nfull run: seqlab train nmt --epochs 20 (checkpoint in ${dir})`);
+  console.log(`\nfull run: seqlab train nmt --epochs 20 --seed ${seed} (checkpoint in ${dir})`);
   const start = performance.now();
-  const run = spawnSync(process.execPath, [bin, 'train', 'nmt', '--epochs', '20', '--json', '--checkpoint', dir], {
+  const run = spawnSync(process.execPath, [bin, 'train', 'nmt', '--epochs', '20', '--seed', seed, '--json', '--checkpoint', dir], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 64 << 20,
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     return;
   }
   if (task !== 'nmt') {
-    console.error(`usage: npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full]` + (task ? ` (no benchmark for '${task}' yet)` : ''));
+    console.error(`usage: npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full [--seed N]]` + (task ? ` (no benchmark for '${task}' yet)` : ''));
     process.exit(2);
   }
   const backends = arg('--backends', 'cuda,node,wasm,cpu').split(',');
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
       );
     }
   }
-  if (process.argv.includes('--full')) fullTraining();
+  if (process.argv.includes('--full')) fullTraining(arg('--seed', '1'));
 }
 
 main().catch((err) => {
