@@ -35,7 +35,7 @@ describe('usage errors: one line, exit 2', () => {
   test('unknown task', async () => {
     const r = await seqlab('train', 'dates');
     expect(r.code).toBe(2);
-    expect(r.err.trim()).toBe("seqlab: unknown task 'dates' for train (tasks: nmt)");
+    expect(r.err.trim()).toBe("seqlab: unknown task 'dates' for train (tasks: nmt, rnn)");
   });
   test.each([
     [['--epochs', 'abc'], /--epochs takes a whole number, not 'abc'/],
@@ -156,3 +156,25 @@ test('Ctrl-C during training saves a resumable checkpoint and exits 130', async 
   expect(meta.interrupted.epoch).toBe(meta.epoch + 1);
   expect(meta.epoch).toBeLessThan(50);
 }, 60000);
+
+describe('rnn', () => {
+  test('eval rnn prints the check table, all passing, and its JSON', async () => {
+    const r = await seqlab('eval', 'rnn');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/rnn_backward dWax\[3\]\[1\] +11\.2641045 +11\.2641045 +pass/);
+    expect(r.out).toMatch(/(\d+)\/\1 checks pass/);
+    const j = await seqlab('eval', 'rnn', '--json');
+    const result = JSON.parse(j.out.trim().split('\n').pop()!);
+    expect(result.failed).toBe(0);
+    expect(result.checks.length).toBe(result.passed);
+  });
+  test('train rnn runs BPTT and reports accuracy and time per 1,000 steps', async () => {
+    const r = await seqlab('train', 'rnn', '--cell', 'lstm', '--delay', '3', '--steps', '30', '--hidden', '8', '--json');
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.out.trim().split('\n').pop()!);
+    expect(result).toMatchObject({ cell: 'lstm', delay: 3, steps: 30 });
+    expect(result.testAccuracy).toBeGreaterThanOrEqual(0);
+    expect(result.msPer1000Steps).toBeGreaterThan(0);
+    expect((await seqlab('train', 'rnn', '--cell', 'gru')).code).toBe(2);
+  });
+});

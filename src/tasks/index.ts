@@ -1,5 +1,6 @@
 /** The table of tasks the CLI offers: one module per task. */
 import { Task } from '../core/task';
 import { nmt } from './nmt';
+import { rnn } from './rnn';
 
-export const TASKS: readonly Task[] = [nmt];
+export const TASKS: readonly Task[] = [nmt, rnn];

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { NumpyRandom } from '../../core/numpy-random';
 import { at, fromArray, Mat, row, Seq, seqAt, seqFromArray, stepOf } from '../../models/handwritten/matrix';
-import { lstmCellBackward, lstmCellForward, lstmLoss, LstmParams } from '../../models/handwritten/lstm';
+import { lstmCellBackward, lstmCellForward, lstmForward, lstmLoss, LstmParams } from '../../models/handwritten/lstm';
 import { rnnBackward, rnnCellForward, rnnForward, rnnLoss, RnnParams } from '../../models/handwritten/rnn';
 
 export interface CheckRow {
@@ -45,6 +45,17 @@ function courseValues(): CheckRow[] {
   rows.push(valueRow('rnn_cell_forward a_next[4]', [0.59584544, 0.18141802, 0.61311866, 0.99808218, 0.85016201, 0.99980978, -0.18887155, 0.99815551, 0.6531151, 0.82872037], row(cell.aNext, 4)));
   rows.push(valueRow('rnn_cell_forward yt_pred[1]', [0.9888161, 0.01682021, 0.21140899, 0.36817467, 0.98988387, 0.88945212, 0.36920224, 0.9966312, 0.9982559, 0.17746526], row(cell.ytPred, 1)));
 
+  // rnn_forward: seed 1; x (3,10,4), a0, Waa, Wax, Wya, ba, by
+  r = new NumpyRandom(1);
+  {
+    const x = seqFromArray(3, 10, 4, r.randn(3, 10, 4));
+    const a0 = draw(r, 5, 10);
+    const p: RnnParams = { Waa: draw(r, 5, 5), Wax: draw(r, 5, 3), Wya: draw(r, 2, 5), ba: draw(r, 5, 1), by: draw(r, 2, 1) };
+    const f = rnnForward(x, a0, p);
+    rows.push(valueRow('rnn_forward a[4][1]', [-0.99999375, 0.77911235, -0.99861469, -0.99833267], seqAt(f.a, 4, 1)));
+    rows.push(valueRow('rnn_forward y_pred[1][3]', [0.79560373, 0.86224861, 0.11118257, 0.81515947], seqAt(f.yPred, 1, 3)));
+  }
+
   // rnn_backward: seed 1; x (3,10,4), a0, Wax, Waa, Wya, ba, by; forward; then da (5,10,4)
   r = new NumpyRandom(1);
   const x = seqFromArray(3, 10, 4, r.randn(3, 10, 4));
@@ -57,6 +68,21 @@ function courseValues(): CheckRow[] {
   rows.push(valueRow('rnn_backward dWax[3][1]', [11.2641044965], [at(g.dWax, 3, 1)]));
   rows.push(valueRow('rnn_backward dWaa[1][2]', [2.30333312658], [at(g.dWaa, 1, 2)]));
   rows.push(valueRow('rnn_backward dba[4]', [-0.74747722], [at(g.dba, 4, 0)]));
+
+  // lstm_forward: seed 1; x (3,10,7), a0, Wf, bf, Wi, bi, Wo, bo, Wc, bc, Wy, by; c0 = 0
+  r = new NumpyRandom(1);
+  {
+    const x = seqFromArray(3, 10, 7, r.randn(3, 10, 7));
+    const a0 = draw(r, 5, 10);
+    const p: LstmParams = {
+      Wf: draw(r, 5, 8), bf: draw(r, 5, 1), Wi: draw(r, 5, 8), bi: draw(r, 5, 1), Wo: draw(r, 5, 8), bo: draw(r, 5, 1),
+      Wc: draw(r, 5, 8), bc: draw(r, 5, 1), Wy: draw(r, 2, 5), by: draw(r, 2, 1),
+    };
+    const f = lstmForward(x, a0, p);
+    rows.push(valueRow('lstm_forward a[4][3][6]', [0.172117767533], [seqAt(f.a, 4, 3)[6]]));
+    rows.push(valueRow('lstm_forward y[1][4][3]', [0.95087346185], [seqAt(f.yPred, 1, 4)[3]]));
+    rows.push(valueRow('lstm_forward c[1][2][1]', [-0.855544916718], [seqAt(f.c, 1, 2)[1]]));
+  }
 
   // lstm_cell_backward: seed 1; xt, a_prev, c_prev, Wf, bf, Wi, bi, Wo, bo, Wc, bc, Wy, by; forward; da_next, dc_next
   r = new NumpyRandom(1);
