@@ -71,9 +71,10 @@ function fullTraining(seed: string): void {
     console.log(`  epoch ${String(e.epoch).padStart(2)}  loss ${e.loss.toFixed(4)}  held-out exact ${(e.val_exact * 100).toFixed(2)}%  ${elapsed.toFixed(0)}s`);
     if (reached === undefined && e.val_exact >= 0.99) reached = elapsed;
   }
+  const result = lines[lines.length - 1];
   const evalOut = execFileSync(process.execPath, [bin, 'eval', 'nmt', '--json', '--quiet', '--examples', '5000', '--checkpoint', dir], { encoding: 'utf8' });
   const ev = JSON.parse(evalOut.trim().split('\n').pop()!);
-  console.log(`  wall time ${wall.toFixed(0)}s; 99% held-out exact match reached after ${reached === undefined ? 'never' : reached.toFixed(0) + 's'}`);
+  console.log(`  wall time ${wall.toFixed(0)}s; 99% held-out exact match reached after ${reached === undefined ? 'never' : reached.toFixed(0) + 's'}; peak RSS ${result.peakRssMiB} MiB`);
   console.log(`  eval on 5,000 fresh dates: exact match ${(ev.exactMatch * 100).toFixed(2)}%`);
 }
 

@@ -90,7 +90,7 @@ export class AttentionDecoder extends RecurrentLayer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
     return tf.tidy(() => {
       const a = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
-      const [batch, tx, featureDim] = a.shape;
+      const [batch, tx] = a.shape;
       const { units, attentionUnits: e, steps } = this.args;
       const keys = projectSequence(a, this.energyKernelA.read(), this.energyBias.read()); // [b, Tx, e]
       const energyS = this.energyKernelS.read();

@@ -9,7 +9,7 @@ import {
   addColumn, addInPlace, kindOf, Mat, matmul, matmulTA, matmulTB, rowsOf, Seq, seqZeros, setStep, sigmoidInPlace, softmaxColumns,
   stackRows, stepOf, sumColumns, tanhInPlace, zeros, zerosLike,
 } from './matrix';
-import { softmaxCrossEntropy } from './rnn';
+import { outputBackward } from './rnn';
 
 export interface LstmParams {
   Wf: Mat; // (n_a, n_a + n_x)
@@ -129,18 +129,8 @@ export function lstmCellBackward(daNext: Mat, dcNext: Mat, cache: LstmCache): Ls
   };
 }
 
-export interface LstmGradients {
-  dx: Seq;
-  da0: Mat;
-  dWf: Mat;
-  dWi: Mat;
-  dWc: Mat;
-  dWo: Mat;
-  dbf: Mat;
-  dbi: Mat;
-  dbc: Mat;
-  dbo: Mat;
-}
+/** The sequence's gradients: the parameters' summed over steps, dx for every step, da0. */
+export type LstmGradients = Omit<LstmCellGradients, 'dxt' | 'daPrev' | 'dcPrev'> & { dx: Seq; da0: Mat };
 
 /** BPTT: `da` is the upstream gradient w.r.t. every a⟨t⟩; da_prev and dc_prev flow back through time. */
 export function lstmBackward(da: Seq, caches: LstmCache[]): LstmGradients {
@@ -163,20 +153,11 @@ export function lstmBackward(da: Seq, caches: LstmCache[]): LstmGradients {
 /** Summed cross-entropy against `labels[t][j]` (-1: no target) and the gradient of every parameter. */
 export function lstmLoss(x: Seq, labels: Int32Array[], a0: Mat, p: LstmParams): { loss: number; grads: LstmParams; yPred: Seq } {
   const { a, yPred, caches } = lstmForward(x, a0, p);
-  const { loss, dy } = softmaxCrossEntropy(yPred, labels);
-  const dWy = zerosLike(p.Wy);
-  const dby = zerosLike(p.by);
-  const da = seqZeros(a.n, a.m, a.T, kindOf(a0));
-  for (let t = 0; t < x.T; t++) {
-    const dyt = stepOf(dy, t);
-    matmulTB(dyt, stepOf(a, t), dWy, true);
-    sumColumns(dyt, dby, true);
-    setStep(da, t, matmulTA(p.Wy, dyt));
-  }
-  const g = lstmBackward(da, caches);
+  const out = outputBackward(a, yPred, labels, p.Wy);
+  const g = lstmBackward(out.da, caches);
   return {
-    loss,
-    grads: { Wf: g.dWf, bf: g.dbf, Wi: g.dWi, bi: g.dbi, Wc: g.dWc, bc: g.dbc, Wo: g.dWo, bo: g.dbo, Wy: dWy, by: dby },
+    loss: out.loss,
+    grads: { Wf: g.dWf, bf: g.dbf, Wi: g.dWi, bi: g.dbi, Wc: g.dWc, bc: g.dbc, Wo: g.dWo, bo: g.dbo, Wy: out.dW, by: out.db },
     yPred,
   };
 }

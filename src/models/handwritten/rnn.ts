@@ -105,18 +105,27 @@ export function rnnBackward(da: Seq, caches: RnnCache[]): RnnGradients {
  */
 export function rnnLoss(x: Seq, labels: Int32Array[], a0: Mat, p: RnnParams): { loss: number; grads: RnnParams; yPred: Seq; a: Seq } {
   const { a, yPred, caches } = rnnForward(x, a0, p);
+  const out = outputBackward(a, yPred, labels, p.Wya);
+  const g = rnnBackward(out.da, caches);
+  return { loss: out.loss, grads: { Wax: g.dWax, Waa: g.dWaa, Wya: out.dW, ba: g.dba, by: out.db }, yPred, a };
+}
+
+/**
+ * The softmax output layer ŷ⟨t⟩ = softmax(W a⟨t⟩ + b) of either cell, backwards: the summed
+ * cross-entropy, the gradients of W and b, and the upstream gradient da for BPTT.
+ */
+export function outputBackward(a: Seq, yPred: Seq, labels: Int32Array[], W: Mat): { loss: number; dW: Mat; db: Mat; da: Seq } {
   const { loss, dy } = softmaxCrossEntropy(yPred, labels);
-  const dWya = zerosLike(p.Wya);
-  const dby = zerosLike(p.by);
-  const da = seqZeros(a.n, a.m, a.T, kindOf(a0));
-  for (let t = 0; t < x.T; t++) {
+  const dW = zerosLike(W);
+  const db = zeros(W.rows, 1, kindOf(W));
+  const da = seqZeros(a.n, a.m, a.T, kindOf(W));
+  for (let t = 0; t < a.T; t++) {
     const dyt = stepOf(dy, t);
-    matmulTB(dyt, stepOf(a, t), dWya, true);
-    sumColumns(dyt, dby, true);
-    setStep(da, t, matmulTA(p.Wya, dyt));
+    matmulTB(dyt, stepOf(a, t), dW, true);
+    sumColumns(dyt, db, true);
+    setStep(da, t, matmulTA(W, dyt));
   }
-  const g = rnnBackward(da, caches);
-  return { loss, grads: { Wax: g.dWax, Waa: g.dWaa, Wya: dWya, ba: g.dba, by: dby }, yPred, a };
+  return { loss, dW, db, da };
 }
 
 /** Loss Σ −log ŷ[label] and its gradient w.r.t. the softmax's input, ŷ − onehot(label) (0 where label is -1). */
