@@ -90,6 +90,8 @@ describe('train → resume → eval → sample', () => {
     const result = JSON.parse(r.out.trim().split('\n').pop()!);
     expect(result.examples).toBe(50);
     expect(result.perPosition).toHaveLength(10);
+    expect(result.byFormat.reduce((n: number, f: { examples: number }) => n + f.examples, 0)).toBe(50);
+    for (let k = 1; k < result.byFormat.length; k++) expect(result.byFormat[k].exactMatch).toBeGreaterThanOrEqual(result.byFormat[k - 1].exactMatch);
     const tsv = path.join(dir, 'dates.tsv');
     fs.writeFileSync(tsv, '25th of June, 2009\t2009-06-25\r\n\n3 May 1979\t1979-05-03\n');
     const t = await seqlab('eval', 'nmt', '--data', tsv, '--checkpoint', ck);

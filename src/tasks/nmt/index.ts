@@ -281,12 +281,34 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   ctx.print(`nmt: ${source}`);
   ctx.print(`exact match: ${(acc.exactMatch * 100).toFixed(2)}% (${Math.round(acc.exactMatch * acc.examples)}/${acc.examples})`);
   ctx.print(`per position: ${acc.perPosition.map((p, t) => `${t}:${(p * 100).toFixed(1)}`).join(' ')}`);
+  const byFormat = options.data ? undefined : accuracyByFormat(pairs as DatePair[], acc);
+  if (byFormat) {
+    const imperfect = byFormat.filter((f) => f.exactMatch < 1);
+    if (!imperfect.length) ctx.print(`by format: all ${byFormat.length} formats 100%`);
+    else {
+      ctx.print(`by format, below 100% (worst first):`);
+      for (const f of imperfect) ctx.print(`  ${f.format.padEnd(24)} ${(f.exactMatch * 100).toFixed(1).padStart(5)}%  of ${f.examples}`);
+    }
+  }
   const show = acc.failures.slice(0, options.failures as number);
   if (show.length) {
     ctx.print(`failures (${acc.failures.length}, first ${show.length}):`);
     for (const f of show) ctx.print(`  ${JSON.stringify(f.input).padEnd(34)} expected ${f.expected}  got ${f.got}`);
   }
-  return { examples: acc.examples, exactMatch: acc.exactMatch, perPosition: acc.perPosition, failures: acc.failures.slice(0, 20), trainedEpochs: meta.epoch };
+  return { examples: acc.examples, exactMatch: acc.exactMatch, perPosition: acc.perPosition, byFormat, failures: acc.failures.slice(0, 20), trainedEpochs: meta.epoch };
+}
+
+/** Exact match per writing format, worst first. */
+function accuracyByFormat(pairs: DatePair[], acc: Accuracy): { format: string; examples: number; exactMatch: number }[] {
+  const failed = new Set(acc.failures.map((f) => f.input));
+  const counts = new Map<string, { n: number; ok: number }>();
+  for (const p of pairs) {
+    const c = counts.get(p.format) ?? { n: 0, ok: 0 };
+    c.n++;
+    if (!failed.has(p.human)) c.ok++;
+    counts.set(p.format, c);
+  }
+  return [...counts].map(([format, c]) => ({ format, examples: c.n, exactMatch: c.ok / c.n })).sort((a, b) => a.exactMatch - b.exactMatch);
 }
 
 // ---------------------------------------------------------------- sample
