@@ -3,10 +3,16 @@
  * implementation (a fused kernel, one op per sequence) can replace this one everywhere at once.
  *
  * Why not tf.layers.lstm: on the wasm backend each tfjs op costs 20-150 us of overhead, and
- * tfjs-layers' LSTM spends ~20 ops per step plus per-step slicing. Here the input projection of a
- * whole sequence is one matMul, both directions of a bidirectional LSTM run as one batched matMul
- * per step, and a step is 12 ops. Weights follow the Keras layout (kernel [in, 4n],
- * recurrentKernel [n, 4n], bias [4n], gates in the order i, f, c, o), so parameter counts match.
+ * tfjs-layers' LSTM spends ~20 ops per step plus per-step slicing, and autodiff doubles that.
+ * Here:
+ * - the input projection of a whole sequence is one matMul;
+ * - a sequence is one custom-gradient op (lstmSequence) with a hand-written backward pass;
+ * - both directions of a bidirectional LSTM run as one LSTM with a block-diagonal kernel, so a
+ *   step is one 2-D matMul for both;
+ * - a decoder that must interleave other work between steps (attention) uses lstmStep.
+ * Weights follow the Keras layout (kernel [in, 4n], recurrentKernel [n, 4n], bias [4n], gates in
+ * the order i, f, c, o) and the layers compute what tf.layers.lstm with sigmoid gates computes
+ * (test/recurrent.test.ts compares outputs and every gradient).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -15,8 +21,7 @@ type LayerVariable = tf.LayerVariable;
 
 /**
  * One LSTM step. `xProj` is the input's share of the gate pre-activations (x W + b), computed
- * for all steps at once by the caller; h and c are the previous hidden and cell states.
- * Works for any leading dimensions (e.g. [directions, batch, ...]).
+ * for all steps at once by the caller; h and c are the previous hidden and cell states [batch, n].
  */
 export function lstmStep(xProj: tf.Tensor, h: tf.Tensor, c: tf.Tensor, recurrentKernel: tf.Tensor): [tf.Tensor, tf.Tensor] {
   const z = tf.add(xProj, tf.matMul(h, recurrentKernel));
