@@ -35,7 +35,7 @@ describe('usage errors: one line, exit 2', () => {
   test('unknown task', async () => {
     const r = await seqlab('train', 'dates');
     expect(r.code).toBe(2);
-    expect(r.err.trim()).toBe("seqlab: unknown task 'dates' for train (tasks: nmt, rnn)");
+    expect(r.err.trim()).toBe("seqlab: unknown task 'dates' for train (tasks: nmt, rnn, emojify)");
   });
   test.each([
     [['--epochs', 'abc'], /--epochs takes a whole number, not 'abc'/],
@@ -178,5 +178,44 @@ describe('rnn', () => {
     expect(result.testAccuracy).toBeGreaterThanOrEqual(0);
     expect(result.msPer1000Steps).toBeGreaterThan(0);
     expect((await seqlab('train', 'rnn', '--cell', 'gru')).code).toBe(2);
+  });
+});
+
+describe('emojify (with a tiny --glove file)', () => {
+  const glove = path.join(dir, 'tiny-glove.txt');
+  const train = path.join(dir, 'train.csv');
+  const testCsv = path.join(dir, 'test.csv');
+  const ckE = path.join(dir, 'emojify');
+  beforeAll(() => {
+    process.env.SEQLAB_CACHE = path.join(dir, 'cache');
+    fs.writeFileSync(glove, 'love 1 0 0 0\nadore 0.9 0.1 0 0\nball 0 1 0 0\nfunny 0 0 1 0\nsad 0 0 -1 0\nfood 0 0 0 1\nyou 0.1 0.1 0.1 0.1\n');
+    fs.writeFileSync(train, 'love you,0\r\nball,1\r\nfunny you,2\r\nsad,3\r\nfood,4\r\n');
+    fs.writeFileSync(testCsv, 'adore you,0\nfood you,4\n');
+  });
+  afterAll(() => delete process.env.SEQLAB_CACHE);
+
+  test('train v1, then sample a word never seen in training, then eval', async () => {
+    const t = await seqlab('train', 'emojify', '--model', 'v1', '--glove', glove, '--train', train, '--test', testCsv, '--lr', '0.5', '--checkpoint', ckE, '--json');
+    expect(t.code).toBe(0);
+    expect(JSON.parse(t.out.trim().split('\n').pop()!).model).toBe('v1');
+    expect(fs.readdirSync(path.join(dir, 'cache')).some((f) => f.startsWith('tiny-glove.txt-'))).toBe(true);
+    const s = await seqlab('sample', 'emojify', 'adore', '--top', '2', '--checkpoint', ckE);
+    expect(s.code).toBe(0);
+    expect(s.out).toMatch(/^adore {2}❤️ [\d.]+% {2}\S+ [\d.]+%$/m);
+    const e = await seqlab('eval', 'emojify', '--test', testCsv, '--checkpoint', ckE);
+    expect(e.code).toBe(0);
+    expect(e.out).toMatch(/accuracy [\d.]+% \(\d\/2\)/);
+    expect(e.out).toMatch(/confusion \(rows: true, columns: predicted\)/);
+  });
+
+  test('bad inputs: a CSV with a bad label, a missing GloVe file', async () => {
+    const bad = path.join(dir, 'bad.csv');
+    fs.writeFileSync(bad, 'love you,0\nball,9\n');
+    const r = await seqlab('train', 'emojify', '--model', 'v1', '--glove', glove, '--train', bad, '--checkpoint', ckE);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/bad.csv:2: expected 'sentence,label' with a label 0-4/);
+    const g = await seqlab('train', 'emojify', '--glove', path.join(dir, 'none.txt'), '--checkpoint', ckE);
+    expect(g.code).toBe(1);
+    expect(g.err).toMatch(/cannot read .*none.txt: no such file/);
   });
 });

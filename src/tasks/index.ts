@@ -2,5 +2,6 @@
 import { Task } from '../core/task';
 import { nmt } from './nmt';
 import { rnn } from './rnn';
+import { emojify } from './emojify';
 
-export const TASKS: readonly Task[] = [nmt, rnn];
+export const TASKS: readonly Task[] = [nmt, rnn, emojify];

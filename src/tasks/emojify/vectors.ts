@@ -105,8 +105,13 @@ export function readEmbedded(): WordVectors {
 
 // ---------------------------------------------------------------- the binary cache
 
+/** datasets/cache/ of the seqlab installation, or $SEQLAB_CACHE. */
+export function defaultCacheDir(): string {
+  return process.env.SEQLAB_CACHE || path.join(packageRoot(), 'datasets', 'cache');
+}
+
 /** Cache file for a source: the embedded package, or a text file (keyed by its path, size and time). */
-export function cacheFileFor(source: string, dir = path.join(packageRoot(), 'datasets', 'cache')): string {
+export function cacheFileFor(source: string, dir = defaultCacheDir()): string {
   if (source === EMBEDDED) return path.join(dir, `${EMBEDDED}.vec`);
   const st = fs.statSync(source);
   const key = crypto.createHash('sha1').update(`${path.resolve(source)}|${st.size}|${st.mtimeMs}`).digest('hex').slice(0, 12);

