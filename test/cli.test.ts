@@ -35,7 +35,7 @@ describe('usage errors: one line, exit 2', () => {
   test('unknown task', async () => {
     const r = await seqlab('train', 'dates');
     expect(r.code).toBe(2);
-    expect(r.err.trim()).toBe("seqlab: unknown task 'dates' for train (tasks: nmt, rnn, emojify)");
+    expect(r.err.trim()).toBe("seqlab: unknown task 'dates' for train (tasks: nmt, rnn, emojify, dinos)");
   });
   test.each([
     [['--epochs', 'abc'], /--epochs takes a whole number, not 'abc'/],
@@ -217,5 +217,38 @@ describe('emojify (with a tiny --glove file)', () => {
     const g = await seqlab('train', 'emojify', '--glove', path.join(dir, 'none.txt'), '--checkpoint', ckE);
     expect(g.code).toBe(1);
     expect(g.err).toMatch(/cannot read .*none.txt: no such file/);
+  });
+});
+
+describe('dinos', () => {
+  const ckD = path.join(dir, 'dinos');
+  test('train (short), sample with a prefix, eval held-out NLL and novelty', async () => {
+    const t = await seqlab('train', 'dinos', '--iterations', '400', '--report-every', '200', '--checkpoint', ckD, '--json');
+    expect(t.code).toBe(0);
+    const result = JSON.parse(t.out.trim().split('\n').pop()!);
+    expect(result.reports.map((r: { iteration: number }) => r.iteration)).toEqual([0, 200, 399]);
+    expect(result.reports[0].samples).toHaveLength(7);
+    expect(fs.readFileSync(path.join(ckD, 'loss.png')).subarray(1, 4).toString()).toBe('PNG');
+    const s = await seqlab('sample', 'dinos', '--n', '3', '--prime', 'tyr', '--checkpoint', ckD);
+    expect(s.code).toBe(0);
+    const names = s.out.trim().split('\n');
+    expect(names).toHaveLength(3);
+    for (const n of names) expect(n).toMatch(/^Tyr/);
+    expect((await seqlab('sample', 'dinos', '--n', '3', '--checkpoint', ckD)).out).toBe((await seqlab('sample', 'dinos', '--n', '3', '--checkpoint', ckD)).out);
+    const e = await seqlab('eval', 'dinos', '--n', '20', '--checkpoint', ckD, '--json');
+    const ev = JSON.parse(e.out.trim().split('\n').pop()!);
+    expect(ev.heldOut.names).toBe(132); // 10% of 1,325
+    expect(ev.heldOut.bits).toBeCloseTo(ev.heldOut.nats / Math.LN2, 10);
+    expect(ev.novelFraction).toBeGreaterThanOrEqual(0);
+  });
+  test('bad inputs: an empty corpus, a prefix outside the vocabulary', async () => {
+    const empty = path.join(dir, 'empty.txt');
+    fs.writeFileSync(empty, '\n');
+    const r = await seqlab('train', 'dinos', '--corpus', empty, '--checkpoint', path.join(dir, 'd2'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/has no names/);
+    const p = await seqlab('sample', 'dinos', '--prime', 'x9', '--checkpoint', ckD);
+    expect(p.code).toBe(2);
+    expect(p.err).toMatch(/'9' in --prime 'x9' is not in the model's vocabulary/);
   });
 });

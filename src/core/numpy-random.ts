@@ -96,6 +96,30 @@ export class NumpyRandom {
     return out;
   }
 
+  /** A uniform integer in [0, max] by NumPy's masked rejection sampling (random_interval). */
+  interval(max: number): number {
+    if (max === 0) return 0;
+    let mask = max;
+    mask |= mask >>> 1;
+    mask |= mask >>> 2;
+    mask |= mask >>> 4;
+    mask |= mask >>> 8;
+    mask |= mask >>> 16;
+    let value: number;
+    do value = (this.uint32() & mask) >>> 0;
+    while (value > max);
+    return value;
+  }
+
+  /** np.random.shuffle(list), in place. */
+  shuffle<T>(items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.interval(i);
+      [items[i], items[j]] = [items[j], items[i]];
+    }
+    return items;
+  }
+
   /** np.random.choice(len(p), p=p): an index drawn with probabilities p (normalised like NumPy). */
   choice(p: ArrayLike<number>): number {
     const cdf = new Float64Array(p.length);

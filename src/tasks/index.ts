@@ -3,5 +3,6 @@ import { Task } from '../core/task';
 import { nmt } from './nmt';
 import { rnn } from './rnn';
 import { emojify } from './emojify';
+import { dinos } from './dinos';
 
-export const TASKS: readonly Task[] = [nmt, rnn, emojify];
+export const TASKS: readonly Task[] = [nmt, rnn, emojify, dinos];
