@@ -155,7 +155,7 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   const novel = samples.filter((s) => !known.has(s));
   ctx.print(`dinos on ${nll.names} held-out names of ${source} (${nll.chars} characters):`);
   ctx.print(`  negative log-likelihood ${nll.nats.toFixed(4)} nats/char = ${nll.bits.toFixed(4)} bits/char`);
-  ctx.print(`  ${novel.length}/${samples.length} sampled names are new (not in the corpus): ${(novel.length / samples.length * 100).toFixed(0)}%`);
+  ctx.print(`  ${novel.length}/${samples.length} sampled names are new (not in the corpus): ${(novel.length / samples.length * 100).toFixed(1)}%`);
   return { heldOut: nll, samples: samples.length, novel: novel.length, novelFraction: novel.length / samples.length };
 }
 
