@@ -48,8 +48,14 @@ export class Reporter {
   }
 
   startEpoch(epoch: number, epochs: number, batches: number): void {
+    this.startPhase(`epoch ${epoch}/${epochs}`, batches);
+  }
+
+  /** A bar for any stretch of work of `total` steps (an epoch, or iterations between two reports). */
+  startPhase(label: string, total: number): void {
     this.epochStart = performance.now();
-    this.epochLabel = `epoch ${epoch}/${epochs}`;
+    this.epochLabel = label;
+    const batches = total;
     if (this.mode !== 'human' || !this.err.isTTY) return;
     this.bar = new SingleBar(
       {

@@ -93,12 +93,18 @@ async function train(args: string[], options: Options, ctx: RunContext) {
     trainMs += performance.now() - t0;
     if (!Number.isFinite(current)) throw new SeqlabError(`training stopped: the loss became NaN/Infinity at iteration ${j}; try a lower --lr or --clip`);
     loss = loss * 0.999 + current * 0.001;
-    if (j % 100 === 0) curve.push([j, loss]);
+    if (j % 100 === 0) {
+      curve.push([j, loss]);
+      ctx.reporter.batch(j % every, { loss });
+    }
     if (j % every === 0 || j === config.iterations - 1) {
       const samples = sampleNames(rnn, vocab, 7, 0).map(capitalise);
       reports.push({ iteration: j, loss: +loss.toFixed(4), samples });
+      ctx.reporter.abort();
       ctx.reporter.info(`iteration ${j}, loss ${loss.toFixed(6)}: ${samples.join(', ')}`);
       ctx.reporter.event('progress', { iteration: j, loss, samples });
+      const next = Math.min(j + every, config.iterations - 1);
+      if (next > j) ctx.reporter.startPhase(`iterations ${j + 1}-${next}`, next - j);
     }
   }
   const seconds = (performance.now() - start) / 1000;

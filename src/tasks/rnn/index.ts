@@ -88,6 +88,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
       `SGD lr ${lr}, clip ${clip}, batch ${m}, ${steps} steps` + (cell === 'lstm' ? `, forget-gate bias ${options.forgetBias}` : ''),
   );
   const start = performance.now();
+  ctx.reporter.startPhase(`steps 1-${Math.min(every, steps)}`, Math.min(every, steps));
   let trainMs = 0; // SGD steps only, without the evaluations
   let smoothed = Math.log(problem.symbols);
   const history: { step: number; loss: number; testAccuracy: number }[] = [];
@@ -103,12 +104,15 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
       for (let k = 0; k < p.length; k++) p[k] -= (lr / m) * g.data[k];
     }
     trainMs += performance.now() - stepStart;
+    if (step % 10 === 0) ctx.reporter.batch(((step - 1) % every) + 1, { loss: smoothed });
     if (step % every === 0 || step === steps) {
+      ctx.reporter.abort();
       const t = lossAndGrads(cell, test, params, nA);
       const acc = accuracy(t.yPred, test.signals);
       history.push({ step, loss: +smoothed.toFixed(4), testAccuracy: acc });
       ctx.reporter.info(`step ${String(step).padStart(6)}  loss ${smoothed.toFixed(4)}  test accuracy ${(acc * 100).toFixed(1)}%`);
       ctx.reporter.event('progress', { step, loss: smoothed, testAccuracy: acc });
+      if (step < steps) ctx.reporter.startPhase(`steps ${step + 1}-${Math.min(step + every, steps)}`, Math.min(every, steps - step));
     }
   }
   const seconds = (performance.now() - start) / 1000;
