@@ -319,7 +319,7 @@ export const dinos: Task = {
   summary: 'character-level RNN (by hand) that invents dinosaur names, or learns any list of names',
   examples: ['seqlab train dinos', 'seqlab sample dinos --n 10', 'seqlab sample dinos --prime tyr --temperature 0.7', 'seqlab train dinos --corpus dinos.txt', 'seqlab train dinos --model lstm --corpus poems.txt'],
   train: {
-    help: 'the course\'s model: one name per SGD step, BPTT, clipping, smoothed loss, 7 samples every 2,000 iterations',
+    help: 'the course\'s RNN by hand (one name per SGD step, BPTT, clipping, 7 samples every 2,000 iterations), or --model lstm (tfjs) for any text',
     options: [
       { key: 'model', flags: '--model <m>', help: 'rnn (the course\'s, by hand) or lstm (tfjs, any text)', type: ['rnn', 'lstm'], default: 'rnn' },
       { key: 'corpus', flags: '--corpus <file>', help: 'names or lines of text, one per line (default: the dinosaurs npm package)', type: 'string' },
