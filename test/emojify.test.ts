@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend';
-import { accuracyOf, buildV2, trainV1 } from '../src/tasks/emojify';
+import { accuracyOf, buildV2, oneHotLabels, trainV1 } from '../src/tasks/emojify';
 import { DEV, TRAIN } from '../src/tasks/emojify/corpus';
 import { averageVector, csvFields, longest, parseEmojiCsv, readEmojiCsv, sentenceVectors, words } from '../src/tasks/emojify/data';
 import { makeVectors } from '../src/tasks/emojify/vectors';
@@ -95,4 +95,12 @@ test('v2 (stacked LSTM) trains on the tiny set and beats chance', async () => {
   const probs = (model.predict(x) as tf.Tensor).arraySync() as number[][];
   expect(accuracyOf(probs, tiny)).toBeGreaterThan(0.4);
   expect(model.countParams()).toBe(4 * (128 * (4 + 128) + 128) + 4 * (128 * (128 + 128) + 128) + 128 * 5 + 5);
+});
+
+test('labels become one-hot rows without leaving tensors behind', () => {
+  const before = tf.memory().numTensors;
+  const y = oneHotLabels([{ sentence: 'x', label: 3 }, { sentence: 'y', label: 0 }]);
+  expect(y.arraySync()).toEqual([[0, 0, 0, 1, 0], [1, 0, 0, 0, 0]]);
+  y.dispose();
+  expect(tf.memory().numTensors).toBe(before);
 });

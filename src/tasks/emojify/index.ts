@@ -64,7 +64,7 @@ function inputs(variant: Variant, sentences: readonly string[], v: WordVectors, 
   return tf.tensor3d(sentenceVectors(sentences, v, maxLen), [sentences.length, maxLen, v.dims]);
 }
 
-const oneHotLabels = (examples: readonly Example[]) => tf.oneHot(tf.tensor1d(examples.map((e) => e.label), 'int32'), CLASSES);
+export const oneHotLabels = (examples: readonly Example[]) => tf.tidy(() => tf.oneHot(tf.tensor1d(examples.map((e) => e.label), 'int32'), CLASSES));
 
 // ---------------------------------------------------------------- models
 
