@@ -28,7 +28,7 @@ const COMMON: OptionSpec[] = [
   { key: 'quiet', flags: '--quiet', help: 'no progress or information, only results', type: 'boolean' },
 ];
 
-const RESUME: OptionSpec = { key: 'resume', flags: '--resume', help: 'continue from the checkpoint\'s last epoch', type: 'boolean' };
+const RESUME: OptionSpec = { key: 'resume', flags: '--resume', help: 'continue from the checkpoint\'s last complete epoch', type: 'boolean' };
 
 function parser(spec: OptionSpec): ((value: string) => unknown) | undefined {
   const { type, min, max } = spec;
@@ -94,7 +94,7 @@ export function buildProgram(tasks: readonly Task[] = TASKS): Commander {
       const command = task[verb]!;
       const sub = group.command(task.name).description(command.help);
       if (command.args) sub.argument(command.args.name, command.args.help);
-      for (const spec of [...(command.options ?? []), ...(verb === 'train' ? [RESUME] : []), ...COMMON]) sub.addOption(toOption(spec));
+      for (const spec of [...(command.options ?? []), ...(command.resumable ? [RESUME] : []), ...COMMON]) sub.addOption(toOption(spec));
       const examples = task.examples.filter((e) => e.includes(` ${verb} `));
       if (examples.length) sub.addHelpText('after', '\nExamples:\n' + examples.map((e) => `  ${e}`).join('\n'));
       sub.action(async (...actionArgs: unknown[]) => {

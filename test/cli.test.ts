@@ -278,3 +278,15 @@ test('dinos --model lstm: trains with the shared loop, resumes, samples and eval
   expect(wrong.code).toBe(1);
   expect(wrong.err).toMatch(/holds the hand-written RNN, not an LSTM/);
 });
+
+test('--resume is offered only where training can continue from a checkpoint', async () => {
+  for (const task of ['rnn', 'emojify']) {
+    const r = await seqlab('train', task, '--resume');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unknown option '--resume'/);
+  }
+  const d = await seqlab('train', 'dinos', '--resume', '--checkpoint', path.join(dir, 'nowhere'));
+  expect(d.code).toBe(2);
+  expect(d.err).toMatch(/--resume continues --model lstm training/);
+  expect((await seqlab('train', 'nmt', '--help')).out).toMatch(/--resume/);
+});

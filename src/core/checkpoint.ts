@@ -49,8 +49,12 @@ function writeFileSynced(file: string, data: string | Uint8Array): void {
   }
 }
 
+/** What a task says about its checkpoint; the format tag and the time are filled in when it is saved. */
+export type CheckpointContent = Omit<CheckpointMeta, 'format' | 'savedAt'>;
+
 /** Saves model and metadata atomically into `dir` (replacing what was there). */
-export async function saveCheckpoint(dir: string, model: tf.LayersModel, meta: CheckpointMeta): Promise<void> {
+export async function saveCheckpoint(dir: string, model: tf.LayersModel, content: CheckpointContent): Promise<void> {
+  const meta: CheckpointMeta = { format: CHECKPOINT_FORMAT, ...content, savedAt: new Date().toISOString() };
   const target = path.resolve(dir);
   const tmp = `${target}.tmp-${process.pid}`;
   const old = `${target}.old-${process.pid}`;

@@ -44,6 +44,8 @@ export interface Command<R extends object = object> {
   help: string;
   options?: OptionSpec[];
   args?: ArgSpec;
+  /** train commands that can continue from their checkpoint get --resume */
+  resumable?: boolean;
   /** returns the machine-readable result (printed as the last stdout line with --json) */
   run(args: string[], options: Options, ctx: RunContext): Promise<R>;
 }

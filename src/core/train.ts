@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { NonFiniteLossError } from './errors';
-import { EpochRecord } from './checkpoint';
+import { CheckpointMeta, defaultCheckpointDir, EpochRecord, loadCheckpoint } from './checkpoint';
+import { SeqlabError } from './errors';
 import { Metrics, Reporter } from './progress';
 
 export interface Batch {
@@ -41,6 +42,35 @@ export interface TrainLoopResult {
   /** epochs complete */
   epoch: number;
   seconds: number;
+}
+
+/**
+ * For `--resume`: the checkpoint's model (compiled, optimizer state included) and metadata, after
+ * `check` has accepted it; says where training continues, or that there is nothing left to do.
+ */
+export async function resumeFrom(
+  dir: string,
+  task: string,
+  epochs: number,
+  reporter: Reporter,
+  check: (meta: CheckpointMeta) => void = () => {},
+): Promise<{ model: tf.LayersModel; meta: CheckpointMeta }> {
+  const loaded = await loadCheckpoint(dir, task);
+  check(loaded.meta);
+  reporter.info(`resuming from ${dir} at epoch ${loaded.meta.epoch}`);
+  if (loaded.meta.epoch >= epochs) reporter.info(`the checkpoint has ${loaded.meta.epoch} epochs already; nothing to do (raise --epochs)`);
+  return loaded;
+}
+
+/**
+ * After Ctrl-C: says where the resumable checkpoint is and how to continue, and returns the error
+ * (exit 130) the command ends with. `command` is the train command without --checkpoint.
+ */
+export function interruption(result: TrainLoopResult, dir: string, task: string, command: string, print: (line: string) => void): SeqlabError {
+  const where = dir === defaultCheckpointDir(task) ? '' : ` --checkpoint ${dir}`;
+  print(`interrupted after ${result.epoch} complete epochs; checkpoint saved to ${dir}`);
+  print(`resume with: ${command} --resume${where}`);
+  return new SeqlabError('training interrupted (resumable checkpoint saved)', 130);
 }
 
 /**

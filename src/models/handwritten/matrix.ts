@@ -33,10 +33,6 @@ export function fromArray(rows: number, cols: number, values: ArrayLike<number>,
   return m;
 }
 
-export function clone(m: Mat): Mat {
-  return { rows: m.rows, cols: m.cols, data: m.data.slice() };
-}
-
 /** Element (i, j). */
 export const at = (m: Mat, i: number, j: number) => m.data[i * m.cols + j];
 

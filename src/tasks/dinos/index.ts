@@ -6,14 +6,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { CHECKPOINT_FORMAT, loadCheckpoint, saveCheckpoint } from '../../core/checkpoint';
+import { loadCheckpoint, saveCheckpoint } from '../../core/checkpoint';
 import { SeqlabError, UsageError } from '../../core/errors';
 import { readInputs } from '../../core/inputs';
 import { lineChartPng } from '../../core/plot';
 import { formatSeconds } from '../../core/progress';
 import { Options, RunContext, Task } from '../../core/task';
 import { CharRnn, CharRnnParams, initCharRnn } from '../../models/handwritten/char-rnn';
-import { trainLoop } from '../../core/train';
+import { interruption, resumeFrom, trainLoop } from '../../core/train';
 import { Rng } from '../../core/rng';
 import { decode, encodeName, readNames, split, vocabulary, Vocab } from './data';
 import { buildLstmLm, LstmLmConfig, namesNll, sampleLstm, textIndices, windowBatch } from './lstm';
@@ -61,6 +61,7 @@ function fromLayersModel(model: tf.LayersModel): CharRnnParams {
 
 async function train(args: string[], options: Options, ctx: RunContext) {
   if (options.model === 'lstm') return trainLstm(args, options, ctx);
+  if (options.resume) throw new UsageError('--resume continues --model lstm training; the hand-written RNN trains in seconds, start it again');
   const config: DinosConfig = {
     corpus: options.corpus ? path.resolve(options.corpus as string) : null,
     iterations: options.iterations as number,
@@ -110,7 +111,6 @@ async function train(args: string[], options: Options, ctx: RunContext) {
   const seconds = (performance.now() - start) / 1000;
   fs.mkdirSync(ctx.checkpointDir, { recursive: true });
   await saveCheckpoint(ctx.checkpointDir, toLayersModel(rnn.p, vocab.chars.length, config.hidden), {
-    format: CHECKPOINT_FORMAT,
     task: 'dinos',
     epoch: 1,
     seed: ctx.seed,
@@ -118,7 +118,6 @@ async function train(args: string[], options: Options, ctx: RunContext) {
     vocabularies: { chars: vocab.chars },
     history: reports.map((r) => ({ epoch: r.iteration, seconds: 0, loss: r.loss })),
     trainSeconds: +seconds.toFixed(2),
-    savedAt: new Date().toISOString(),
     backend: 'hand-written',
   });
   const png = lineChartPng({ title: `dinos: smoothed loss (${source})`, xLabel: 'iteration', series: [{ name: 'smoothed loss', points: curve }] });
@@ -147,8 +146,9 @@ async function trainLstm(_args: string[], options: Options, ctx: RunContext) {
   let model: tf.LayersModel;
   let meta: Awaited<ReturnType<typeof loadCheckpoint>>['meta'] | undefined;
   if (options.resume) {
-    ({ model, meta } = await loadCheckpoint(ctx.checkpointDir, 'dinos'));
-    if ((meta.hyperparameters as { model?: string }).model !== 'lstm') throw new SeqlabError(`the checkpoint at ${ctx.checkpointDir} holds the hand-written RNN, not an LSTM`);
+    ({ model, meta } = await resumeFrom(ctx.checkpointDir, 'dinos', epochs, ctx.reporter, (m) => {
+      if ((m.hyperparameters as { model?: string }).model !== 'lstm') throw new SeqlabError(`the checkpoint at ${ctx.checkpointDir} holds the hand-written RNN, not an LSTM`);
+    }));
   }
   const config: LstmRunConfig = meta
     ? (meta.hyperparameters as unknown as LstmRunConfig)
@@ -206,7 +206,6 @@ async function trainLstm(_args: string[], options: Options, ctx: RunContext) {
     },
     save: (epoch, history, interrupted) =>
       saveCheckpoint(ctx.checkpointDir, model, {
-        format: CHECKPOINT_FORMAT,
         task: 'dinos',
         epoch,
         seed,
@@ -215,15 +214,11 @@ async function trainLstm(_args: string[], options: Options, ctx: RunContext) {
         history,
         trainSeconds: history.reduce((s, h) => s + h.seconds, 0),
         ...(interrupted ? { interrupted } : {}),
-        savedAt: new Date().toISOString(),
         backend: ctx.backend.name,
       }),
     reporter: ctx.reporter,
   });
-  if (result.status === 'interrupted') {
-    ctx.print(`interrupted; resume with: seqlab train dinos --model lstm --epochs ${epochs} --resume`);
-    throw new SeqlabError('training interrupted (resumable checkpoint saved)', 130);
-  }
+  if (result.status === 'interrupted') throw interruption(result, ctx.checkpointDir, 'dinos', `seqlab train dinos --model lstm --epochs ${epochs}`, ctx.print);
   const png = lineChartPng({
     title: `dinos lstm (${source})`,
     xLabel: 'epoch',
@@ -336,6 +331,7 @@ export const dinos: Task = {
       { key: 'seqLen', flags: '--seq-len <n>', help: 'lstm: characters per training window', type: 'int', default: 32, min: 2 },
       { key: 'batchSize', flags: '--batch-size <n>', help: 'lstm: windows per step', type: 'int', default: 64, min: 1 },
     ],
+    resumable: true, // --model lstm
     run: train,
   },
   eval: {

@@ -7,7 +7,7 @@
  * → Dropout → Dense softmax) → train → eval → sample.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CHECKPOINT_FORMAT, CheckpointMeta, loadCheckpoint, saveCheckpoint } from '../../core/checkpoint';
+import { CheckpointContent, CheckpointMeta, loadCheckpoint, saveCheckpoint } from '../../core/checkpoint';
 import { SeqlabError } from '../../core/errors';
 import { readInputs } from '../../core/inputs';
 import { NumpyRandom } from '../../core/numpy-random';
@@ -152,8 +152,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   };
   ctx.reporter.info(`emojify ${variant}: ${data.train.length} sentences from ${data.trainName}, tested on ${data.testName}; ${config.epochs} epochs`);
   const start = performance.now();
-  const meta = (epoch: number, history: CheckpointMeta['history']): CheckpointMeta => ({
-    format: CHECKPOINT_FORMAT,
+  const meta = (epoch: number, history: CheckpointMeta['history']): CheckpointContent => ({
     task: 'emojify',
     epoch,
     seed: ctx.seed,
@@ -161,7 +160,6 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     vocabularies: { emoji: [...EMOJI], classes: [...CLASS_NAMES] },
     history,
     trainSeconds: +((performance.now() - start) / 1000).toFixed(1),
-    savedAt: new Date().toISOString(),
     backend: ctx.backend.name,
   });
 
@@ -194,7 +192,8 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
       save: (epoch, history) => saveCheckpoint(ctx.checkpointDir, model, meta(epoch, history)),
       reporter: ctx.reporter,
     });
-    if (result.status === 'interrupted') throw new SeqlabError('training interrupted (resumable checkpoint saved)', 130);
+    // no --resume here (a 25-second run): Ctrl-C keeps the last complete epoch's checkpoint
+    if (result.status === 'interrupted') throw new SeqlabError(`training interrupted; the checkpoint of the last complete epoch is in ${ctx.checkpointDir}`, 130);
   }
   const seconds = (performance.now() - start) / 1000;
   const trainAcc = accuracyOf(predict(model, variant, data.train.map((e) => e.sentence), v, maxLen), data.train);

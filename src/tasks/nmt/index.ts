@@ -8,12 +8,12 @@ import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { createAttentionModel, COURSE_SIZES, withAttentionOutput } from '../../models/attention';
 import {
-  CheckpointMeta, CHECKPOINT_FORMAT, defaultCheckpointDir, EpochRecord, loadCheckpoint, saveCheckpoint,
+  CheckpointMeta, EpochRecord, loadCheckpoint, saveCheckpoint,
 } from '../../core/checkpoint';
 import { SeqlabError, UsageError } from '../../core/errors';
 import { formatSeconds } from '../../core/progress';
 import { Options, RunContext, Task } from '../../core/task';
-import { trainLoop } from '../../core/train';
+import { interruption, resumeFrom, trainLoop } from '../../core/train';
 import { readInputs } from '../../core/inputs';
 import { heatmapPng, lineChartPng } from '../../core/plot';
 import * as path from 'path';
@@ -150,11 +150,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   const epochs = options.epochs as number;
   let model: tf.LayersModel;
   let meta: CheckpointMeta | undefined;
-  if (options.resume) {
-    ({ model, meta } = await loadCheckpoint(ctx.checkpointDir, 'nmt'));
-    ctx.reporter.info(`resuming from ${ctx.checkpointDir} at epoch ${meta.epoch}`);
-    if (meta.epoch >= epochs) ctx.reporter.info(`the checkpoint has ${meta.epoch} epochs already; nothing to do (raise --epochs)`);
-  }
+  if (options.resume) ({ model, meta } = await resumeFrom(ctx.checkpointDir, 'nmt', epochs, ctx.reporter));
   const seed = meta?.seed ?? ctx.seed;
   const config = configFrom(options, meta?.hyperparameters as NmtConfig | undefined);
   if (!meta) {
@@ -191,7 +187,6 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     save: async (epoch, history, interrupted) => {
       const seconds = baseSeconds + history.slice(meta?.history.length ?? 0).reduce((s, h) => s + h.seconds, 0);
       await saveCheckpoint(ctx.checkpointDir, model, {
-        format: CHECKPOINT_FORMAT,
         task: 'nmt',
         epoch,
         seed,
@@ -200,7 +195,6 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
         history,
         trainSeconds: +seconds.toFixed(1),
         ...(interrupted ? { interrupted } : {}),
-        savedAt: new Date().toISOString(),
         backend: ctx.backend.name,
       });
       if (history.length) writeLossCurve(ctx.checkpointDir, history);
@@ -219,12 +213,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     checkpoint: ctx.checkpointDir,
   };
-  if (result.status === 'interrupted') {
-    ctx.print(`interrupted after ${result.epoch} complete epochs; checkpoint saved to ${ctx.checkpointDir}`);
-    const where = ctx.checkpointDir === defaultCheckpointDir('nmt') ? '' : ` --checkpoint ${ctx.checkpointDir}`;
-    ctx.print(`resume with: seqlab train nmt --epochs ${epochs} --resume${where}`);
-    throw new SeqlabError('training interrupted (resumable checkpoint saved)', 130);
-  }
+  if (result.status === 'interrupted') throw interruption(result, ctx.checkpointDir, 'nmt', `seqlab train nmt --epochs ${epochs}`, ctx.print);
   ctx.print(
     `trained ${result.epoch} epochs in ${formatSeconds(result.seconds)} on ${ctx.backend.name}` +
       (last ? `: loss ${last.loss.toFixed(4)}, held-out exact match ${(last.val_exact * 100).toFixed(2)}%` : '') +
@@ -364,6 +353,7 @@ export const nmt: Task = {
   ],
   train: {
     help: 'train the date translator on generated dates',
+    resumable: true,
     options: [
       { key: 'epochs', flags: '--epochs <n>', help: 'epochs to train (in all, when resuming)', type: 'int', default: 20, min: 1 },
       { key: 'examples', flags: '--examples <n>', help: 'fresh training dates generated per epoch', type: 'int', default: DEFAULTS.examples, min: 1 },
