@@ -41,6 +41,37 @@ test('runs the epochs, validates, saves after each, and lowers the loss', async 
   expect(tf.memory().numTensors).toBeLessThan(50); // batches are disposed
 });
 
+test('averageLast: the final weights are the mean of the last epochs\' weights, validated and saved', async () => {
+  const model = tinyModel();
+  const seen: number[][] = []; // the weights each validation saw
+  const saves: number[][] = [];
+  const before = tf.memory().numTensors;
+  const result = await trainLoop({
+    model,
+    epochs: 4,
+    batchesPerEpoch: 2,
+    batch: () => batch(),
+    validate: () => {
+      const w = Array.from(model.getWeights()[0].dataSync());
+      seen.push(w);
+      return { w0: w[0] };
+    },
+    save: async () => {
+      saves.push(Array.from(model.getWeights()[0].dataSync()));
+    },
+    averageLast: 2,
+    reporter: new Reporter('quiet'),
+  });
+  expect(seen).toHaveLength(5); // epochs 1-4, then the average
+  const mean = seen[2].map((w, i) => (w + seen[3][i]) / 2);
+  expect(seen[3]).not.toEqual(seen[2]);
+  seen[4].forEach((w, i) => expect(w).toBeCloseTo(mean[i], 4));
+  expect(saves).toHaveLength(4); // epochs 1-3, then the averaged model as epoch 4
+  saves[3].forEach((w, i) => expect(w).toBeCloseTo(mean[i], 4));
+  expect(result.averaged).toEqual({ w0: seen[4][0] });
+  expect(tf.memory().numTensors).toBeLessThanOrEqual(before + 2); // only the model's own weights may be new
+});
+
 test('resumes from a completed epoch', async () => {
   const seen: number[] = [];
   const result = await trainLoop({

@@ -1,7 +1,8 @@
 /**
  * The one training loop for tfjs tasks: epochs of batches with model.trainOnBatch, a learning-rate
- * schedule, validation after each epoch, a checkpoint after each epoch and on Ctrl-C, and a stop
- * with a clear error (keeping the last good checkpoint) when the loss is not finite.
+ * schedule, validation after each epoch, a checkpoint after each epoch and on Ctrl-C, a stop
+ * with a clear error (keeping the last good checkpoint) when the loss is not finite, and optionally
+ * the mean of the weights of the last epochs as the final model.
  */
 import * as tf from '@tensorflow/tfjs';
 import { NonFiniteLossError } from './errors';
@@ -33,6 +34,12 @@ export interface TrainLoopOptions {
   reporter: Reporter;
   /** history of earlier epochs (resume) */
   history?: EpochRecord[];
+  /**
+   * The final model is the mean of the weights at the end of each of the last `averageLast`
+   * epochs (stochastic weight averaging); 0 or unset: the last weights. After a resume, only the
+   * epochs trained since count.
+   */
+  averageLast?: number;
 }
 
 export interface TrainLoopResult {
@@ -42,6 +49,36 @@ export interface TrainLoopResult {
   /** epochs complete */
   epoch: number;
   seconds: number;
+  /** held-out metrics of the averaged weights, when `averageLast` averaged more than one epoch */
+  averaged?: Metrics;
+}
+
+/** A running sum of a model's weights, to make their mean the model's weights. */
+export class WeightAverage {
+  private sums: tf.Tensor[] | undefined;
+  count = 0;
+
+  add(model: tf.LayersModel): void {
+    const weights = model.getWeights();
+    const before = this.sums;
+    this.sums = tf.tidy(() => weights.map((w, i) => (before ? tf.add(before[i], w) : tf.clone(w))));
+    tf.dispose(before);
+    this.count++;
+  }
+
+  /** Sets the model's weights to the mean and frees the sums. */
+  apply(model: tf.LayersModel): void {
+    if (!this.sums) return;
+    const mean = tf.tidy(() => this.sums!.map((s) => tf.div(s, this.count)));
+    model.setWeights(mean);
+    tf.dispose(mean);
+    this.dispose();
+  }
+
+  dispose(): void {
+    tf.dispose(this.sums ?? []);
+    this.sums = undefined;
+  }
 }
 
 /**
@@ -99,6 +136,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainLoopResult
   process.on('SIGINT', onSigint);
   const start = performance.now();
   let epoch = opts.initialEpoch ?? 0;
+  const average = new WeightAverage();
   try {
     while (epoch < opts.epochs) {
       const current = epoch + 1;
@@ -139,11 +177,23 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainLoopResult
       epoch = current;
       const { epoch: _e, seconds: _s, ...metrics } = record;
       reporter.endEpoch(current, metrics);
+      if (opts.averageLast && current > opts.epochs - opts.averageLast) average.add(model);
+      if (average.count > 1 && current === opts.epochs) break; // saved below, averaged
       await opts.save(epoch, history);
       if (interrupted) return { history, status: 'interrupted', epoch, seconds: (performance.now() - start) / 1000 };
     }
-    return { history, status: 'done', epoch, seconds: (performance.now() - start) / 1000 };
+    let averaged: Metrics | undefined;
+    if (average.count > 1) {
+      const from = epoch - average.count + 1;
+      average.apply(model);
+      averaged = opts.validate ? await opts.validate(epoch) : {};
+      const shown = Object.entries(averaged).map(([k, v]) => `  ${k} ${v.toFixed(4)}`).join('');
+      reporter.info(`final weights: the mean of epochs ${from}-${epoch}${shown}`);
+      await opts.save(epoch, history);
+    }
+    return { history, status: 'done', epoch, seconds: (performance.now() - start) / 1000, averaged };
   } finally {
+    average.dispose();
     process.off('SIGINT', onSigint);
   }
 }
