@@ -1,10 +1,16 @@
 /**
- * Benchmarks: `npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full [--seed N]]`
+ * Benchmarks:
  *
+ * `npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full [--seed N]]`
  * For each available backend (each in its own process, so peak memory is its own) it times
  * training steps of the task's model and prints steps/s, examples/s and peak RSS. With --full it
  * also runs the real `seqlab train nmt --epochs 20` and reports the time to reach 99% held-out
  * exact match and the final figures.
+ *
+ * `npm run bench -- emojify [--train FILE.csv] [--seeds 1,2,3,4] [--models v1,v2] [--word-dropout P] [--average-last N]`
+ * Loads the embedded word vectors cold (into an empty cache) and cached, then trains each model
+ * once per seed with the real CLI and reports its accuracy on seqlab's course-style test set and
+ * its dev set, training time and peak RSS.
  */
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -78,17 +84,61 @@ function fullTraining(seed: string): void {
   console.log(`  eval on 5,000 fresh dates: exact match ${(ev.exactMatch * 100).toFixed(2)}%`);
 }
 
-async function main(): Promise<void> {
-  const task = process.argv[2];
-  if (task === '--child') {
-    const [backend, batch, steps] = process.argv.slice(3);
-    console.log(JSON.stringify(await nmtSteps(backend as BackendName, Number(batch), Number(steps))));
-    return;
+const SEQLAB = path.join(packageRoot(), 'bin', 'seqlab');
+
+/** Runs seqlab with --json; returns its last JSON line (the command's result). */
+function seqlabJson(args: string[], env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+  const run = spawnSync(process.execPath, [SEQLAB, ...args, '--json'], { encoding: 'utf8', env, maxBuffer: 64 << 20 });
+  if (run.status !== 0) throw new Error(`seqlab ${args.join(' ')} failed: ${run.stderr.trim()}`);
+  return JSON.parse(run.stdout.trim().split('\n').pop()!);
+}
+
+/** Times loading the word vectors in a fresh process (its own peak RSS). */
+async function vectorLoad(cacheDir: string): Promise<{ seconds: number; peakRssMiB: number; words: number }> {
+  process.env.SEQLAB_CACHE = cacheDir;
+  const { loadWordVectors } = await import('../src/tasks/emojify/vectors');
+  const start = performance.now();
+  const v = await loadWordVectors(undefined, () => {});
+  return { seconds: +((performance.now() - start) / 1000).toFixed(2), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), words: v.words.length };
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+function benchEmojify(): void {
+  const train = arg('--train', '');
+  const seeds = arg('--seeds', '1,2,3,4').split(',');
+  const models = arg('--models', 'v1,v2').split(',');
+  const v2Options = ['--word-dropout', '--average-last'].flatMap((flag) => (arg(flag, '') ? [flag, arg(flag, '')] : []));
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-cache-'));
+  console.log(`emojify, ${os.cpus().length} cores, node ${process.version}`);
+  for (const label of ['cold (converts the npm package)', 'cached']) {
+    const child = spawnSync(process.execPath, [__filename, '--child-vectors', cache], { encoding: 'utf8' });
+    const r = JSON.parse(child.stdout.trim().split('\n').pop()!);
+    console.log(`word vectors ${label}: ${r.seconds.toFixed(2)} s, ${r.words.toLocaleString('en-US')} words, peak RSS ${r.peakRssMiB} MiB`);
   }
-  if (task !== 'nmt') {
-    console.error(`usage: npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full [--seed N]]` + (task ? ` (no benchmark for '${task}' yet)` : ''));
-    process.exit(2);
+  console.log(`\ntrained on ${train || "seqlab's own sentences"}${v2Options.length ? ` (v2: ${v2Options.join(' ')})` : ''}; tested on seqlab's course-style test set (56) and its dev set (60)`);
+  console.log('model  seed  train s  test acc  dev acc  peak RSS');
+  const env = { ...process.env, SEQLAB_CACHE: cache };
+  for (const model of models) {
+    const tests: number[] = [];
+    const devs: number[] = [];
+    for (const seed of seeds) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-bench-'));
+      const common = ['--checkpoint', dir, '--quiet'];
+      const r = seqlabJson(['train', 'emojify', '--model', model, '--seed', seed, '--test', 'test', ...(train ? ['--train', train] : []), ...(model === 'v2' ? v2Options : []), ...common], env);
+      const dev = seqlabJson(['eval', 'emojify', '--test', 'dev', ...common], env);
+      tests.push(r.testAccuracy as number);
+      devs.push(dev.accuracy as number);
+      console.log(`${model.padEnd(5)} ${seed.padStart(5)} ${(r.seconds as number).toFixed(1).padStart(8)} ${pct(r.testAccuracy as number).padStart(9)} ${pct(dev.accuracy as number).padStart(8)} ${String(r.peakRssMiB).padStart(5)} MiB`);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    console.log(`${model.padEnd(5)} mean ${''.padStart(8)} ${pct(mean(tests)).padStart(9)} ${pct(mean(devs)).padStart(8)}   (test min ${pct(Math.min(...tests))}, max ${pct(Math.max(...tests))})`);
   }
+  fs.rmSync(cache, { recursive: true, force: true });
+}
+
+function benchNmt(): void {
   const backends = arg('--backends', 'cuda,node,wasm,cpu').split(',');
   const batches = arg('--batch-sizes', '100,256').split(',');
   const steps = arg('--steps', '10');
@@ -109,6 +159,26 @@ async function main(): Promise<void> {
     }
   }
   if (process.argv.includes('--full')) fullTraining(arg('--seed', '1'));
+}
+
+const USAGE = `usage: npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full [--seed N]]
+       npm run bench -- emojify [--train FILE.csv] [--seeds 1,2,3,4] [--models v1,v2] [--word-dropout P] [--average-last N]`;
+
+async function main(): Promise<void> {
+  const task = process.argv[2];
+  if (task === '--child') {
+    const [backend, batch, steps] = process.argv.slice(3);
+    console.log(JSON.stringify(await nmtSteps(backend as BackendName, Number(batch), Number(steps))));
+  } else if (task === '--child-vectors') {
+    console.log(JSON.stringify(await vectorLoad(process.argv[3])));
+  } else if (task === 'nmt') {
+    await benchNmt();
+  } else if (task === 'emojify') {
+    benchEmojify();
+  } else {
+    console.error(USAGE + (task ? `\n(no benchmark for '${task}' yet)` : ''));
+    process.exit(2);
+  }
 }
 
 main().catch((err) => {

@@ -4,8 +4,9 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend';
 import { accuracyOf, buildV2, oneHotLabels, trainV1 } from '../src/tasks/emojify';
-import { DEV, TRAIN } from '../src/tasks/emojify/corpus';
-import { averageVector, csvFields, longest, parseEmojiCsv, readEmojiCsv, sentenceVectors, words } from '../src/tasks/emojify/data';
+import { DEV, TEST, TRAIN } from '../src/tasks/emojify/corpus';
+import { averageVector, csvFields, dropWords, longest, parseEmojiCsv, readEmojiCsv, sentenceVectors, testSet, words } from '../src/tasks/emojify/data';
+import { Rng } from '../src/core/rng';
 import { makeVectors } from '../src/tasks/emojify/vectors';
 
 /** Tiny made-up 4-d word vectors: one direction per class, so a sentence's class shows in its words. */
@@ -29,6 +30,34 @@ describe('data', () => {
     for (let c = 0; c < 5; c++) expect(TRAIN.filter(([, l]) => l === c).length).toBeGreaterThanOrEqual(50);
     const train = new Set(TRAIN.map(([s]) => s));
     expect(DEV.filter(([s]) => train.has(s))).toEqual([]);
+    expect(TEST.filter(([s]) => train.has(s) || DEV.some(([d]) => d === s))).toEqual([]);
+    expect(TEST).toHaveLength(56);
+  });
+
+  test('test sets by name (dev, test) or a CSV file', () => {
+    expect(testSet().examples).toHaveLength(DEV.length);
+    expect(testSet('test').examples).toHaveLength(56);
+    expect(testSet('test').name).toMatch(/56 course-style/);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-')), 'mine.csv');
+    fs.writeFileSync(file, 'lets eat,4\n');
+    expect(testSet(file)).toEqual({ examples: [{ sentence: 'lets eat', label: 4 }], name: file });
+    expect(() => testSet('nosuch.csv')).toThrow(/cannot read nosuch.csv/);
+  });
+
+  test('word dropout leaves words out at about the rate asked, never all of them, repeatably', () => {
+    const sentence = 'one two three four five six seven eight nine ten';
+    expect(dropWords(sentence, 0, new Rng(1))).toBe(sentence);
+    const rng = new Rng(3);
+    let kept = 0;
+    for (let i = 0; i < 200; i++) {
+      const out = words(dropWords(sentence, 0.2, rng));
+      expect(out.every((w) => words(sentence).includes(w))).toBe(true);
+      kept += out.length;
+    }
+    expect(kept / 2000).toBeGreaterThan(0.75);
+    expect(kept / 2000).toBeLessThan(0.85);
+    expect(dropWords('hello', 0.9, new Rng(1))).toBe('hello'); // a one-word sentence stays
+    expect(dropWords(sentence, 0.5, new Rng(7))).toBe(dropWords(sentence, 0.5, new Rng(7)));
   });
 
   test('course-style CSV: extra columns, quotes, tabs and CRLF', () => {

@@ -4,7 +4,8 @@
  */
 import * as fs from 'fs';
 import { SeqlabError } from '../../core/errors';
-import { DEV, TRAIN } from './corpus';
+import { Rng } from '../../core/rng';
+import { DEV, TEST, TRAIN } from './corpus';
 import { vectorOf, WordVectors } from './vectors';
 
 export const EMOJI = ['❤️', '⚾', '😄', '😞', '🍴'] as const;
@@ -18,6 +19,19 @@ export interface Example {
 
 export const builtinTrain = (): Example[] => TRAIN.map(([sentence, label]) => ({ sentence, label }));
 export const builtinDev = (): Example[] => DEV.map(([sentence, label]) => ({ sentence, label }));
+export const builtinTest = (): Example[] => TEST.map(([sentence, label]) => ({ sentence, label }));
+
+/** seqlab's own sets, by name: `dev` (60 sentences, other words than training) and `test` (56, in the course's style). */
+export const BUILTIN_SETS: Record<string, { examples: () => Example[]; name: string }> = {
+  dev: { examples: builtinDev, name: `seqlab's ${DEV.length} dev sentences` },
+  test: { examples: builtinTest, name: `seqlab's ${TEST.length} course-style test sentences` },
+};
+
+/** A test set: one of seqlab's by name (`dev`, `test`), else a course-style CSV file. */
+export function testSet(spec = 'dev'): { examples: Example[]; name: string } {
+  const builtin = BUILTIN_SETS[spec];
+  return builtin ? { examples: builtin.examples(), name: builtin.name } : { examples: readEmojiCsv(spec), name: spec };
+}
 
 /** Splits one CSV line into fields: commas separate, double quotes group ("" is a quote). */
 export function csvFields(line: string): string[] {
@@ -73,6 +87,16 @@ export function readEmojiCsv(file: string): Example[] {
 /** The course's convention: lower-case, split on whitespace. */
 export function words(sentence: string): string[] {
   return sentence.toLowerCase().split(/\s+/).filter(Boolean);
+}
+
+/**
+ * Word dropout (a training-time augmentation for v2): each word is left out with probability p,
+ * so the model cannot lean on any one word; a sentence never loses all its words.
+ */
+export function dropWords(sentence: string, p: number, rng: Rng): string {
+  const all = words(sentence);
+  const kept = all.filter(() => !rng.chance(p));
+  return (kept.length ? kept : all).join(' ');
 }
 
 /** V1's input: the average of the sentence's known word vectors (unknown words skipped; none known: zeros). */

@@ -17,7 +17,7 @@ import { Options, RunContext, Task } from '../../core/task';
 import { trainLoop } from '../../core/train';
 import { lstm } from '../../models/recurrent';
 import {
-  averageVector, builtinDev, builtinTrain, CLASSES, CLASS_NAMES, EMOJI, Example, longest, readEmojiCsv, sentenceVectors, words,
+  averageVector, builtinTrain, dropWords, CLASSES, CLASS_NAMES, EMOJI, Example, longest, readEmojiCsv, sentenceVectors, testSet, words,
 } from './data';
 import { loadWordVectors, WordVectors } from './vectors';
 
@@ -29,6 +29,10 @@ interface EmojifyConfig {
   epochs: number;
   lr: number;
   batchSize: number;
+  /** v2: share of words left out of each training sentence */
+  wordDropout: number;
+  /** v2: the final weights are the mean of the last this many epochs' */
+  averageLast: number;
   /** which word vectors the model was trained on (they are part of the model) */
   vectors: string;
   dims: number;
@@ -38,13 +42,8 @@ interface EmojifyConfig {
 
 function trainingData(options: Options): { train: Example[]; test: Example[]; trainName: string; testName: string } {
   const train = options.train ? readEmojiCsv(options.train as string) : builtinTrain();
-  const test = options.test ? readEmojiCsv(options.test as string) : builtinDev();
-  return {
-    train,
-    test,
-    trainName: (options.train as string) ?? "seqlab's training sentences",
-    testName: (options.test as string) ?? `seqlab's ${test.length} dev sentences`,
-  };
+  const test = testSet(options.test as string | undefined);
+  return { train, test: test.examples, trainName: (options.train as string) ?? "seqlab's training sentences", testName: test.name };
 }
 
 async function vectorsFor(options: Options, ctx: RunContext, saved?: string): Promise<WordVectors> {
@@ -141,12 +140,15 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   const data = trainingData(options);
   const v = await vectorsFor(options, ctx);
   const maxLen = (options.maxLen as number | undefined) ?? longest(data.train);
+  const epochs = (options.epochs as number | undefined) ?? (variant === 'v1' ? 400 : 50);
   const config: EmojifyConfig = {
     model: variant,
     maxLen,
-    epochs: (options.epochs as number | undefined) ?? (variant === 'v1' ? 400 : 50),
+    epochs,
     lr: (options.lr as number | undefined) ?? (variant === 'v1' ? 0.01 : 0.001),
     batchSize: options.batchSize as number,
+    wordDropout: variant === 'v2' ? (options.wordDropout as number) : 0,
+    averageLast: variant === 'v2' ? Math.min((options.averageLast as number | undefined) ?? Math.floor(epochs / 2), epochs) : 0,
     vectors: v.source,
     dims: v.dims,
   };
@@ -179,18 +181,24 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     model.compile({ optimizer: tf.train.adam(config.lr), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
     const batchesPerEpoch = Math.ceil(data.train.length / config.batchSize);
     let order: Example[] = [];
+    let dropRng = new Rng(0);
     const result = await trainLoop({
       model,
       epochs: config.epochs,
       batchesPerEpoch,
       batch(epoch, i) {
-        if (i === 0) order = new Rng(ctx.seed * 1000 + epoch).shuffle([...data.train]);
+        if (i === 0) {
+          order = new Rng(ctx.seed * 1000 + epoch).shuffle([...data.train]);
+          dropRng = new Rng(ctx.seed * 1000 + epoch + 500);
+        }
         const chunk = order.slice(i * config.batchSize, (i + 1) * config.batchSize);
-        return { xs: inputs('v2', chunk.map((e) => e.sentence), v, maxLen), ys: oneHotLabels(chunk) };
+        const sentences = chunk.map((e) => (config.wordDropout ? dropWords(e.sentence, config.wordDropout, dropRng) : e.sentence));
+        return { xs: inputs('v2', sentences, v, maxLen), ys: oneHotLabels(chunk) };
       },
       validate: () => ({ test_acc: accuracyOf(predict(model, 'v2', data.test.map((e) => e.sentence), v, maxLen), data.test) }),
       save: (epoch, history) => saveCheckpoint(ctx.checkpointDir, model, meta(epoch, history)),
       reporter: ctx.reporter,
+      averageLast: config.averageLast,
     });
     // no --resume here (a 25-second run): Ctrl-C keeps the last complete epoch's checkpoint
     if (result.status === 'interrupted') throw new SeqlabError(`training interrupted; the checkpoint of the last complete epoch is in ${ctx.checkpointDir}`, 130);
@@ -215,7 +223,7 @@ async function loadTrained(options: Options, ctx: RunContext) {
 
 async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   const { model, config, v } = await loadTrained(options, ctx);
-  const test = options.test ? readEmojiCsv(options.test as string) : builtinDev();
+  const { examples: test, name: testName } = testSet(options.test as string | undefined);
   const probs = predict(model, config.model, test.map((e) => e.sentence), v, config.maxLen);
   const predicted = probs.map(argmax);
   const confusion = Array.from({ length: CLASSES }, () => new Array(CLASSES).fill(0));
@@ -227,7 +235,7 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
     const actualC = confusion[c].reduce((s, n) => s + n, 0);
     return { class: c, emoji: EMOJI[c], name, precision: predictedC ? tp / predictedC : 0, recall: actualC ? tp / actualC : 0, support: actualC };
   });
-  ctx.print(`emojify ${config.model} on ${options.test ?? `seqlab's ${test.length} dev sentences`}: accuracy ${(accuracy * 100).toFixed(1)}% (${Math.round(accuracy * test.length)}/${test.length})`);
+  ctx.print(`emojify ${config.model} on ${testName}: accuracy ${(accuracy * 100).toFixed(1)}% (${Math.round(accuracy * test.length)}/${test.length})`);
   ctx.print('class        precision  recall  support');
   for (const p of perClass) ctx.print(`${p.emoji} ${p.name.padEnd(9)} ${(p.precision * 100).toFixed(1).padStart(8)}% ${(p.recall * 100).toFixed(1).padStart(6)}% ${String(p.support).padStart(8)}`);
   ctx.print('confusion (rows: true, columns: predicted)');
@@ -270,22 +278,24 @@ export const emojify: Task = {
   summary: 'sentence → emoji (❤️ ⚾ 😄 😞 🍴) on pretrained GloVe vectors: v1 averaging, v2 stacked LSTM',
   examples: ['seqlab train emojify', 'seqlab sample emojify "i adore you"', 'seqlab eval emojify --test my_test.csv', 'seqlab train emojify --model v1 --train train_emoji.csv'],
   train: {
-    help: 'train on seqlab\'s sentences (or --train FILE.csv) and test on its dev set (or --test FILE.csv)',
+    help: 'train on seqlab\'s sentences (or --train FILE.csv) and test on its dev set (or --test test|FILE.csv)',
     options: [
       { key: 'model', flags: '--model <v>', help: 'v1 (average + softmax) or v2 (stacked LSTM)', type: ['v1', 'v2'], default: 'v2' },
       { key: 'train', flags: '--train <file.csv>', help: 'course-style CSV: sentence,label', type: 'string' },
-      { key: 'test', flags: '--test <file.csv>', help: 'course-style CSV to test on after training', type: 'string' },
+      { key: 'test', flags: '--test <set>', help: "what to test on after training: dev (seqlab's 60 dev sentences, default), test (its 56 course-style ones) or a course-style CSV", type: 'string' },
       ...DATA_OPTIONS,
       { key: 'epochs', flags: '--epochs <n>', help: 'epochs (default: 400 for v1, 50 for v2)', type: 'int', min: 1 },
       { key: 'lr', flags: '--lr <x>', help: 'learning rate (default: SGD 0.01 for v1, Adam 0.001 for v2)', type: 'number', min: 1e-9 },
       { key: 'batchSize', flags: '--batch-size <n>', help: 'v2 sentences per step', type: 'int', default: 32, min: 1 },
+      { key: 'wordDropout', flags: '--word-dropout <p>', help: 'v2: leave each word out of a training sentence with probability p (0: as the course)', type: 'number', default: 0.2, min: 0, max: 0.9 },
+      { key: 'averageLast', flags: '--average-last <n>', help: 'v2: final weights = mean of the last n epochs\' (default: half the epochs; 0 or 1: the last)', type: 'int', min: 0 },
       { key: 'maxLen', flags: '--max-len <n>', help: 'words read per sentence (default: the longest training sentence)', type: 'int', min: 1 },
     ],
     run: train,
   },
   eval: {
     help: 'accuracy, per-class precision and recall, confusion matrix and the mislabelled sentences',
-    options: [{ key: 'test', flags: '--test <file.csv>', help: 'course-style CSV (default: seqlab\'s dev sentences)', type: 'string' }, ...DATA_OPTIONS],
+    options: [{ key: 'test', flags: '--test <set>', help: "dev (seqlab's 60 dev sentences, default), test (its 56 course-style ones) or a course-style CSV", type: 'string' }, ...DATA_OPTIONS],
     run: evaluate,
   },
   sample: {
