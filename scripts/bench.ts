@@ -7,10 +7,11 @@
  * also runs the real `seqlab train nmt --epochs 20` and reports the time to reach 99% held-out
  * exact match and the final figures.
  *
- * `npm run bench -- emojify [--train FILE.csv] [--seeds 1,2,3,4] [--models v1,v2] [--word-dropout P] [--average-last N]`
+ * `npm run bench -- emojify [--train FILE.csv] [--seeds 1,2,3,4] [--models v1,v2] [--folds K] [--lr X --word-dropout P --average-last N (v2)]`
  * Loads the embedded word vectors cold (into an empty cache) and cached, then trains each model
  * once per seed with the real CLI and reports its accuracy on seqlab's course-style test set and
- * its dev set, training time and peak RSS.
+ * its dev set, training time and peak RSS. With `--folds K` it instead cross-validates on the
+ * training sentences: K times, trains on all folds but one and tests on that one.
  */
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -105,11 +106,11 @@ async function vectorLoad(cacheDir: string): Promise<{ seconds: number; peakRssM
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
-function benchEmojify(): void {
+async function benchEmojify(): Promise<void> {
   const train = arg('--train', '');
   const seeds = arg('--seeds', '1,2,3,4').split(',');
   const models = arg('--models', 'v1,v2').split(',');
-  const v2Options = ['--word-dropout', '--average-last'].flatMap((flag) => (arg(flag, '') ? [flag, arg(flag, '')] : []));
+  const v2Options = ['--lr', '--word-dropout', '--average-last'].flatMap((flag) => (arg(flag, '') ? [flag, arg(flag, '')] : []));
   const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-cache-'));
   console.log(`emojify, ${os.cpus().length} cores, node ${process.version}`);
   for (const label of ['cold (converts the npm package)', 'cached']) {
@@ -117,9 +118,46 @@ function benchEmojify(): void {
     const r = JSON.parse(child.stdout.trim().split('\n').pop()!);
     console.log(`word vectors ${label}: ${r.seconds.toFixed(2)} s, ${r.words.toLocaleString('en-US')} words, peak RSS ${r.peakRssMiB} MiB`);
   }
+  const env = { ...process.env, SEQLAB_CACHE: cache };
+  const folds = Number(arg('--folds', '0'));
+  if (folds > 1) await crossValidate(train, folds, seeds, models, v2Options, env);
+  else testAndDev(train, seeds, models, v2Options, env);
+  fs.rmSync(cache, { recursive: true, force: true });
+}
+
+/** K-fold cross-validation on the training sentences, through the CLI with fold CSV files. */
+async function crossValidate(train: string, folds: number, seeds: string[], models: string[], v2Options: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const { readEmojiCsv, builtinTrain } = await import('../src/tasks/emojify/data');
+  const { Rng } = await import('../src/core/rng');
+  const examples = new Rng(0).shuffle(train ? readEmojiCsv(train) : builtinTrain());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-folds-'));
+  const csv = (xs: typeof examples) => xs.map((e) => `"${e.sentence.replace(/"/g, '""')}",${e.label}`).join('\n') + '\n';
+  for (let k = 0; k < folds; k++) {
+    fs.writeFileSync(path.join(dir, `train${k}.csv`), csv(examples.filter((_, i) => i % folds !== k)));
+    fs.writeFileSync(path.join(dir, `test${k}.csv`), csv(examples.filter((_, i) => i % folds === k)));
+  }
+  console.log(`\n${folds}-fold cross-validation on ${train || "seqlab's own sentences"} (${examples.length})${v2Options.length ? ` (v2: ${v2Options.join(' ')})` : ''}`);
+  console.log('model  seed  accuracy per held-out fold              mean');
+  for (const model of models) {
+    const all: number[] = [];
+    for (const seed of seeds) {
+      const accs: number[] = [];
+      for (let k = 0; k < folds; k++) {
+        const r = seqlabJson(['train', 'emojify', '--model', model, '--seed', seed, '--train', path.join(dir, `train${k}.csv`), '--test', path.join(dir, `test${k}.csv`),
+          ...(model === 'v2' ? v2Options : []), '--checkpoint', path.join(dir, 'checkpoint'), '--quiet'], env);
+        accs.push(r.testAccuracy as number);
+      }
+      all.push(...accs);
+      console.log(`${model.padEnd(5)} ${seed.padStart(5)}  ${accs.map((a) => pct(a).padStart(6)).join(' ').padEnd(40)} ${pct(mean(accs))}`);
+    }
+    console.log(`${model.padEnd(5)} mean ${''.padEnd(42)} ${pct(mean(all))}`);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+function testAndDev(train: string, seeds: string[], models: string[], v2Options: string[], env: NodeJS.ProcessEnv): void {
   console.log(`\ntrained on ${train || "seqlab's own sentences"}${v2Options.length ? ` (v2: ${v2Options.join(' ')})` : ''}; tested on seqlab's course-style test set (56) and its dev set (60)`);
   console.log('model  seed  train s  test acc  dev acc  peak RSS');
-  const env = { ...process.env, SEQLAB_CACHE: cache };
   for (const model of models) {
     const tests: number[] = [];
     const devs: number[] = [];
@@ -135,7 +173,6 @@ function benchEmojify(): void {
     }
     console.log(`${model.padEnd(5)} mean ${''.padStart(8)} ${pct(mean(tests)).padStart(9)} ${pct(mean(devs)).padStart(8)}   (test min ${pct(Math.min(...tests))}, max ${pct(Math.max(...tests))})`);
   }
-  fs.rmSync(cache, { recursive: true, force: true });
 }
 
 function benchNmt(): void {
@@ -162,7 +199,7 @@ function benchNmt(): void {
 }
 
 const USAGE = `usage: npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full [--seed N]]
-       npm run bench -- emojify [--train FILE.csv] [--seeds 1,2,3,4] [--models v1,v2] [--word-dropout P] [--average-last N]`;
+       npm run bench -- emojify [--train FILE.csv] [--seeds 1,2,3,4] [--models v1,v2] [--folds K] [--lr X --word-dropout P --average-last N (v2)]`;
 
 async function main(): Promise<void> {
   const task = process.argv[2];
@@ -174,7 +211,7 @@ async function main(): Promise<void> {
   } else if (task === 'nmt') {
     await benchNmt();
   } else if (task === 'emojify') {
-    benchEmojify();
+    await benchEmojify();
   } else {
     console.error(USAGE + (task ? `\n(no benchmark for '${task}' yet)` : ''));
     process.exit(2);
