@@ -239,7 +239,7 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   ctx.print('class        precision  recall  support');
   for (const p of perClass) ctx.print(`${p.emoji} ${p.name.padEnd(9)} ${(p.precision * 100).toFixed(1).padStart(8)}% ${(p.recall * 100).toFixed(1).padStart(6)}% ${String(p.support).padStart(8)}`);
   ctx.print('confusion (rows: true, columns: predicted)');
-  ctx.print('        ' + EMOJI.map((e) => e.padEnd(4)).join(' '));
+  ctx.print(' '.repeat(12) + EMOJI.join('   ')); // each emoji is two columns wide on a terminal
   confusion.forEach((row, c) => ctx.print(`${EMOJI[c]}  ${CLASS_NAMES[c].padEnd(6)} ${row.map((n) => String(n).padStart(3)).join('  ')}`));
   const wrong = test.map((e, i) => ({ ...e, predicted: predicted[i] })).filter((e) => e.predicted !== e.label);
   if (wrong.length) {
