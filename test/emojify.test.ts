@@ -41,7 +41,7 @@ describe('data', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-')), 'mine.csv');
     fs.writeFileSync(file, 'lets eat,4\n');
     expect(testSet(file)).toEqual({ examples: [{ sentence: 'lets eat', label: 4 }], name: file });
-    expect(() => testSet('nosuch.csv')).toThrow(/cannot read nosuch.csv/);
+    expect(() => testSet('nosuch.csv')).toThrow(/cannot read nosuch.csv: no such file \(seqlab's own sets are dev, test\)/);
   });
 
   test('word dropout leaves words out at about the rate asked, never all of them, repeatably', () => {

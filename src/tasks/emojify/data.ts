@@ -30,7 +30,9 @@ export const BUILTIN_SETS: Record<string, { examples: () => Example[]; name: str
 /** A test set: one of seqlab's by name (`dev`, `test`), else a course-style CSV file. */
 export function testSet(spec = 'dev'): { examples: Example[]; name: string } {
   const builtin = BUILTIN_SETS[spec];
-  return builtin ? { examples: builtin.examples(), name: builtin.name } : { examples: readEmojiCsv(spec), name: spec };
+  if (builtin) return { examples: builtin.examples(), name: builtin.name };
+  if (!fs.existsSync(spec)) throw new SeqlabError(`cannot read ${spec}: no such file (seqlab's own sets are ${Object.keys(BUILTIN_SETS).join(', ')})`);
+  return { examples: readEmojiCsv(spec), name: spec };
 }
 
 /** Splits one CSV line into fields: commas separate, double quotes group ("" is a quote). */
