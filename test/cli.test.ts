@@ -208,6 +208,19 @@ describe('emojify (with a tiny --glove file)', () => {
     expect(e.out).toMatch(/confusion \(rows: true, columns: predicted\)/);
   });
 
+  test('train v2 with the shared loop: the mean of the last epochs, a checkpoint and loss.png', async () => {
+    const ck2 = path.join(dir, 'emojify-v2');
+    const t = await seqlab('train', 'emojify', '--glove', glove, '--train', train, '--test', testCsv, '--epochs', '4', '--checkpoint', ck2);
+    expect(t.code).toBe(0);
+    expect(t.out + t.err).toMatch(/final weights: the mean of epochs 3-4/);
+    expect(fs.readFileSync(path.join(ck2, 'loss.png')).subarray(1, 4).toString()).toBe('PNG');
+    const meta = JSON.parse(fs.readFileSync(path.join(ck2, 'seqlab.json'), 'utf8'));
+    expect(meta.hyperparameters).toMatchObject({ model: 'v2', wordDropout: 0.2, averageLast: 2, lr: 0.005 });
+    const s = await seqlab('sample', 'emojify', 'love you', '--checkpoint', ck2);
+    expect(s.code).toBe(0);
+    expect(s.out).toMatch(/^love you {2}\S+ [\d.]+%$/m);
+  });
+
   test('bad inputs: a CSV with a bad label, a missing GloVe file', async () => {
     const bad = path.join(dir, 'bad.csv');
     fs.writeFileSync(bad, 'love you,0\nball,9\n');

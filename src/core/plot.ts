@@ -3,6 +3,9 @@
  * (loss curves), as PNG bytes. Drawn with @napi-rs/canvas; returns undefined where that native
  * package is not available, so callers can say so instead of crashing.
  */
+import * as fs from 'fs';
+import * as path from 'path';
+
 type CanvasModule = typeof import('@napi-rs/canvas');
 type Ctx = ReturnType<ReturnType<CanvasModule['createCanvas']>['getContext']>;
 
@@ -172,4 +175,13 @@ export function lineChartPng(spec: LineChartSpec): Buffer | undefined {
     g.fillText(s.name, x0 + w - 290, y0 + 18 + 16 * k);
   });
   return c.toBuffer('image/png');
+}
+
+/** Writes a training chart as `loss.png` in a checkpoint folder; returns its path, or undefined without a canvas. */
+export function writeLossChart(dir: string, spec: LineChartSpec): string | undefined {
+  const png = lineChartPng(spec);
+  if (!png) return undefined;
+  const file = path.join(dir, 'loss.png');
+  fs.writeFileSync(file, png);
+  return file;
 }

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadCheckpoint, saveCheckpoint } from '../../core/checkpoint';
 import { SeqlabError, UsageError } from '../../core/errors';
 import { readInputs } from '../../core/inputs';
-import { lineChartPng } from '../../core/plot';
+import { writeLossChart } from '../../core/plot';
 import { formatSeconds } from '../../core/progress';
 import { Options, RunContext, Task } from '../../core/task';
 import { CharRnn, CharRnnParams, initCharRnn } from '../../models/handwritten/char-rnn';
@@ -120,8 +120,7 @@ async function train(args: string[], options: Options, ctx: RunContext) {
     trainSeconds: +seconds.toFixed(2),
     backend: 'hand-written',
   });
-  const png = lineChartPng({ title: `dinos: smoothed loss (${source})`, xLabel: 'iteration', series: [{ name: 'smoothed loss', points: curve }] });
-  if (png) fs.writeFileSync(path.join(ctx.checkpointDir, 'loss.png'), png);
+  writeLossChart(ctx.checkpointDir, { title: `dinos: smoothed loss (${source})`, xLabel: 'iteration', series: [{ name: 'smoothed loss', points: curve }] });
   const heldNll = held.length ? heldOutNll(rnn, held, vocab) : undefined;
   ctx.print(
     `trained ${config.iterations} iterations in ${formatSeconds(seconds)} (${Math.round(config.iterations / (trainMs / 1000))} iterations/s); ` +
@@ -219,7 +218,7 @@ async function trainLstm(_args: string[], options: Options, ctx: RunContext) {
     reporter: ctx.reporter,
   });
   if (result.status === 'interrupted') throw interruption(result, ctx.checkpointDir, 'dinos', `seqlab train dinos --model lstm --epochs ${epochs}`, ctx.print);
-  const png = lineChartPng({
+  writeLossChart(ctx.checkpointDir, {
     title: `dinos lstm (${source})`,
     xLabel: 'epoch',
     series: [
@@ -227,7 +226,6 @@ async function trainLstm(_args: string[], options: Options, ctx: RunContext) {
       { name: 'held-out NLL (nats/char)', points: result.history.map((h) => [h.epoch, h.val_nll]) },
     ],
   });
-  if (png) fs.writeFileSync(path.join(ctx.checkpointDir, 'loss.png'), png);
   const last = result.history[result.history.length - 1];
   ctx.print(`trained ${result.epoch} epochs in ${formatSeconds(result.seconds)}` + (last?.val_nll !== undefined ? `; held-out ${last.val_nll.toFixed(3)} nats/char` : ''));
   ctx.print(`checkpoint: ${ctx.checkpointDir}`);

@@ -11,6 +11,7 @@ import { CheckpointContent, CheckpointMeta, loadCheckpoint, saveCheckpoint } fro
 import { SeqlabError } from '../../core/errors';
 import { readInputs } from '../../core/inputs';
 import { NumpyRandom } from '../../core/numpy-random';
+import { writeLossChart } from '../../core/plot';
 import { formatSeconds } from '../../core/progress';
 import { Rng } from '../../core/rng';
 import { Options, RunContext, Task } from '../../core/task';
@@ -176,6 +177,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     losses.forEach((loss, e) => (e + 1) % every === 0 && ctx.reporter.info(`epoch ${e + 1}/${config.epochs}  loss ${loss.toFixed(4)}`));
     const history = losses.map((loss, e) => ({ epoch: e + 1, seconds: 0, loss }));
     await saveCheckpoint(ctx.checkpointDir, model, meta(config.epochs, history));
+    writeLossChart(ctx.checkpointDir, { title: 'emojify v1', xLabel: 'epoch', series: [{ name: 'training loss (mean per sentence)', points: history.map((h) => [h.epoch, h.loss]) }] });
   } else {
     model = buildV2(maxLen, v.dims, ctx.seed);
     model.compile({ optimizer: tf.train.adam(config.lr), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
@@ -202,12 +204,20 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     });
     // no --resume here (a 25-second run): Ctrl-C keeps the last complete epoch's checkpoint
     if (result.status === 'interrupted') throw new SeqlabError(`training interrupted; the checkpoint of the last complete epoch is in ${ctx.checkpointDir}`, 130);
+    writeLossChart(ctx.checkpointDir, {
+      title: `emojify v2 (${data.trainName})`,
+      xLabel: 'epoch',
+      series: [
+        { name: 'training loss', points: result.history.map((h) => [h.epoch, h.loss]) },
+        { name: `test error (${data.testName})`, points: result.history.map((h) => [h.epoch, 1 - h.test_acc]) },
+      ],
+    });
   }
   const seconds = (performance.now() - start) / 1000;
   const trainAcc = accuracyOf(predict(model, variant, data.train.map((e) => e.sentence), v, maxLen), data.train);
   const testAcc = accuracyOf(predict(model, variant, data.test.map((e) => e.sentence), v, maxLen), data.test);
   ctx.print(`emojify ${variant}: trained in ${formatSeconds(seconds)}; train accuracy ${(trainAcc * 100).toFixed(1)}%, test accuracy ${(testAcc * 100).toFixed(1)}% (${data.testName})`);
-  ctx.print(`checkpoint: ${ctx.checkpointDir}`);
+  ctx.print(`checkpoint: ${ctx.checkpointDir} (training curve: loss.png)`);
   return { model: variant, seconds: +seconds.toFixed(1), trainAccuracy: trainAcc, testAccuracy: testAcc, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), checkpoint: ctx.checkpointDir };
 }
 

@@ -15,7 +15,7 @@ import { formatSeconds } from '../../core/progress';
 import { Options, RunContext, Task } from '../../core/task';
 import { interruption, resumeFrom, trainLoop } from '../../core/train';
 import { readInputs } from '../../core/inputs';
-import { heatmapPng, lineChartPng } from '../../core/plot';
+import { heatmapPng, writeLossChart } from '../../core/plot';
 import * as path from 'path';
 import {
   DatePair, decodeIso, encodeHuman, encodeIso, generateDates, HUMAN_VOCAB, MACHINE_VOCAB, normalize, oneHot, TX, TY,
@@ -224,7 +224,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
 }
 
 function writeLossCurve(dir: string, history: EpochRecord[]): void {
-  const png = lineChartPng({
+  writeLossChart(dir, {
     title: 'nmt training',
     xLabel: 'epoch',
     series: [
@@ -233,7 +233,6 @@ function writeLossCurve(dir: string, history: EpochRecord[]): void {
     ],
     logY: true,
   });
-  if (png) fs.writeFileSync(path.join(dir, 'loss.png'), png);
 }
 
 // ---------------------------------------------------------------- eval
