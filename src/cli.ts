@@ -121,6 +121,7 @@ export function buildProgram(tasks: readonly Task[] = TASKS): Commander {
         threads: info.threads,
         tried: info.attempts,
         tasks: tasks.map((t) => t.name),
+        data: Object.fromEntries(tasks.filter((t) => t.status).map((t) => [t.name, t.status!()])),
       };
       if (opts.json) {
         process.stdout.write(JSON.stringify(facts) + '\n');
@@ -130,7 +131,10 @@ export function buildProgram(tasks: readonly Task[] = TASKS): Commander {
         `seqlab ${facts.seqlab} (node ${facts.node}, tfjs ${facts.tfjs})\n` +
           `backend: ${info.name} (${info.threads} thread${info.threads === 1 ? '' : 's'})\n` +
           info.attempts.map((a) => `  ${a}`).join('\n') +
-          `\ntasks: ${facts.tasks.join(', ')}\n`,
+          `\ntasks: ${facts.tasks.join(', ')}\n` +
+          Object.entries(facts.data)
+            .flatMap(([task, lines]) => Object.entries(lines).map(([k, v]) => `${task} ${k}: ${v}\n`))
+            .join(''),
       );
     });
   return program;

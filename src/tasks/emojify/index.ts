@@ -20,7 +20,7 @@ import { lstm } from '../../models/recurrent';
 import {
   averageVector, builtinTrain, dropWords, CLASSES, CLASS_NAMES, EMOJI, Example, longest, readEmojiCsv, sentenceVectors, testSet, words,
 } from './data';
-import { loadWordVectors, WordVectors } from './vectors';
+import { embeddedStatus, loadWordVectors, WordVectors } from './vectors';
 
 type Variant = 'v1' | 'v2';
 
@@ -314,4 +314,5 @@ export const emojify: Task = {
     options: [{ key: 'top', flags: '--top <k>', help: 'show the k most likely emoji', type: 'int', default: 1, min: 1, max: 5 }, ...DATA_OPTIONS],
     run: sample,
   },
+  status: () => ({ 'word vectors': embeddedStatus() }),
 };

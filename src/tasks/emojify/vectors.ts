@@ -149,6 +149,14 @@ export function readCache(file: string, source: string): WordVectors {
   return makeVectors(source, words, matrix, dims);
 }
 
+/** For `seqlab info`: the embedded vectors and whether they are converted yet. */
+export function embeddedStatus(cacheDir = defaultCacheDir()): string {
+  const cache = cacheFileFor(EMBEDDED, cacheDir);
+  return fs.existsSync(cache)
+    ? `${EMBEDDED} (GloVe 6B, 100-d), cached in ${cache}`
+    : `${EMBEDDED} (GloVe 6B, 100-d), not converted yet (the first emojify run does it once, ~7 s); --glove FILE for others`;
+}
+
 /**
  * The word vectors to use: `--glove FILE`, or the embedded default. Read from the cache when it
  * exists; otherwise converted and cached (the first run says so).
