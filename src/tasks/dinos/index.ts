@@ -120,13 +120,13 @@ async function train(args: string[], options: Options, ctx: RunContext) {
     trainSeconds: +seconds.toFixed(2),
     backend: 'hand-written',
   });
-  writeLossChart(ctx.checkpointDir, { title: `dinos: smoothed loss (${source})`, xLabel: 'iteration', series: [{ name: 'smoothed loss', points: curve }] });
+  const chart = writeLossChart(ctx.checkpointDir, { title: `dinos: smoothed loss (${source})`, xLabel: 'iteration', series: [{ name: 'smoothed loss', points: curve }] });
   const heldNll = held.length ? heldOutNll(rnn, held, vocab) : undefined;
   ctx.print(
     `trained ${config.iterations} iterations in ${formatSeconds(seconds)} (${Math.round(config.iterations / (trainMs / 1000))} iterations/s); ` +
       `smoothed loss ${loss.toFixed(3)}` + (heldNll ? `; held-out ${heldNll.nats.toFixed(3)} nats/char` : ''),
   );
-  ctx.print(`checkpoint: ${ctx.checkpointDir} (loss curve: loss.png)`);
+  ctx.print(`checkpoint: ${ctx.checkpointDir}` + (chart ? ' (loss curve: loss.png)' : ''));
   return { iterations: config.iterations, seconds: +seconds.toFixed(2), iterationsPerSecond: Math.round(config.iterations / (trainMs / 1000)), loss, reports, heldOut: heldNll };
 }
 

@@ -167,6 +167,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   });
 
   let model: tf.LayersModel;
+  let chart: string | undefined;
   if (variant === 'v1') {
     const xs = data.train.map((e) => averageVector(e.sentence, v));
     const { W, b, losses } = trainV1(xs, data.train.map((e) => e.label), v.dims, config.epochs, config.lr, ctx.seed);
@@ -177,7 +178,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     losses.forEach((loss, e) => (e + 1) % every === 0 && ctx.reporter.info(`epoch ${e + 1}/${config.epochs}  loss ${loss.toFixed(4)}`));
     const history = losses.map((loss, e) => ({ epoch: e + 1, seconds: 0, loss }));
     await saveCheckpoint(ctx.checkpointDir, model, meta(config.epochs, history));
-    writeLossChart(ctx.checkpointDir, { title: 'emojify v1', xLabel: 'epoch', series: [{ name: 'training loss (mean per sentence)', points: history.map((h) => [h.epoch, h.loss]) }] });
+    chart = writeLossChart(ctx.checkpointDir, { title: 'emojify v1', xLabel: 'epoch', series: [{ name: 'training loss (mean per sentence)', points: history.map((h) => [h.epoch, h.loss]) }] });
   } else {
     model = buildV2(maxLen, v.dims, ctx.seed);
     model.compile({ optimizer: tf.train.adam(config.lr), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
@@ -204,7 +205,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     });
     // no --resume here (a 25-second run): Ctrl-C keeps the last complete epoch's checkpoint
     if (result.status === 'interrupted') throw new SeqlabError(`training interrupted; the checkpoint of the last complete epoch is in ${ctx.checkpointDir}`, 130);
-    writeLossChart(ctx.checkpointDir, {
+    chart = writeLossChart(ctx.checkpointDir, {
       title: `emojify v2 (${data.trainName})`,
       xLabel: 'epoch',
       series: [
@@ -217,7 +218,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   const trainAcc = accuracyOf(predict(model, variant, data.train.map((e) => e.sentence), v, maxLen), data.train);
   const testAcc = accuracyOf(predict(model, variant, data.test.map((e) => e.sentence), v, maxLen), data.test);
   ctx.print(`emojify ${variant}: trained in ${formatSeconds(seconds)}; train accuracy ${(trainAcc * 100).toFixed(1)}%, test accuracy ${(testAcc * 100).toFixed(1)}% (${data.testName})`);
-  ctx.print(`checkpoint: ${ctx.checkpointDir} (training curve: loss.png)`);
+  ctx.print(`checkpoint: ${ctx.checkpointDir}` + (chart ? ' (training curve: loss.png)' : ''));
   return { model: variant, seconds: +seconds.toFixed(1), trainAccuracy: trainAcc, testAccuracy: testAcc, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), checkpoint: ctx.checkpointDir };
 }
 
@@ -283,6 +284,13 @@ const DATA_OPTIONS = [
   { key: 'glove', flags: '--glove <file>', help: 'GloVe text file (word v1 ... vN); default: the embedded GloVe 6B 100-d', type: 'string' },
 ] as const;
 
+const TEST_OPTION = {
+  key: 'test',
+  flags: '--test <set>',
+  help: "what to test on: dev (seqlab's 60 dev sentences, default), test (its 56 course-style ones) or a course-style CSV",
+  type: 'string',
+} as const;
+
 export const emojify: Task = {
   name: 'emojify',
   summary: 'sentence → emoji (❤️ ⚾ 😄 😞 🍴) on pretrained GloVe vectors: v1 averaging, v2 stacked LSTM',
@@ -292,7 +300,7 @@ export const emojify: Task = {
     options: [
       { key: 'model', flags: '--model <v>', help: 'v1 (average + softmax) or v2 (stacked LSTM)', type: ['v1', 'v2'], default: 'v2' },
       { key: 'train', flags: '--train <file.csv>', help: 'course-style CSV: sentence,label', type: 'string' },
-      { key: 'test', flags: '--test <set>', help: "what to test on after training: dev (seqlab's 60 dev sentences, default), test (its 56 course-style ones) or a course-style CSV", type: 'string' },
+      TEST_OPTION,
       ...DATA_OPTIONS,
       { key: 'epochs', flags: '--epochs <n>', help: 'epochs (default: 400 for v1, 50 for v2)', type: 'int', min: 1 },
       { key: 'lr', flags: '--lr <x>', help: 'learning rate (default: SGD 0.01 for v1, Adam 0.005 for v2)', type: 'number', min: 1e-9 },
@@ -305,7 +313,7 @@ export const emojify: Task = {
   },
   eval: {
     help: 'accuracy, per-class precision and recall, confusion matrix and the mislabelled sentences',
-    options: [{ key: 'test', flags: '--test <set>', help: "dev (seqlab's 60 dev sentences, default), test (its 56 course-style ones) or a course-style CSV", type: 'string' }, ...DATA_OPTIONS],
+    options: [TEST_OPTION, ...DATA_OPTIONS],
     run: evaluate,
   },
   sample: {
