@@ -6,7 +6,9 @@
 import { Command as Commander, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS, BackendName, describeBackend, initBackend } from './core/backend';
 import { defaultCheckpointDir } from './core/checkpoint';
+import * as path from 'path';
 import { SeqlabError, messageOf } from './core/errors';
+import { fsReason, isFsError } from './core/files';
 import { OutputMode, Reporter } from './core/progress';
 import { Command, Options, OptionSpec, Task, Verb } from './core/task';
 import { TASKS } from './tasks';
@@ -22,13 +24,24 @@ const VERBS: { verb: Verb; help: string }[] = [
 /** Options every task command has. */
 const COMMON: OptionSpec[] = [
   { key: 'backend', flags: '--backend <name>', help: 'tfjs backend', type: BACKENDS, default: 'auto' },
-  { key: 'seed', flags: '--seed <n>', help: 'random seed (data, initialisation, sampling)', type: 'int', default: 1, min: 0 },
+  { key: 'seed', flags: '--seed <n>', help: 'random seed (data, initialisation, sampling), 0 to 4294967295', type: 'int', default: 1, min: 0, max: 2 ** 32 - 1 },
   { key: 'checkpoint', flags: '--checkpoint <dir>', help: 'checkpoint folder (default: datasets/<task>/checkpoint)', type: 'string' },
   { key: 'json', flags: '--json', help: 'machine-readable output: JSON lines, the result last', type: 'boolean' },
   { key: 'quiet', flags: '--quiet', help: 'no progress or information, only results', type: 'boolean' },
 ];
 
-const RESUME: OptionSpec = { key: 'resume', flags: '--resume', help: 'continue from the checkpoint\'s last complete epoch', type: 'boolean' };
+const RESUME: OptionSpec = { key: 'resume', flags: '--resume', help: 'continue from the checkpoint where training stopped, with its settings', type: 'boolean' };
+const OVERWRITE: OptionSpec = { key: 'overwrite', flags: '--overwrite', help: 'replace a checkpoint of another task in --checkpoint', type: 'boolean' };
+
+/** The options a task command gets besides its own: --resume and --overwrite for train, the common ones. */
+function sharedOptions(verb: Verb, command: Command): OptionSpec[] {
+  const checkpoint = command.usesCheckpoint !== false;
+  return [
+    ...(command.resumable ? [RESUME] : []),
+    ...(verb === 'train' && checkpoint ? [OVERWRITE] : []),
+    ...COMMON.filter((o) => checkpoint || o.key !== 'checkpoint'),
+  ];
+}
 
 function parser(spec: OptionSpec): ((value: string) => unknown) | undefined {
   const { type, min, max } = spec;
@@ -55,7 +68,7 @@ function toOption(spec: OptionSpec): Option {
   return opt;
 }
 
-async function runCommand(task: Task, verb: Verb, command: Command, args: string[], options: Options): Promise<void> {
+async function runCommand(task: Task, verb: Verb, command: Command, args: string[], options: Options, explicit: Set<string>): Promise<void> {
   const mode: OutputMode = options.json ? 'json' : options.quiet ? 'quiet' : 'human';
   const reporter = new Reporter(mode);
   const backend = await initBackend(options.backend as BackendName);
@@ -65,7 +78,8 @@ async function runCommand(task: Task, verb: Verb, command: Command, args: string
     reporter,
     backend,
     seed: options.seed as number,
-    checkpointDir: (options.checkpoint as string | undefined) ?? defaultCheckpointDir(task.name),
+    checkpointDir: options.checkpoint ? path.resolve(options.checkpoint as string) : defaultCheckpointDir(task.name),
+    explicit,
     print: (line: string) => {
       if (mode !== 'json') process.stdout.write(line + '\n');
     },
@@ -94,14 +108,16 @@ export function buildProgram(tasks: readonly Task[] = TASKS): Commander {
       const command = task[verb]!;
       const sub = group.command(task.name).description(command.help);
       if (command.args) sub.argument(command.args.name, command.args.help);
-      for (const spec of [...(command.options ?? []), ...(command.resumable ? [RESUME] : []), ...COMMON]) sub.addOption(toOption(spec));
+      for (const spec of [...(command.options ?? []), ...sharedOptions(verb, command)]) sub.addOption(toOption(spec));
       const examples = task.examples.filter((e) => e.includes(` ${verb} `));
       if (examples.length) sub.addHelpText('after', '\nExamples:\n' + examples.map((e) => `  ${e}`).join('\n'));
       sub.action(async (...actionArgs: unknown[]) => {
         const cmd = actionArgs[actionArgs.length - 1] as Commander;
         const positional = command.args ? actionArgs[0] : undefined;
         const args = positional === undefined ? [] : Array.isArray(positional) ? (positional as string[]) : [positional as string];
-        await runCommand(task, verb, command, args, cmd.opts() as Options);
+        const opts = cmd.opts() as Options;
+        const explicit = new Set(Object.keys(opts).filter((k) => cmd.getOptionValueSource(k) === 'cli'));
+        await runCommand(task, verb, command, args, opts, explicit);
       });
     }
   }
@@ -150,6 +166,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const [verb, taskName] = argv.slice(2);
   const group = program.commands.find((c) => c.name() === verb && c.commands.length);
+  if (group && taskName === undefined) {
+    process.stderr.write(`seqlab: ${verb} needs a task: seqlab ${verb} <task> (tasks: ${group.commands.map((c) => c.name()).join(', ')})\n`);
+    return 2;
+  }
   if (group && taskName && !taskName.startsWith('-') && !group.commands.some((c) => c.name() === taskName)) {
     const known = group.commands.map((c) => c.name()).join(', ');
     process.stderr.write(`seqlab: unknown task '${taskName}' for ${verb} (tasks: ${known})\n`);
@@ -168,6 +188,11 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof SeqlabError) {
       process.stderr.write(`seqlab: ${err.message}\n`);
       return err.exitCode;
+    }
+    if (isFsError(err)) {
+      // a file-system error no task turned into words: still one line, with the reason and the path
+      process.stderr.write(`seqlab: ${err.syscall ? `${err.syscall} ` : ''}${err.path ?? ''}: ${fsReason(err)}\n`);
+      return 1;
     }
     process.stderr.write(`seqlab: unexpected error: ${messageOf(err)}\n`);
     if (process.env.SEQLAB_DEBUG) process.stderr.write(String((err as Error)?.stack) + '\n');

@@ -1,25 +1,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { spawn } from 'child_process';
 import { Readable } from 'stream';
-import { main } from '../src/cli';
+import { finished, seqlab, spawnSeqlab } from './helpers';
 import { readInputs } from '../src/core/inputs';
-
-/** Runs the CLI in-process; returns exit code and what it wrote. */
-async function seqlab(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += s.toString()), true));
-  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += s.toString()), true));
-  try {
-    const code = await main(['node', 'seqlab', ...args]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-cli-'));
 const ck = path.join(dir, 'checkpoint');
@@ -72,7 +56,8 @@ describe('train → resume → eval → sample', () => {
     const result = JSON.parse(lines[lines.length - 1]);
     expect(result).toMatchObject({ task: 'nmt', command: 'train', status: 'done', epochs: 1 });
     expect(JSON.parse(lines.find((l) => l.includes('"event":"epoch"'))!)).toMatchObject({ epoch: 1 });
-    expect(fs.existsSync(path.join(ck, 'model.json'))).toBe(true);
+    const files = JSON.parse(fs.readFileSync(path.join(ck, 'seqlab.json'), 'utf8')).files;
+    expect(fs.existsSync(path.join(ck, files.model))).toBe(true);
     expect(fs.readFileSync(path.join(ck, 'loss.png')).subarray(1, 4).toString()).toBe('PNG');
   });
 
@@ -119,10 +104,11 @@ describe('train → resume → eval → sample', () => {
   });
 
   test('a corrupt checkpoint is one clear error', async () => {
-    fs.writeFileSync(path.join(ck, 'weights.bin'), 'garbage');
+    const { files } = JSON.parse(fs.readFileSync(path.join(ck, 'seqlab.json'), 'utf8'));
+    fs.writeFileSync(path.join(ck, files.weights), 'garbage');
     const r = await seqlab('sample', 'nmt', '3 May 1979', '--checkpoint', ck);
     expect(r.code).toBe(1);
-    expect(r.err.trim().split('\n').pop()).toMatch(/^seqlab: checkpoint is corrupt: weights.bin has 7 bytes/);
+    expect(r.err.trim().split('\n').pop()).toMatch(/^seqlab: checkpoint is corrupt: weights-\d+.bin has 7 bytes/);
   });
 });
 
@@ -154,23 +140,24 @@ test('info says which word vectors emojify uses and whether they are converted y
 
 test('Ctrl-C during training saves a resumable checkpoint and exits 130', async () => {
   const ckInt = path.join(dir, 'interrupted');
-  const bin = path.join(__dirname, '..', 'bin', 'seqlab');
-  const child = spawn(process.execPath, [bin, 'train', 'nmt', '--epochs', '50', '--examples', '2048', '--batch-size', '16', '--arch', 'course', '--checkpoint', ckInt]);
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => {
-    err += d;
+  const child = spawnSeqlab('train', 'nmt', '--epochs', '50', '--examples', '2048', '--batch-size', '16', '--arch', 'course', '--checkpoint', ckInt);
+  const { code, out, err } = await finished(child, (err) => {
     if (/epoch 1\/50 /.test(err) && !child.killed) child.kill('SIGINT'); // once the first epoch is saved
   });
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   expect(code).toBe(130);
-  expect(out).toMatch(/interrupted after \d+ complete epochs; checkpoint saved/);
+  expect(out).toMatch(/interrupted after \d+ complete epochs( and \d+ batches of epoch \d+)?; checkpoint saved/);
   expect(out).toMatch(/--resume/);
   expect(err).toMatch(/seqlab: training interrupted \(resumable checkpoint saved\)/);
   const meta = JSON.parse(fs.readFileSync(path.join(ckInt, 'seqlab.json'), 'utf8'));
   expect(meta.interrupted.epoch).toBe(meta.epoch + 1);
   expect(meta.epoch).toBeLessThan(50);
+  // --resume continues at the next batch of the interrupted epoch, not at its start
+  const r = await seqlab('train', 'nmt', '--epochs', String(meta.epoch + 1), '--examples', '2048', '--batch-size', '16', '--arch', 'course', '--checkpoint', ckInt, '--backend', 'wasm', '--resume');
+  expect(r.code).toBe(0);
+  expect(r.err).toMatch(new RegExp(`resuming from .* at epoch ${meta.interrupted.epoch}, batch ${meta.interrupted.batch + 1}`));
+  const after = JSON.parse(fs.readFileSync(path.join(ckInt, 'seqlab.json'), 'utf8'));
+  expect(after.interrupted).toBeUndefined();
+  expect(after.epoch).toBe(meta.epoch + 1);
 }, 60000);
 
 describe('rnn', () => {
@@ -307,13 +294,14 @@ test('dinos --model lstm: trains with the shared loop, resumes, samples and eval
 });
 
 test('--resume is offered only where training can continue from a checkpoint', async () => {
-  for (const task of ['rnn', 'emojify']) {
-    const r = await seqlab('train', task, '--resume');
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(/unknown option '--resume'/);
-  }
+  const r = await seqlab('train', 'rnn', '--resume');
+  expect(r.code).toBe(2);
+  expect(r.err).toMatch(/unknown option '--resume'/);
+  const v1 = await seqlab('train', 'emojify', '--model', 'v1', '--resume');
+  expect(v1.code).toBe(2);
+  expect(v1.err).toMatch(/--resume continues v2 training/);
   const d = await seqlab('train', 'dinos', '--resume', '--checkpoint', path.join(dir, 'nowhere'));
-  expect(d.code).toBe(2);
-  expect(d.err).toMatch(/--resume continues --model lstm training/);
+  expect(d.code).toBe(1);
+  expect(d.err).toMatch(/no checkpoint at .*nowhere/);
   expect((await seqlab('train', 'nmt', '--help')).out).toMatch(/--resume/);
 });

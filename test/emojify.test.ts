@@ -41,7 +41,7 @@ describe('data', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-')), 'mine.csv');
     fs.writeFileSync(file, 'lets eat,4\n');
     expect(testSet(file)).toEqual({ examples: [{ sentence: 'lets eat', label: 4 }], name: file });
-    expect(() => testSet('nosuch.csv')).toThrow(/cannot read nosuch.csv: no such file \(seqlab's own sets are dev, test\)/);
+    expect(() => testSet('nosuch.csv')).toThrow(/cannot read test set nosuch.csv: no such file \(seqlab's own sets are dev, test\)/);
   });
 
   test('word dropout leaves words out at about the rate asked, never all of them, repeatably', () => {
@@ -81,10 +81,10 @@ describe('data', () => {
   });
 
   test('a missing or binary file is a clear error', () => {
-    expect(() => readEmojiCsv('/nonexistent.csv')).toThrow(/cannot read \/nonexistent.csv/);
+    expect(() => readEmojiCsv('/nonexistent.csv')).toThrow(/cannot read CSV file \/nonexistent.csv: no such file or folder \(ENOENT\)/);
     const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'emo-')), 'bin.csv');
     fs.writeFileSync(f, Buffer.from([1, 0, 2, 0]));
-    expect(() => readEmojiCsv(f)).toThrow(/not a text CSV/);
+    expect(() => readEmojiCsv(f)).toThrow(/cannot read CSV file .*bin.csv: it is not a text file/);
   });
 
   test('sentences become word vectors: average (unknown words skipped) and padded sequences (unknown = zeros)', () => {

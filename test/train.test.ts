@@ -125,6 +125,27 @@ test('Ctrl-C saves a resumable checkpoint after the current batch', async () => 
   });
   expect(result.status).toBe('interrupted');
   expect(result.epoch).toBe(1);
-  expect(saves).toEqual([{ epoch: 1, interrupted: undefined }, { epoch: 1, interrupted: { epoch: 2, batch: 2 } }]);
+  expect(saves).toMatchObject([{ epoch: 1, interrupted: undefined }, { epoch: 1, interrupted: { epoch: 2, batch: 2 } }]);
+  expect(saves[1].interrupted!.sums).toHaveLength(1); // the epoch's running loss so far, for the resumed run
   expect(process.listenerCount('SIGINT')).toBe(0); // the handler is removed afterwards
+});
+
+test('a run resumed part-way through an epoch trains only the batches it had not, and keeps the epoch loss whole', async () => {
+  const seen: string[] = [];
+  const result = await trainLoop({
+    model: tinyModel(),
+    epochs: 2,
+    initialEpoch: 1,
+    resumeAt: { epoch: 2, batch: 3, sums: [300] },
+    batchesPerEpoch: 4,
+    batch: (e, i) => {
+      seen.push(`${e}.${i}`);
+      return batch();
+    },
+    save: async () => {},
+    reporter: new Reporter('quiet'),
+  });
+  expect(seen).toEqual(['2.3']);
+  expect(result.history.map((h) => h.epoch)).toEqual([2]);
+  expect(result.history[0].loss).toBeGreaterThan(300 / 4); // the three earlier batches' sum counts
 });

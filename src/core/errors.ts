@@ -19,11 +19,9 @@ export class UsageError extends SeqlabError {
 
 /** Training produced a loss that is not a finite number. */
 export class NonFiniteLossError extends SeqlabError {
-  constructor(readonly epoch: number, readonly batch: number) {
-    super(
-      `training stopped: the loss became NaN/Infinity at epoch ${epoch}, batch ${batch}. ` +
-        'The last good checkpoint is kept; try a lower --lr.',
-    );
+  /** `where`: 'epoch 3, batch 7' or 'iteration 1200'; `remedy`: the flags to lower */
+  constructor(readonly where: string, remedy = '--lr') {
+    super(`training stopped: the loss became NaN/Infinity at ${where}. The last good checkpoint is kept; try a lower ${remedy}.`);
     this.name = 'NonFiniteLossError';
   }
 }

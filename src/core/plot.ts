@@ -3,8 +3,8 @@
  * (loss curves), as PNG bytes. Drawn with @napi-rs/canvas; returns undefined where that native
  * package is not available, so callers can say so instead of crashing.
  */
-import * as fs from 'fs';
 import * as path from 'path';
+import { writeFileAtomic } from './files';
 
 type CanvasModule = typeof import('@napi-rs/canvas');
 type Ctx = ReturnType<ReturnType<CanvasModule['createCanvas']>['getContext']>;
@@ -172,6 +172,15 @@ export function lineChartPng(spec: LineChartSpec): Buffer | undefined {
     }
     g.stroke();
     g.fillStyle = g.strokeStyle;
+    // a dot at each point, so a curve of one epoch (or with gaps) still shows
+    const visible = s.points.filter(([, y]) => shown(y));
+    if (visible.length <= 60) {
+      for (const [x, y] of visible) {
+        g.beginPath();
+        g.arc(px(x), py(y), 3, 0, 2 * Math.PI);
+        g.fill();
+      }
+    }
     g.fillText(s.name, x0 + w - 290, y0 + 18 + 16 * k);
   });
   return c.toBuffer('image/png');
@@ -182,6 +191,6 @@ export function writeLossChart(dir: string, spec: LineChartSpec): string | undef
   const png = lineChartPng(spec);
   if (!png) return undefined;
   const file = path.join(dir, 'loss.png');
-  fs.writeFileSync(file, png);
+  writeFileAtomic(file, png);
   return file;
 }

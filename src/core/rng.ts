@@ -82,3 +82,20 @@ export class Rng {
     return this.uint32() & 0x7fffffff;
   }
 }
+
+/**
+ * A seed for one named stream of a run, derived from the run's seed: `deriveSeed(seed, 'train-data', epoch)`.
+ * Streams with different names or numbers get unrelated seeds (no arithmetic between streams that
+ * could make two of them collide); the same arguments always give the same seed.
+ */
+export function deriveSeed(seed: number, name: string, ...numbers: number[]): number {
+  // FNV-1a over the name and the numbers' decimal digits, then a murmur3 finaliser
+  let h = 0x811c9dc5;
+  for (const ch of `${seed}\u0000${name}\u0000${numbers.join(',')}`) {
+    h ^= ch.codePointAt(0)!;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) & 0x7fffffff;
+}

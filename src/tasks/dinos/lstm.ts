@@ -1,88 +1,103 @@
 /**
- * dinos --model lstm: a character-level language model for any text on tfjs (one-hot characters →
- * LSTM layers with dropout between them → Dense softmax over the vocabulary, predicting the next
- * character at every position of a window). Names are the text joined by '\n', so the newline both
- * ends a name and starts the next: a name is scored and sampled from '\n'.
+ * dinos --model lstm: a tfjs character LSTM for any text (src/tasks/dinos/model.ts), trained with
+ * the shared loop: a checkpoint every epoch, --resume, Ctrl-C, held-out NLL and samples per epoch.
  */
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { NumpyRandom } from '../../core/numpy-random';
-import { lstm } from '../../models/recurrent';
-import { Vocab } from './data';
+import { SeqlabError, UsageError } from '../../core/errors';
+import { writeLossChart } from '../../core/plot';
+import { formatSeconds } from '../../core/progress';
+import { deriveSeed, Rng } from '../../core/rng';
+import { Options, RunContext } from '../../core/task';
+import { beginTraining, checkpointSaver, interruption, trainLoop } from '../../core/train';
+import { readNames, split, vocabFrom, vocabulary } from './data';
+import { buildLstmLm, LstmLmConfig, namesNll, sampleLstm, textIndices, windowBatch } from './model';
+import { capitalise } from './rnn';
 
-export interface LstmLmConfig {
-  layers: number;
-  units: number;
-  dropout: number;
-  seqLen: number;
+export interface LstmRunConfig extends LstmLmConfig {
+  model: 'lstm';
+  corpus: string | null;
+  valSplit: number;
+  batchSize: number;
+  lr: number;
 }
 
-export function buildLstmLm(vocab: number, cfg: LstmLmConfig, seed: number): tf.LayersModel {
-  const input = tf.input({ shape: [null, vocab], name: 'one_hot_chars' });
-  let x: tf.SymbolicTensor = input;
-  for (let l = 0; l < cfg.layers; l++) {
-    x = lstm({ units: cfg.units, returnSequences: true, seed: seed + 10 * l, name: `lstm_${l + 1}` }).apply(x) as tf.SymbolicTensor;
-    if (cfg.dropout > 0) x = tf.layers.dropout({ rate: cfg.dropout, seed: seed + 10 * l + 5 }).apply(x) as tf.SymbolicTensor;
-  }
-  const y = tf.layers.dense({ units: vocab, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 99 }), name: 'next_char' }).apply(x);
-  return tf.model({ inputs: input, outputs: y as tf.SymbolicTensor, name: 'char_lstm' });
-}
-
-/** The text as vocabulary indices: '\n' + names joined by '\n' + '\n'. */
-export function textIndices(names: readonly string[], v: Vocab): Int32Array {
-  const text = '\n' + names.join('\n') + '\n';
-  return Int32Array.from(text, (c) => v.index.get(c) ?? v.newline);
-}
-
-/** A batch of windows starting at `starts`: inputs text[s, s+L), targets text[s+1, s+L+1), one-hot. */
-export function windowBatch(text: Int32Array, starts: readonly number[], seqLen: number, vocab: number): { xs: tf.Tensor3D; ys: tf.Tensor3D } {
-  const x = new Float32Array(starts.length * seqLen * vocab);
-  const y = new Float32Array(starts.length * seqLen * vocab);
-  starts.forEach((s, b) => {
-    for (let t = 0; t < seqLen; t++) {
-      x[(b * seqLen + t) * vocab + text[s + t]] = 1;
-      y[(b * seqLen + t) * vocab + text[s + t + 1]] = 1;
-    }
+export async function trainLstm(_args: string[], options: Options, ctx: RunContext) {
+  const epochs = options.epochs as number;
+  const resumed = await beginTraining('dinos', options, ctx, {
+    epochs,
+    check: (m) => {
+      if ((m.hyperparameters as { model?: string }).model !== 'lstm') throw new SeqlabError(`the checkpoint at ${ctx.checkpointDir} holds the hand-written RNN, not an LSTM`);
+    },
   });
-  return { xs: tf.tensor3d(x, [starts.length, seqLen, vocab]), ys: tf.tensor3d(y, [starts.length, seqLen, vocab]) };
-}
-
-/** Summed −log p of each name's characters and final '\n', given '\n' before it (in batches). */
-export function namesNll(model: tf.LayersModel, names: readonly string[], v: Vocab): { nll: number; chars: number } {
-  const V = v.chars.length;
-  let nll = 0;
-  let chars = 0;
-  for (let start = 0; start < names.length; start += 256) {
-    const chunk = names.slice(start, start + 256);
-    const T = Math.max(...chunk.map((n) => n.length)) + 1;
-    const x = new Float32Array(chunk.length * T * V);
-    chunk.forEach((n, b) => [...('\n' + n)].forEach((c, t) => (x[(b * T + t) * V + v.index.get(c)!] = 1)));
-    const probs = tf.tidy(() => (model.predict(tf.tensor3d(x, [chunk.length, T, V])) as tf.Tensor).arraySync() as number[][][]);
-    chunk.forEach((n, b) => {
-      const targets = [...n, '\n'];
-      targets.forEach((c, t) => (nll -= Math.log(Math.max(probs[b][t][v.index.get(c)!], 1e-12))));
-      chars += targets.length;
-    });
-  }
-  return { nll, chars };
-}
-
-/** Samples a name after '\n' (and the prefix): softmax at `temperature` (0: greedy), stop at '\n' or 50 characters. */
-export function sampleLstm(model: tf.LayersModel, v: Vocab, seed: number, temperature: number, prime = ''): string {
-  const rng = new NumpyRandom(seed >>> 0);
-  const V = v.chars.length;
-  let text = '\n' + prime;
-  for (let n = 0; n < 50; n++) {
-    const x = new Float32Array(text.length * V);
-    [...text].forEach((c, t) => (x[t * V + v.index.get(c)!] = 1));
-    const p = tf.tidy(() => (model.predict(tf.tensor3d(x, [1, text.length, V])) as tf.Tensor).slice([0, text.length - 1, 0], [1, 1, V]).dataSync());
-    let k: number;
-    if (temperature <= 0) k = p.indexOf(Math.max(...p));
-    else {
-      const w = Array.from(p, (q) => Math.pow(Math.max(q, 1e-30), 1 / temperature));
-      k = rng.choice(w);
-    }
-    if (k === v.newline) break;
-    text += v.chars[k];
-  }
-  return text.slice(1);
+  const meta = resumed.meta;
+  const config: LstmRunConfig = meta
+    ? (meta.hyperparameters as unknown as LstmRunConfig)
+    : {
+        model: 'lstm',
+        corpus: options.corpus ? path.resolve(options.corpus as string) : null,
+        valSplit: options.valSplit as number,
+        layers: options.layers as number,
+        units: options.units as number,
+        dropout: options.dropout as number,
+        seqLen: options.seqLen as number,
+        batchSize: options.batchSize as number,
+        lr: (options.lr as number | undefined) ?? 0.003,
+      };
+  const seed = meta?.seed ?? ctx.seed;
+  const { names, source } = readNames(config.corpus ?? undefined);
+  const vocab = meta ? vocabFrom(meta.vocabularies.chars as string[]) : vocabulary(names);
+  const { train: trainNames, held } = split(names, config.valSplit);
+  const text = textIndices(trainNames, vocab);
+  const L = config.seqLen;
+  if (text.length <= L + 1) throw new UsageError(`the corpus is shorter than --seq-len ${L}`);
+  const windowStarts = Array.from({ length: Math.floor((text.length - L - 1) / Math.max(1, L >> 2)) + 1 }, (_, i) => i * Math.max(1, L >> 2));
+  const batchesPerEpoch = Math.max(1, Math.floor(windowStarts.length / config.batchSize));
+  const model = resumed.model ?? buildLstmLm(vocab.chars.length, config, seed);
+  if (!resumed.model) model.compile({ optimizer: tf.train.adam(config.lr), loss: 'categoricalCrossentropy' });
+  ctx.reporter.info(
+    `dinos lstm: ${trainNames.length} names from ${source} (${held.length} held out), vocabulary ${vocab.chars.length}, ` +
+      `${config.layers}x LSTM(${config.units}) dropout ${config.dropout}, windows of ${L}, batch ${config.batchSize}, Adam ${config.lr}`,
+  );
+  let order = { epoch: 0, starts: [] as number[] };
+  const saver = checkpointSaver(ctx, { task: 'dinos', seed, hyperparameters: { ...config }, vocabularies: { chars: vocab.chars } }, meta);
+  const result = await trainLoop({
+    model,
+    epochs,
+    initialEpoch: meta?.epoch ?? 0,
+    resumeAt: meta?.interrupted,
+    history: meta?.history,
+    batchesPerEpoch,
+    batch(epoch, i) {
+      if (order.epoch !== epoch) order = { epoch, starts: new Rng(deriveSeed(seed, 'dinos-lstm-windows', epoch)).shuffle([...windowStarts]) };
+      return windowBatch(text, order.starts.slice(i * config.batchSize, (i + 1) * config.batchSize), L, vocab.chars.length);
+    },
+    validate() {
+      const metrics: Record<string, number> = {};
+      if (held.length) {
+        const { nll, chars } = namesNll(model, held, vocab);
+        metrics.val_nll = nll / chars;
+      }
+      for (const t of [0.5, 1]) {
+        const samples = Array.from({ length: 5 }, (_, k) => capitalise(sampleLstm(model, vocab, seed + k, t)));
+        ctx.reporter.info(`  temperature ${t}: ${samples.join(', ')}`);
+      }
+      return metrics;
+    },
+    save: (epoch, history, interrupted) => saver.save(model, epoch, history, { interrupted }),
+    reporter: ctx.reporter,
+  });
+  if (result.status === 'interrupted') throw interruption(result, ctx.checkpointDir, 'dinos', `seqlab train dinos --model lstm --epochs ${epochs}`, ctx.print);
+  writeLossChart(ctx.checkpointDir, {
+    title: `dinos lstm (${source})`,
+    xLabel: 'epoch',
+    series: [
+      { name: 'train loss (nats/char)', points: result.history.map((h) => [h.epoch, h.loss]) },
+      { name: 'held-out NLL (nats/char)', points: result.history.map((h) => [h.epoch, h.val_nll]) },
+    ],
+  });
+  const last = result.history[result.history.length - 1];
+  ctx.print(`trained ${result.epoch} epochs in ${formatSeconds(result.seconds)}` + (last?.val_nll !== undefined ? `; held-out ${last.val_nll.toFixed(3)} nats/char` : ''));
+  ctx.print(`checkpoint: ${ctx.checkpointDir}`);
+  return { model: 'lstm', epochs: result.epoch, seconds: +result.seconds.toFixed(1), heldOutNats: last?.val_nll, history: result.history };
 }

@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import { SeqlabError } from '../../core/errors';
+import { quoted, readTextFile } from '../../core/files';
 import { Rng } from '../../core/rng';
 import { DEV, TEST, TRAIN } from './corpus';
 import { vectorOf, WordVectors } from './vectors';
@@ -31,7 +32,7 @@ export const BUILTIN_SETS: Record<string, { examples: () => Example[]; name: str
 export function testSet(spec = 'dev'): { examples: Example[]; name: string } {
   const builtin = BUILTIN_SETS[spec];
   if (builtin) return { examples: builtin.examples(), name: builtin.name };
-  if (!fs.existsSync(spec)) throw new SeqlabError(`cannot read ${spec}: no such file (seqlab's own sets are ${Object.keys(BUILTIN_SETS).join(', ')})`);
+  if (!fs.existsSync(spec)) throw new SeqlabError(`cannot read test set ${spec}: no such file (seqlab's own sets are ${Object.keys(BUILTIN_SETS).join(', ')})`);
   return { examples: readEmojiCsv(spec), name: spec };
 }
 
@@ -58,16 +59,20 @@ export function csvFields(line: string): string[] {
   return fields;
 }
 
-/** Parses `sentence,label[,...]` lines; a bad line is an error naming the file and line. */
+/** Parses `sentence,label[,...]` lines (a first line naming the columns is skipped); a bad line is an error naming the file and line. */
 export function parseEmojiCsv(text: string, file: string): Example[] {
   const examples: Example[] = [];
+  let first = true;
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.replace(/\r$/, '');
     if (!line.trim()) return;
     const [sentence = '', label = ''] = csvFields(line);
+    const header = first && /^\s*[a-z_ ]+\s*$/i.test(label) && /^(label|class|emoji|y|target|category)$/i.test(label.trim());
+    first = false;
+    if (header) return;
     const k = Number(label.trim());
     if (!sentence.trim() || label.trim() === '' || !Number.isInteger(k) || k < 0 || k >= CLASSES) {
-      throw new SeqlabError(`${file}:${i + 1}: expected 'sentence,label' with a label 0-${CLASSES - 1}, got '${line.slice(0, 60)}'`);
+      throw new SeqlabError(`${file}:${i + 1}: expected 'sentence,label' with a label 0-${CLASSES - 1}, got ${quoted(line)}`);
     }
     examples.push({ sentence: sentence.replace(/\s+/g, ' ').trim(), label: k });
   });
@@ -76,14 +81,7 @@ export function parseEmojiCsv(text: string, file: string): Example[] {
 }
 
 export function readEmojiCsv(file: string): Example[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw new SeqlabError(`cannot read ${file}: no such file`);
-  }
-  if (text.includes('\u0000')) throw new SeqlabError(`${file} is not a text CSV file`);
-  return parseEmojiCsv(text, file);
+  return parseEmojiCsv(readTextFile(file, 'CSV file'), file);
 }
 
 /** The course's convention: lower-case, split on whitespace. */

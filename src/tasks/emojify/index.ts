@@ -6,21 +6,23 @@
  * softmax, per-example SGD, as the course) or v2 (frozen vectors → LSTM(128) → Dropout → LSTM(128)
  * → Dropout → Dense softmax) → train → eval → sample.
  */
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { CheckpointContent, CheckpointMeta, loadCheckpoint, saveCheckpoint } from '../../core/checkpoint';
-import { SeqlabError } from '../../core/errors';
+import { loadCheckpoint } from '../../core/checkpoint';
+import { SeqlabError, UsageError } from '../../core/errors';
 import { readInputs } from '../../core/inputs';
-import { NumpyRandom } from '../../core/numpy-random';
 import { writeLossChart } from '../../core/plot';
 import { formatSeconds } from '../../core/progress';
-import { Rng } from '../../core/rng';
+import { deriveSeed, Rng } from '../../core/rng';
 import { Options, RunContext, Task } from '../../core/task';
-import { trainLoop } from '../../core/train';
-import { lstm } from '../../models/recurrent';
+import { beginTraining, checkpointSaver, interruption, trainLoop } from '../../core/train';
+import { buildV1, buildV2, trainV1 } from './model';
 import {
   averageVector, builtinTrain, dropWords, CLASSES, CLASS_NAMES, EMOJI, Example, longest, readEmojiCsv, sentenceVectors, testSet, words,
 } from './data';
 import { embeddedStatus, loadWordVectors, WordVectors } from './vectors';
+
+export { buildV1, buildV2, trainV1 } from './model';
 
 type Variant = 'v1' | 'v2';
 
@@ -66,62 +68,6 @@ function inputs(variant: Variant, sentences: readonly string[], v: WordVectors, 
 
 export const oneHotLabels = (examples: readonly Example[]) => tf.tidy(() => tf.oneHot(tf.tensor1d(examples.map((e) => e.label), 'int32'), CLASSES));
 
-// ---------------------------------------------------------------- models
-
-/** v2: frozen word vectors in, LSTM(128) → Dropout(0.5) → LSTM(128) → Dropout(0.5) → Dense(5) softmax. */
-export function buildV2(maxLen: number, dims: number, seed: number): tf.LayersModel {
-  const input = tf.input({ shape: [maxLen, dims], name: 'word_vectors' });
-  let x = lstm({ units: 128, returnSequences: true, seed, name: 'lstm_1' }).apply(input) as tf.SymbolicTensor;
-  x = tf.layers.dropout({ rate: 0.5, seed: seed + 1 }).apply(x) as tf.SymbolicTensor;
-  x = lstm({ units: 128, seed: seed + 2, name: 'lstm_2' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.dropout({ rate: 0.5, seed: seed + 3 }).apply(x) as tf.SymbolicTensor;
-  const out = tf.layers.dense({ units: CLASSES, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 4 }) }).apply(x);
-  return tf.model({ inputs: input, outputs: out as tf.SymbolicTensor, name: 'emojify_v2' });
-}
-
-/** v1 as a model: averaged vector → Dense(5) softmax (its weights are trained by hand, below). */
-export function buildV1(dims: number): tf.LayersModel {
-  const input = tf.input({ shape: [dims], name: 'average_vector' });
-  const out = tf.layers.dense({ units: CLASSES, activation: 'softmax', name: 'softmax' }).apply(input);
-  return tf.model({ inputs: input, outputs: out as tf.SymbolicTensor, name: 'emojify_v1' });
-}
-
-/**
- * The course's V1 training, by hand: W ~ randn(5, d)/√d, b = 0, then for every epoch and every
- * sentence one SGD step on the cross-entropy of softmax(W avg + b). Returns W and b and the loss per epoch.
- */
-export function trainV1(xs: Float32Array[], labels: number[], dims: number, epochs: number, lr: number, seed: number) {
-  const rng = new NumpyRandom(seed);
-  const W = Float32Array.from(rng.randn(CLASSES, dims), (v) => v / Math.sqrt(dims));
-  const b = new Float32Array(CLASSES);
-  const a = new Float64Array(CLASSES);
-  const losses: number[] = [];
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    let loss = 0;
-    for (let i = 0; i < xs.length; i++) {
-      const x = xs[i];
-      let max = -Infinity;
-      for (let c = 0; c < CLASSES; c++) {
-        let z = b[c];
-        for (let k = 0; k < dims; k++) z += W[c * dims + k] * x[k];
-        a[c] = z;
-        max = Math.max(max, z);
-      }
-      let sum = 0;
-      for (let c = 0; c < CLASSES; c++) sum += a[c] = Math.exp(a[c] - max);
-      for (let c = 0; c < CLASSES; c++) a[c] /= sum;
-      loss -= Math.log(a[labels[i]]);
-      for (let c = 0; c < CLASSES; c++) {
-        const dz = a[c] - (c === labels[i] ? 1 : 0);
-        for (let k = 0; k < dims; k++) W[c * dims + k] -= lr * dz * x[k];
-        b[c] -= lr * dz;
-      }
-    }
-    losses.push(loss / xs.length);
-  }
-  return { W, b, losses };
-}
-
 // ---------------------------------------------------------------- evaluation helpers
 
 function predict(model: tf.LayersModel, variant: Variant, sentences: readonly string[], v: WordVectors, maxLen: number): number[][] {
@@ -137,13 +83,23 @@ export function accuracyOf(probs: number[][], examples: readonly Example[]): num
 // ---------------------------------------------------------------- train
 
 async function train(_args: string[], options: Options, ctx: RunContext) {
-  const variant = options.model as Variant;
-  const data = trainingData(options);
-  const v = await vectorsFor(options, ctx);
-  const maxLen = (options.maxLen as number | undefined) ?? longest(data.train);
-  const epochs = (options.epochs as number | undefined) ?? (variant === 'v1' ? 400 : 50);
-  const config: EmojifyConfig = {
+  if (options.resume && options.model === 'v1') throw new UsageError('--resume continues v2 training; v1 trains in a second, start it again');
+  const resumed = await beginTraining('emojify', options, ctx, {
+    epochs: options.epochs as number | undefined,
+    check: (m) => {
+      if ((m.hyperparameters as unknown as EmojifyConfig).model !== 'v2') throw new SeqlabError(`the checkpoint at ${ctx.checkpointDir} holds a v1 model: nothing to resume`);
+    },
+  });
+  const saved = resumed.meta?.hyperparameters as unknown as (EmojifyConfig & { train: string | null }) | undefined;
+  const seed = resumed.meta?.seed ?? ctx.seed;
+  const variant = saved?.model ?? (options.model as Variant);
+  const data = trainingData(saved ? { ...options, train: saved.train ?? undefined } : options);
+  const v = await vectorsFor(options, ctx, saved?.vectors);
+  const maxLen = saved?.maxLen ?? (options.maxLen as number | undefined) ?? longest(data.train);
+  const epochs = (options.epochs as number | undefined) ?? saved?.epochs ?? (variant === 'v1' ? 400 : 50);
+  const config: EmojifyConfig & { train: string | null } = saved ? { ...saved, epochs } : {
     model: variant,
+    train: options.train ? path.resolve(options.train as string) : null,
     maxLen,
     epochs,
     lr: (options.lr as number | undefined) ?? (variant === 'v1' ? 0.01 : 0.005),
@@ -154,57 +110,46 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     dims: v.dims,
   };
   ctx.reporter.info(`emojify ${variant}: ${data.train.length} sentences from ${data.trainName}, tested on ${data.testName}; ${config.epochs} epochs`);
-  const start = performance.now();
-  const meta = (epoch: number, history: CheckpointMeta['history']): CheckpointContent => ({
-    task: 'emojify',
-    epoch,
-    seed: ctx.seed,
-    hyperparameters: { ...config },
-    vocabularies: { emoji: [...EMOJI], classes: [...CLASS_NAMES] },
-    history,
-    trainSeconds: +((performance.now() - start) / 1000).toFixed(1),
-    backend: ctx.backend.name,
-  });
+  const saver = checkpointSaver(ctx, { task: 'emojify', seed, hyperparameters: { ...config }, vocabularies: { emoji: [...EMOJI], classes: [...CLASS_NAMES] } }, resumed.meta);
 
   let model: tf.LayersModel;
   let chart: string | undefined;
   if (variant === 'v1') {
     const xs = data.train.map((e) => averageVector(e.sentence, v));
-    const { W, b, losses } = trainV1(xs, data.train.map((e) => e.label), v.dims, config.epochs, config.lr, ctx.seed);
+    const { W, b, losses } = trainV1(xs, data.train.map((e) => e.label), v.dims, config.epochs, config.lr, seed);
     model = buildV1(v.dims);
     const Wt = tf.tidy(() => tf.transpose(tf.tensor2d(W, [CLASSES, v.dims])));
     model.setWeights([Wt, tf.tensor1d(b)]);
     const every = Math.max(1, Math.floor(config.epochs / 8));
     losses.forEach((loss, e) => (e + 1) % every === 0 && ctx.reporter.info(`epoch ${e + 1}/${config.epochs}  loss ${loss.toFixed(4)}`));
     const history = losses.map((loss, e) => ({ epoch: e + 1, seconds: 0, loss }));
-    await saveCheckpoint(ctx.checkpointDir, model, meta(config.epochs, history));
+    await saver.save(model, config.epochs, history);
     chart = writeLossChart(ctx.checkpointDir, { title: 'emojify v1', xLabel: 'epoch', series: [{ name: 'training loss (mean per sentence)', points: history.map((h) => [h.epoch, h.loss]) }] });
   } else {
-    model = buildV2(maxLen, v.dims, ctx.seed);
-    model.compile({ optimizer: tf.train.adam(config.lr), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    model = resumed.model ?? buildV2(maxLen, v.dims, seed);
+    if (!resumed.model) model.compile({ optimizer: tf.train.adam(config.lr), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
     const batchesPerEpoch = Math.ceil(data.train.length / config.batchSize);
-    let order: Example[] = [];
-    let dropRng = new Rng(0);
+    let order = { epoch: 0, examples: [] as Example[] };
     const result = await trainLoop({
       model,
       epochs: config.epochs,
+      initialEpoch: resumed.meta?.epoch ?? 0,
+      resumeAt: resumed.meta?.interrupted,
+      history: resumed.meta?.history,
       batchesPerEpoch,
       batch(epoch, i) {
-        if (i === 0) {
-          order = new Rng(ctx.seed * 1000 + epoch).shuffle([...data.train]);
-          dropRng = new Rng(ctx.seed * 1000 + epoch + 500);
-        }
-        const chunk = order.slice(i * config.batchSize, (i + 1) * config.batchSize);
+        if (order.epoch !== epoch) order = { epoch, examples: new Rng(deriveSeed(seed, 'emojify-shuffle', epoch)).shuffle([...data.train]) };
+        const chunk = order.examples.slice(i * config.batchSize, (i + 1) * config.batchSize);
+        const dropRng = new Rng(deriveSeed(seed, 'emojify-word-dropout', epoch, i));
         const sentences = chunk.map((e) => (config.wordDropout ? dropWords(e.sentence, config.wordDropout, dropRng) : e.sentence));
         return { xs: inputs('v2', sentences, v, maxLen), ys: oneHotLabels(chunk) };
       },
       validate: () => ({ test_acc: accuracyOf(predict(model, 'v2', data.test.map((e) => e.sentence), v, maxLen), data.test) }),
-      save: (epoch, history) => saveCheckpoint(ctx.checkpointDir, model, meta(epoch, history)),
+      save: (epoch, history, interrupted) => saver.save(model, epoch, history, { interrupted }),
       reporter: ctx.reporter,
       averageLast: config.averageLast,
     });
-    // no --resume here (a 25-second run): Ctrl-C keeps the last complete epoch's checkpoint
-    if (result.status === 'interrupted') throw new SeqlabError(`training interrupted; the checkpoint of the last complete epoch is in ${ctx.checkpointDir}`, 130);
+    if (result.status === 'interrupted') throw interruption(result, ctx.checkpointDir, 'emojify', `seqlab train emojify --epochs ${config.epochs}`, ctx.print);
     chart = writeLossChart(ctx.checkpointDir, {
       title: `emojify v2 (${data.trainName})`,
       xLabel: 'epoch',
@@ -214,7 +159,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
       ],
     });
   }
-  const seconds = (performance.now() - start) / 1000;
+  const seconds = saver.trainSeconds();
   const trainAcc = accuracyOf(predict(model, variant, data.train.map((e) => e.sentence), v, maxLen), data.train);
   const testAcc = accuracyOf(predict(model, variant, data.test.map((e) => e.sentence), v, maxLen), data.test);
   ctx.print(`emojify ${variant}: trained in ${formatSeconds(seconds)}; train accuracy ${(trainAcc * 100).toFixed(1)}%, test accuracy ${(testAcc * 100).toFixed(1)}% (${data.testName})`);
@@ -309,6 +254,7 @@ export const emojify: Task = {
       { key: 'averageLast', flags: '--average-last <n>', help: 'v2: final weights = mean of the last n epochs\' (default: half the epochs; 0 or 1: the last)', type: 'int', min: 0 },
       { key: 'maxLen', flags: '--max-len <n>', help: 'words read per sentence (default: the longest training sentence)', type: 'int', min: 1 },
     ],
+    resumable: true, // v2
     run: train,
   },
   eval: {

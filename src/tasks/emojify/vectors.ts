@@ -8,6 +8,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as readline from 'readline';
+import { checkReadableFile } from '../../core/files';
 import { SeqlabError } from '../../core/errors';
 import { packageRoot } from '../../core/paths';
 
@@ -38,7 +39,7 @@ export function vectorOf(v: WordVectors, word: string): Float32Array | undefined
 
 /** Streams a GloVe text file; a line that is not "word + dims numbers" is an error naming its line. */
 export async function readGloveText(file: string, onProgress?: (lines: number) => void): Promise<WordVectors> {
-  if (!fs.existsSync(file)) throw new SeqlabError(`cannot read ${file}: no such file`);
+  checkReadableFile(file, 'word-vector file');
   const words: string[] = [];
   const chunks: Float32Array[] = [];
   let chunk = new Float32Array(0);
@@ -163,7 +164,7 @@ export function embeddedStatus(cacheDir = defaultCacheDir()): string {
  */
 export async function loadWordVectors(glove: string | undefined, info: (message: string) => void, cacheDir?: string): Promise<WordVectors> {
   const source = glove ? path.resolve(glove) : EMBEDDED;
-  if (glove && !fs.existsSync(glove)) throw new SeqlabError(`cannot read ${glove}: no such file`);
+  if (glove) checkReadableFile(glove, 'word-vector file');
   const cache = cacheFileFor(source, cacheDir);
   if (fs.existsSync(cache)) return readCache(cache, source);
   const start = performance.now();

@@ -168,7 +168,7 @@ export function generateDates(n: number, seed: number): DatePair[] {
 
 /** Normalised input as TX vocabulary indices, padded with PAD; unknown characters become UNK. */
 export function encodeHuman(human: string): Int32Array {
-  const s = normalize(human).slice(0, TX);
+  const s = [...normalize(human)].slice(0, TX); // by code point: an emoji is one unknown character
   const out = new Int32Array(TX); // zeros are PAD
   for (let t = 0; t < s.length; t++) out[t] = humanIndex.get(s[t]) ?? humanIndex.get(UNK)!;
   return out;

@@ -5,30 +5,26 @@
  * data (dates.ts) → model (models/attention.ts) → train → eval → sample, each a short function.
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { createAttentionModel, COURSE_SIZES, withAttentionOutput } from '../../models/attention';
-import {
-  CheckpointMeta, EpochRecord, loadCheckpoint, saveCheckpoint,
-} from '../../core/checkpoint';
+import { withAttentionOutput } from '../../models/attention';
+import { EpochRecord, loadCheckpoint } from '../../core/checkpoint';
 import { SeqlabError, UsageError } from '../../core/errors';
+import { checkWritableFile, fileError, quoted, readTextFile } from '../../core/files';
 import { formatSeconds } from '../../core/progress';
+import { deriveSeed } from '../../core/rng';
 import { Options, RunContext, Task } from '../../core/task';
-import { interruption, resumeFrom, trainLoop } from '../../core/train';
+import { beginTraining, checkpointSaver, interruption, trainLoop } from '../../core/train';
 import { readInputs } from '../../core/inputs';
 import { heatmapPng, writeLossChart } from '../../core/plot';
-import * as path from 'path';
+import { ARCHS, ArchName, buildModel, compile } from './model';
+
+export { buildModel } from './model';
 import {
   DatePair, decodeIso, encodeHuman, encodeIso, generateDates, HUMAN_VOCAB, MACHINE_VOCAB, normalize, oneHot, TX, TY,
 } from './dates';
 
 // ---------------------------------------------------------------- configuration
-
-/** Model sizes by name: `course` is the course's exact configuration. */
-export const ARCHS = {
-  course: COURSE_SIZES,
-  default: COURSE_SIZES,
-} as const;
-export type ArchName = keyof typeof ARCHS;
 
 /** Everything that defines a training run; stored in the checkpoint. */
 export interface NmtConfig {
@@ -44,12 +40,12 @@ export interface NmtConfig {
 export const DEFAULTS: NmtConfig = { arch: 'default', examples: 20000, batchSize: 256, lr: 0.01, lrDecay: 0.2, validationExamples: 1000 };
 
 /**
- * Seeds of the data sets, all derived from the run's seed and never equal to one another:
- * every training epoch draws fresh dates, validation and eval have their own.
+ * Seeds of the data sets, derived by name from the run's seed: every training epoch draws fresh
+ * dates, validation and eval have their own.
  */
-const trainSeed = (seed: number, epoch: number) => (seed * 4 + 1) * 1000 + epoch;
-const validationSeed = (seed: number) => seed * 4 + 2;
-const evalSeed = (seed: number) => seed * 4 + 3;
+const trainSeed = (seed: number, epoch: number) => deriveSeed(seed, 'nmt-train-dates', epoch);
+const validationSeed = (seed: number) => deriveSeed(seed, 'nmt-validation-dates');
+const evalSeed = (seed: number) => deriveSeed(seed, 'nmt-eval-dates');
 
 // ---------------------------------------------------------------- data → tensors
 
@@ -61,23 +57,6 @@ export function inputTensor(humans: readonly string[]): tf.Tensor3D {
 /** One-hot targets [n, TY, |machine vocab|]. */
 export function targetTensor(isos: readonly string[]): tf.Tensor3D {
   return tf.tensor3d(oneHot(isos.map(encodeIso), TY, MACHINE_VOCAB.length), [isos.length, TY, MACHINE_VOCAB.length]);
-}
-
-// ---------------------------------------------------------------- model
-
-export function buildModel(arch: ArchName, seed: number): tf.LayersModel {
-  return createAttentionModel({
-    inputVocabSize: HUMAN_VOCAB.length,
-    outputVocabSize: MACHINE_VOCAB.length,
-    inputLength: TX,
-    outputLength: TY,
-    ...ARCHS[arch],
-    seed,
-  });
-}
-
-function compile(model: tf.LayersModel, lr: number): void {
-  model.compile({ optimizer: tf.train.adam(lr), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
 }
 
 // ---------------------------------------------------------------- inference
@@ -148,16 +127,12 @@ function configFrom(options: Options, saved?: NmtConfig): NmtConfig {
 
 async function train(_args: string[], options: Options, ctx: RunContext) {
   const epochs = options.epochs as number;
-  let model: tf.LayersModel;
-  let meta: CheckpointMeta | undefined;
-  if (options.resume) ({ model, meta } = await resumeFrom(ctx.checkpointDir, 'nmt', epochs, ctx.reporter));
+  const resumed = await beginTraining('nmt', options, ctx, { epochs });
+  const meta = resumed.meta;
   const seed = meta?.seed ?? ctx.seed;
   const config = configFrom(options, meta?.hyperparameters as NmtConfig | undefined);
-  if (!meta) {
-    model = buildModel(config.arch, seed);
-    compile(model, config.lr);
-  }
-  model = model!;
+  const model = resumed.model ?? buildModel(config.arch, seed);
+  if (!resumed.model) compile(model, config.lr);
 
   const validation = generateDates(config.validationExamples, validationSeed(seed));
   const batchesPerEpoch = Math.floor(config.examples / config.batchSize);
@@ -166,18 +141,19 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     `nmt: ${config.examples} fresh dates per epoch, batch ${config.batchSize}, ${epochs} epochs, arch ${config.arch} (${model.countParams()} parameters)`,
   );
 
-  let epochData: DatePair[] = [];
-  const baseSeconds = meta?.trainSeconds ?? 0;
+  let epochData = { epoch: 0, pairs: [] as DatePair[] };
+  const saver = checkpointSaver(ctx, { task: 'nmt', seed, hyperparameters: { ...config }, vocabularies: { human: HUMAN_VOCAB, machine: MACHINE_VOCAB } }, meta);
   const result = await trainLoop({
     model,
     epochs,
     initialEpoch: meta?.epoch ?? 0,
+    resumeAt: meta?.interrupted,
     history: meta?.history,
     batchesPerEpoch,
     learningRate: (e) => config.lr / (1 + config.lrDecay * (e - 1)),
     batch(epoch, i) {
-      if (i === 0) epochData = generateDates(config.examples, trainSeed(seed, epoch));
-      const chunk = epochData.slice(i * config.batchSize, (i + 1) * config.batchSize);
+      if (epochData.epoch !== epoch) epochData = { epoch, pairs: generateDates(config.examples, trainSeed(seed, epoch)) };
+      const chunk = epochData.pairs.slice(i * config.batchSize, (i + 1) * config.batchSize);
       return { xs: inputTensor(chunk.map((p) => p.human)), ys: targetTensor(chunk.map((p) => p.iso)) };
     },
     validate() {
@@ -185,18 +161,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
       return { val_exact: acc.exactMatch, val_char: acc.perPosition.reduce((a, b) => a + b, 0) / TY };
     },
     save: async (epoch, history, interrupted) => {
-      const seconds = baseSeconds + history.slice(meta?.history.length ?? 0).reduce((s, h) => s + h.seconds, 0);
-      await saveCheckpoint(ctx.checkpointDir, model, {
-        task: 'nmt',
-        epoch,
-        seed,
-        hyperparameters: { ...config },
-        vocabularies: { human: HUMAN_VOCAB, machine: MACHINE_VOCAB },
-        history,
-        trainSeconds: +seconds.toFixed(1),
-        ...(interrupted ? { interrupted } : {}),
-        backend: ctx.backend.name,
-      });
+      await saver.save(model, epoch, history, { interrupted });
       if (history.length) writeLossCurve(ctx.checkpointDir, history);
     },
     reporter: ctx.reporter,
@@ -239,19 +204,14 @@ function writeLossCurve(dir: string, history: EpochRecord[]): void {
 
 /** Reads `human<TAB>iso` lines; names the line of any that is not. */
 export function readDateTsv(file: string): { human: string; iso: string }[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw new SeqlabError(`cannot read ${file}: no such file`);
-  }
+  const text = readTextFile(file, 'TSV file');
   const pairs: { human: string; iso: string }[] = [];
   text.split(/\r?\n/).forEach((line, i) => {
     if (!line.trim()) return;
     const cols = line.split('\t');
     const iso = cols[1]?.trim() ?? '';
     if (cols.length < 2 || !cols[0].trim() || !/^\d{4}-\d{2}-\d{2}$/.test(iso)) {
-      throw new SeqlabError(`${file}:${i + 1}: expected 'human date<TAB>YYYY-MM-DD', got '${line.slice(0, 60)}'`);
+      throw new SeqlabError(`${file}:${i + 1}: expected 'human date<TAB>YYYY-MM-DD', got ${quoted(line)}`);
     }
     pairs.push({ human: cols[0], iso });
   });
@@ -260,10 +220,9 @@ export function readDateTsv(file: string): { human: string; iso: string }[] {
 }
 
 async function evaluate(_args: string[], options: Options, ctx: RunContext) {
+  const fromFile = options.data ? readDateTsv(options.data as string) : undefined; // the user's file first: its errors before any loading
   const { model, meta } = await loadCheckpoint(ctx.checkpointDir, 'nmt');
-  const pairs = options.data
-    ? readDateTsv(options.data as string)
-    : generateDates(options.examples as number, evalSeed(meta.seed));
+  const pairs = fromFile ?? generateDates(options.examples as number, evalSeed(meta.seed));
   const source = options.data ? (options.data as string) : `${pairs.length} freshly generated dates (seed never used in training)`;
   const acc = measure(model, pairs);
   ctx.print(`nmt: ${source}`);
@@ -281,7 +240,7 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   const show = acc.failures.slice(0, options.failures as number);
   if (show.length) {
     ctx.print(`failures (${acc.failures.length}, first ${show.length}):`);
-    for (const f of show) ctx.print(`  ${JSON.stringify(f.input).padEnd(34)} expected ${f.expected}  got ${f.got}`);
+    for (const f of show) ctx.print(`  ${quoted(f.input, 40).padEnd(34)} expected ${f.expected}  got ${f.got}`);
   }
   return { examples: acc.examples, exactMatch: acc.exactMatch, perPosition: acc.perPosition, byFormat, failures: acc.failures.slice(0, 20), trainedEpochs: meta.epoch };
 }
@@ -310,28 +269,38 @@ function attentionFile(file: string, k: number, n: number): string {
 
 async function sample(args: string[], options: Options, ctx: RunContext) {
   const inputs = await readInputs(args, 'a date such as "25th of June, 2009"');
-  const { model } = await loadCheckpoint(ctx.checkpointDir, 'nmt');
-  for (const input of inputs) {
-    if (normalize(input).length > TX) ctx.reporter.warn(`'${input}' is longer than ${TX} characters; only the first ${TX} are read`);
-  }
   const wantMap = typeof options.attention === 'string';
+  if (wantMap) checkWritableFile(options.attention as string, 'attention map');
+  const { model, meta } = await loadCheckpoint(ctx.checkpointDir, 'nmt');
+  const heldOut = meta.history[meta.history.length - 1]?.val_exact;
+  if (heldOut !== undefined && heldOut < 0.9) {
+    ctx.reporter.warn(`this model got only ${(heldOut * 100).toFixed(1)}% of held-out dates right after ${meta.epoch} epochs: its answers are unreliable (train longer: seqlab train nmt --epochs 20)`);
+  }
+  for (const input of inputs) {
+    if ([...normalize(input)].length > TX) ctx.reporter.warn(`${quoted(input)} is longer than ${TX} characters; only the first ${TX} are read`);
+  }
   const results = translate(model, inputs, wantMap);
   results.forEach((r) => ctx.print(r.output));
   const maps: string[] = [];
   if (wantMap) {
     results.forEach((r, k) => {
       const file = attentionFile(options.attention as string, k, results.length);
-      const shown = normalize(r.input).slice(0, TX);
+      const shown = [...normalize(r.input)].slice(0, TX);
       const png = heatmapPng({
-        title: `${r.input}  →  ${r.output}`,
+        title: `${[...r.input].slice(0, 40).join('')}  →  ${r.output}`,
         matrix: r.attention!.map((row) => row.slice(0, Math.max(shown.length, 1))),
         rowLabels: [...r.output],
-        colLabels: [...shown].map((c) => (c === ' ' ? '␣' : c)),
+        // what the model saw: a character outside its vocabulary is the unknown token, drawn as '?'
+        colLabels: shown.map((c) => (c === ' ' ? '␣' : HUMAN_VOCAB.includes(c) ? c : '?')),
         xLabel: 'input characters',
         yLabel: 'output',
       });
       if (!png) throw new SeqlabError('cannot write PNG: @napi-rs/canvas is not available on this machine');
-      fs.writeFileSync(file, png);
+      try {
+        fs.writeFileSync(file, png);
+      } catch (err) {
+        throw fileError('write attention map', file, err);
+      }
       maps.push(file);
       ctx.reporter.info(`attention map: ${file}`);
     });

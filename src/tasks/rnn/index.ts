@@ -5,7 +5,7 @@
  * the plain RNN cannot bridge.
  */
 import { NumpyRandom } from '../../core/numpy-random';
-import { SeqlabError } from '../../core/errors';
+import { NonFiniteLossError, SeqlabError } from '../../core/errors';
 import { formatSeconds } from '../../core/progress';
 import { Options, RunContext, Task } from '../../core/task';
 import { clipInPlace, fromArray, Mat, zeros } from '../../models/handwritten/matrix';
@@ -96,7 +96,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     const stepStart = performance.now();
     const batch = delayBatch(problem, m, rng);
     const { loss, grads } = lossAndGrads(cell, batch, params, nA);
-    if (!Number.isFinite(loss)) throw new SeqlabError(`training stopped: the loss became NaN/Infinity at step ${step}; try a lower --lr`);
+    if (!Number.isFinite(loss)) throw new NonFiniteLossError(`step ${step}`);
     smoothed = 0.95 * smoothed + 0.05 * (loss / m);
     for (const [name, g] of Object.entries(grads as unknown as Params)) {
       clipInPlace(g, clip);
@@ -131,10 +131,12 @@ export const rnn: Task = {
   examples: ['seqlab eval rnn', 'seqlab train rnn --cell lstm', 'seqlab train rnn --cell rnn', 'seqlab train rnn --cell rnn --delay 10'],
   eval: {
     help: 'run every check (course values, gradient checks) and print the table',
+    usesCheckpoint: false,
     run: evaluate,
   },
   train: {
-    help: 'train a hand-written RNN or LSTM with BPTT on a problem that needs memory',
+    help: 'train a hand-written RNN or LSTM with BPTT on a problem that needs memory (it saves no checkpoint)',
+    usesCheckpoint: false,
     options: [
       { key: 'cell', flags: '--cell <cell>', help: 'rnn or lstm', type: ['rnn', 'lstm'], default: 'lstm' },
       { key: 'delay', flags: '--delay <n>', help: 'distractor steps between the symbol and the question', type: 'int', default: 50, min: 1, max: 1000 },

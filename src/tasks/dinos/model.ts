@@ -1,0 +1,110 @@
+/**
+ * dinos --model lstm: a character-level language model for any text on tfjs (one-hot characters →
+ * LSTM layers with dropout between them → Dense softmax over the vocabulary, predicting the next
+ * character at every position of a window). Names are the text joined by '\n', so the newline both
+ * ends a name and starts the next: a name is scored and sampled from '\n'.
+ *
+ * And the hand-written RNN's checkpoint form: the same model as tfjs layers (SimpleRNN + Dense).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { NumpyRandom } from '../../core/numpy-random';
+import { lstm } from '../../models/recurrent';
+import { CharRnnParams } from '../../models/handwritten/char-rnn';
+import { Vocab } from './data';
+
+export interface LstmLmConfig {
+  layers: number;
+  units: number;
+  dropout: number;
+  seqLen: number;
+}
+
+export function buildLstmLm(vocab: number, cfg: LstmLmConfig, seed: number): tf.LayersModel {
+  const input = tf.input({ shape: [null, vocab], name: 'one_hot_chars' });
+  let x: tf.SymbolicTensor = input;
+  for (let l = 0; l < cfg.layers; l++) {
+    x = lstm({ units: cfg.units, returnSequences: true, seed: seed + 10 * l, name: `lstm_${l + 1}` }).apply(x) as tf.SymbolicTensor;
+    if (cfg.dropout > 0) x = tf.layers.dropout({ rate: cfg.dropout, seed: seed + 10 * l + 5 }).apply(x) as tf.SymbolicTensor;
+  }
+  const y = tf.layers.dense({ units: vocab, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 99 }), name: 'next_char' }).apply(x);
+  return tf.model({ inputs: input, outputs: y as tf.SymbolicTensor, name: 'char_lstm' });
+}
+
+/** The text as vocabulary indices: '\n' + names joined by '\n' + '\n'. */
+export function textIndices(names: readonly string[], v: Vocab): Int32Array {
+  const text = '\n' + names.join('\n') + '\n';
+  return Int32Array.from(text, (c) => v.index.get(c) ?? v.newline);
+}
+
+/** A batch of windows starting at `starts`: inputs text[s, s+L), targets text[s+1, s+L+1), one-hot. */
+export function windowBatch(text: Int32Array, starts: readonly number[], seqLen: number, vocab: number): { xs: tf.Tensor3D; ys: tf.Tensor3D } {
+  const x = new Float32Array(starts.length * seqLen * vocab);
+  const y = new Float32Array(starts.length * seqLen * vocab);
+  starts.forEach((s, b) => {
+    for (let t = 0; t < seqLen; t++) {
+      x[(b * seqLen + t) * vocab + text[s + t]] = 1;
+      y[(b * seqLen + t) * vocab + text[s + t + 1]] = 1;
+    }
+  });
+  return { xs: tf.tensor3d(x, [starts.length, seqLen, vocab]), ys: tf.tensor3d(y, [starts.length, seqLen, vocab]) };
+}
+
+/** Summed −log p of each name's characters and final '\n', given '\n' before it (in batches). */
+export function namesNll(model: tf.LayersModel, names: readonly string[], v: Vocab): { nll: number; chars: number } {
+  const V = v.chars.length;
+  let nll = 0;
+  let chars = 0;
+  for (let start = 0; start < names.length; start += 256) {
+    const chunk = names.slice(start, start + 256);
+    const T = Math.max(...chunk.map((n) => n.length)) + 1;
+    const x = new Float32Array(chunk.length * T * V);
+    chunk.forEach((n, b) => [...('\n' + n)].forEach((c, t) => (x[(b * T + t) * V + v.index.get(c)!] = 1)));
+    const probs = tf.tidy(() => (model.predict(tf.tensor3d(x, [chunk.length, T, V])) as tf.Tensor).arraySync() as number[][][]);
+    chunk.forEach((n, b) => {
+      const targets = [...n, '\n'];
+      targets.forEach((c, t) => (nll -= Math.log(Math.max(probs[b][t][v.index.get(c)!], 1e-12))));
+      chars += targets.length;
+    });
+  }
+  return { nll, chars };
+}
+
+/** Samples a name after '\n' (and the prefix): softmax at `temperature` (0: greedy), stop at '\n' or 50 characters. */
+export function sampleLstm(model: tf.LayersModel, v: Vocab, seed: number, temperature: number, prime = ''): string {
+  const rng = new NumpyRandom(seed >>> 0);
+  const V = v.chars.length;
+  let text = '\n' + prime;
+  for (let n = 0; n < 50; n++) {
+    const x = new Float32Array(text.length * V);
+    [...text].forEach((c, t) => (x[t * V + v.index.get(c)!] = 1));
+    const p = tf.tidy(() => (model.predict(tf.tensor3d(x, [1, text.length, V])) as tf.Tensor).slice([0, text.length - 1, 0], [1, 1, V]).dataSync());
+    let k: number;
+    if (temperature <= 0) k = p.indexOf(Math.max(...p));
+    else {
+      const w = Array.from(p, (q) => Math.pow(Math.max(q, 1e-30), 1 / temperature));
+      k = rng.choice(w);
+    }
+    if (k === v.newline) break;
+    text += v.chars[k];
+  }
+  return text.slice(1);
+}
+
+// ---------------------------------------------------------------- the hand-written RNN as tfjs layers
+
+/** SimpleRNN(tanh) + Dense(softmax) computes exactly a⟨t⟩ and ŷ⟨t⟩; its weights are the transposes. */
+export function toLayersModel(p: CharRnnParams, vocab: number, nA: number): tf.LayersModel {
+  const input = tf.input({ shape: [null, vocab], name: 'one_hot_chars' });
+  const a = tf.layers.simpleRNN({ units: nA, returnSequences: true, name: 'rnn' }).apply(input) as tf.SymbolicTensor;
+  const y = tf.layers.dense({ units: vocab, activation: 'softmax', name: 'output' }).apply(a) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: y, name: 'dinos_char_rnn' });
+  const t = (data: Float64Array, rows: number, cols: number) => tf.tidy(() => tf.transpose(tf.tensor2d(Float32Array.from(data), [rows, cols])));
+  model.setWeights([t(p.Wax, nA, vocab), t(p.Waa, nA, nA), tf.tensor1d(Float32Array.from(p.b)), t(p.Wya, vocab, nA), tf.tensor1d(Float32Array.from(p.by))]);
+  return model;
+}
+
+export function fromLayersModel(model: tf.LayersModel): CharRnnParams {
+  const [kernel, recurrent, b, dense, by] = model.getWeights();
+  const back = (w: tf.Tensor) => Float64Array.from(tf.tidy(() => tf.transpose(w)).dataSync());
+  return { Wax: back(kernel), Waa: back(recurrent), b: Float64Array.from(b.dataSync()), Wya: back(dense), by: Float64Array.from(by.dataSync()) };
+}
