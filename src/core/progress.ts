@@ -82,6 +82,18 @@ export class Reporter {
     this.event('epoch', { epoch, seconds: +seconds.toFixed(2), ...metrics });
   }
 
+  /**
+   * A report line between stretches of work that are not epochs (every N iterations or steps):
+   * ends the current bar, prints the line (its JSON event in --json mode), and starts the bar of
+   * the next stretch, if there is one.
+   */
+  report(line: string, kind: string, data: Record<string, unknown>, next?: { label: string; total: number }): void {
+    this.abort();
+    this.info(line);
+    this.event(kind, data);
+    if (next && next.total > 0) this.startPhase(next.label, next.total);
+  }
+
   /** Stops a bar mid-epoch (interrupt, error) so the next line starts clean. */
   abort(): void {
     this.bar?.stop();

@@ -58,11 +58,12 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   const n = options.n as number;
   const known = new Set(names);
   const samples = Array.from({ length: n }, (_, k) => trained.sampleOne(ctx.seed + k, {}));
-  const novel = samples.filter((s) => !known.has(s));
+  const empty = samples.filter((s) => s === '').length; // an empty name is no name, new or old
+  const novel = samples.filter((s) => s !== '' && !known.has(s));
   ctx.print(`dinos (${trained.config.model ?? 'rnn'}) on ${heldOut.names} held-out names of ${source} (${heldOut.chars} characters):`);
   ctx.print(`  negative log-likelihood ${heldOut.nats.toFixed(4)} nats/char = ${heldOut.bits.toFixed(4)} bits/char`);
-  ctx.print(`  ${novel.length}/${samples.length} sampled names are new (not in the corpus): ${(novel.length / samples.length * 100).toFixed(1)}%`);
-  return { model: trained.config.model ?? 'rnn', heldOut, samples: samples.length, novel: novel.length, novelFraction: novel.length / samples.length };
+  ctx.print(`  ${novel.length}/${samples.length} sampled names are new (not in the corpus): ${(novel.length / samples.length * 100).toFixed(1)}%` + (empty ? `; ${empty} empty` : ''));
+  return { model: trained.config.model ?? 'rnn', heldOut, samples: samples.length, novel: novel.length, empty, novelFraction: novel.length / samples.length };
 }
 
 async function sample(args: string[], options: Options, ctx: RunContext) {

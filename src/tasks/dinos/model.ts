@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { NumpyRandom } from '../../core/numpy-random';
+import { oneHot3d } from '../../core/one-hot';
 import { lstm } from '../../models/recurrent';
 import { CharRnnParams } from '../../models/handwritten/char-rnn';
 import { Vocab } from './data';
@@ -38,15 +39,10 @@ export function textIndices(names: readonly string[], v: Vocab): Int32Array {
 
 /** A batch of windows starting at `starts`: inputs text[s, s+L), targets text[s+1, s+L+1), one-hot. */
 export function windowBatch(text: Int32Array, starts: readonly number[], seqLen: number, vocab: number): { xs: tf.Tensor3D; ys: tf.Tensor3D } {
-  const x = new Float32Array(starts.length * seqLen * vocab);
-  const y = new Float32Array(starts.length * seqLen * vocab);
-  starts.forEach((s, b) => {
-    for (let t = 0; t < seqLen; t++) {
-      x[(b * seqLen + t) * vocab + text[s + t]] = 1;
-      y[(b * seqLen + t) * vocab + text[s + t + 1]] = 1;
-    }
-  });
-  return { xs: tf.tensor3d(x, [starts.length, seqLen, vocab]), ys: tf.tensor3d(y, [starts.length, seqLen, vocab]) };
+  return {
+    xs: oneHot3d(starts.map((s) => text.subarray(s, s + seqLen)), seqLen, vocab),
+    ys: oneHot3d(starts.map((s) => text.subarray(s + 1, s + seqLen + 1)), seqLen, vocab),
+  };
 }
 
 /** Summed −log p of each name's characters and final '\n', given '\n' before it (in batches). */

@@ -126,11 +126,8 @@ export async function trainRnn(_args: string[], options: Options, ctx: RunContex
       if (j % every === 0 || j === config.iterations - 1) {
         const samples = sampleNames(rnn, vocab, 7, 0).map(capitalise);
         reports.push({ iteration: j, loss: +loss.toFixed(4), samples });
-        ctx.reporter.abort();
-        ctx.reporter.info(`iteration ${j}, loss ${loss.toFixed(6)}: ${samples.join(', ')}`);
-        ctx.reporter.event('progress', { iteration: j, loss, samples });
         const next = Math.min(j + every, config.iterations - 1);
-        if (next > j) ctx.reporter.startPhase(`iterations ${j + 1}-${next}`, next - j);
+        ctx.reporter.report(`iteration ${j}, loss ${loss.toFixed(6)}: ${samples.join(', ')}`, 'progress', { iteration: j, loss, samples }, { label: `iterations ${j + 1}-${next}`, total: next - j });
       }
     }
   } finally {

@@ -189,12 +189,3 @@ export function encodeIso(iso: string): Int32Array {
 export function decodeIso(indices: ArrayLike<number>): string {
   return Array.from(indices, (k) => MACHINE_VOCAB[k]).join('');
 }
-
-/** One-hot rows of a batch of index sequences, laid out [batch, steps, vocab] for a tensor. */
-export function oneHot(sequences: readonly Int32Array[], steps: number, vocab: number): Float32Array {
-  const out = new Float32Array(sequences.length * steps * vocab);
-  sequences.forEach((seq, b) => {
-    for (let t = 0; t < steps; t++) out[(b * steps + t) * vocab + seq[t]] = 1;
-  });
-  return out;
-}

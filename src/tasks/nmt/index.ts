@@ -12,6 +12,7 @@ import { EpochRecord, loadCheckpoint } from '../../core/checkpoint';
 import { SeqlabError, UsageError } from '../../core/errors';
 import { checkWritableFile, fileError, quoted, readTextFile } from '../../core/files';
 import { formatSeconds } from '../../core/progress';
+import { oneHot3d } from '../../core/one-hot';
 import { deriveSeed } from '../../core/rng';
 import { Options, RunContext, Task } from '../../core/task';
 import { beginTraining, checkpointSaver, interruption, trainLoop } from '../../core/train';
@@ -21,7 +22,7 @@ import { ARCHS, ArchName, buildModel, compile } from './model';
 
 export { buildModel } from './model';
 import {
-  DatePair, decodeIso, encodeHuman, encodeIso, generateDates, HUMAN_VOCAB, MACHINE_VOCAB, normalize, oneHot, TX, TY,
+  DatePair, decodeIso, encodeHuman, encodeIso, generateDates, HUMAN_VOCAB, MACHINE_VOCAB, normalize, TX, TY,
 } from './dates';
 
 // ---------------------------------------------------------------- configuration
@@ -51,12 +52,12 @@ const evalSeed = (seed: number) => deriveSeed(seed, 'nmt-eval-dates');
 
 /** One-hot inputs [n, TX, |human vocab|] for a list of human dates. */
 export function inputTensor(humans: readonly string[]): tf.Tensor3D {
-  return tf.tensor3d(oneHot(humans.map(encodeHuman), TX, HUMAN_VOCAB.length), [humans.length, TX, HUMAN_VOCAB.length]);
+  return oneHot3d(humans.map(encodeHuman), TX, HUMAN_VOCAB.length);
 }
 
 /** One-hot targets [n, TY, |machine vocab|]. */
 export function targetTensor(isos: readonly string[]): tf.Tensor3D {
-  return tf.tensor3d(oneHot(isos.map(encodeIso), TY, MACHINE_VOCAB.length), [isos.length, TY, MACHINE_VOCAB.length]);
+  return oneHot3d(isos.map(encodeIso), TY, MACHINE_VOCAB.length);
 }
 
 // ---------------------------------------------------------------- inference

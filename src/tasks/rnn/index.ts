@@ -106,13 +106,15 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     trainMs += performance.now() - stepStart;
     if (step % 10 === 0) ctx.reporter.batch(((step - 1) % every) + 1, { loss: smoothed });
     if (step % every === 0 || step === steps) {
-      ctx.reporter.abort();
       const t = lossAndGrads(cell, test, params, nA);
       const acc = accuracy(t.yPred, test.signals);
       history.push({ step, loss: +smoothed.toFixed(4), testAccuracy: acc });
-      ctx.reporter.info(`step ${String(step).padStart(6)}  loss ${smoothed.toFixed(4)}  test accuracy ${(acc * 100).toFixed(1)}%`);
-      ctx.reporter.event('progress', { step, loss: smoothed, testAccuracy: acc });
-      if (step < steps) ctx.reporter.startPhase(`steps ${step + 1}-${Math.min(step + every, steps)}`, Math.min(every, steps - step));
+      ctx.reporter.report(
+        `step ${String(step).padStart(6)}  loss ${smoothed.toFixed(4)}  test accuracy ${(acc * 100).toFixed(1)}%`,
+        'progress',
+        { step, loss: smoothed, testAccuracy: acc },
+        { label: `steps ${step + 1}-${Math.min(step + every, steps)}`, total: Math.min(every, steps - step) },
+      );
     }
   }
   const seconds = (performance.now() - start) / 1000;
