@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend';
 import { createAttentionModel, COURSE_SIZES, withAttentionOutput } from '../src/models/attention';
 import { buildModel, inputTensor, targetTensor, translate } from '../src/tasks/nmt';
-import { generateDates, HUMAN_VOCAB, MACHINE_VOCAB, TX, TY } from '../src/tasks/nmt/dates';
+import { generateDates, HUMAN_VOCAB, isValidDate, MACHINE_VOCAB, MAX_INPUT, TY } from '../src/tasks/nmt/dates';
+import { Rng } from '../src/core/rng';
 
 beforeAll(() => initBackend('wasm'));
 
@@ -11,13 +12,14 @@ test('the course configuration has the course\'s 52,960 parameters (with its 37-
   expect(model.countParams()).toBe(52960);
 });
 
-test('shapes: [batch, TX, vocab] in, [batch, TY, 11] probabilities out, attention [batch, TY, TX]', () => {
+test('shapes: [batch, any length, vocab] in, [batch, TY, 11] probabilities out, attention [batch, TY, length]', () => {
   const model = buildModel('course', 1);
-  expect(model.inputs[0].shape).toEqual([null, TX, HUMAN_VOCAB.length]);
+  expect(model.inputs[0].shape).toEqual([null, null, HUMAN_VOCAB.length]);
   const x = inputTensor(['25th of June, 2009', '6/25/09', '']);
+  expect(x.shape).toEqual([3, 24, HUMAN_VOCAB.length]); // the convention token + 18 characters, padded to a multiple of 8
   const [probs, attention] = withAttentionOutput(model).predict(x) as tf.Tensor[];
   expect(probs.shape).toEqual([3, TY, MACHINE_VOCAB.length]);
-  expect(attention.shape).toEqual([3, TY, TX]);
+  expect(attention.shape).toEqual([3, TY, 24]);
   // softmax rows sum to 1
   expect(tf.max(tf.abs(tf.sub(tf.sum(attention, -1), 1))).dataSync()[0]).toBeLessThan(1e-5);
   expect(tf.max(tf.abs(tf.sub(tf.sum(probs, -1), 1))).dataSync()[0]).toBeLessThan(1e-5);
@@ -43,7 +45,7 @@ test('a tiny training run lowers the loss', async () => {
 
 test('translate returns one ISO-shaped string per input, with confidence in [0, 1]', () => {
   const model = buildModel('course', 1);
-  const out = translate(model, ['3 May 1979', 'no date here at all'], true);
+  const out = translate(model, ['3 May 1979', 'no date here at all'], { attention: true });
   expect(out).toHaveLength(2);
   for (const r of out) {
     expect(r.output).toMatch(/^[0-9-]{10}$/);
@@ -51,4 +53,23 @@ test('translate returns one ISO-shaped string per input, with confidence in [0, 
     expect(r.confidence).toBeLessThanOrEqual(1);
     expect(r.attention).toHaveLength(TY);
   }
+});
+
+test('garbage and random strings of any length up to the limit still get a real calendar date, never an impossible one', () => {
+  const model = buildModel('course', 3); // untrained: its raw argmax is anything
+  const rng = new Rng(11);
+  const chars = ' ./-:0123456789abcdefghijklmnopqrstuvwxyz?!€😀\t';
+  const inputs = Array.from({ length: 300 }, () => Array.from({ length: rng.int(0, MAX_INPUT) }, () => rng.pick([...chars])).join(''));
+  inputs.push('', '9999-99-99', '2023-02-29', '0000-00-00', '1900-02-29', '99/99/9999', '31st of February 2021');
+  const out = translate(model, inputs);
+  expect(out).toHaveLength(inputs.length);
+  for (const r of out) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(r.output);
+    expect([r.input, m !== null && isValidDate(+m[1], +m[2], +m[3])]).toEqual([r.input, true]);
+  }
+});
+
+test('input longer than the model reads is an error that says so, not a silent cut', () => {
+  const model = buildModel('course', 1);
+  expect(() => translate(model, ['1'.repeat(MAX_INPUT + 1)])).toThrow(/'1{60}…' \(65 characters\) is longer than the 64 characters the date model reads/);
 });

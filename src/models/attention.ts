@@ -19,8 +19,8 @@ export interface AttentionModelConfig {
   inputVocabSize: number;
   /** characters the decoder can write */
   outputVocabSize: number;
-  /** input length Tx */
-  inputLength: number;
+  /** input length Tx; null: any length (each batch its own) */
+  inputLength: number | null;
   /** output length Ty */
   outputLength: number;
   /** units per direction of the encoder Bi-LSTM (course n_a = 32) */

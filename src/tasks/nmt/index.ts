@@ -21,8 +21,11 @@ import { heatmapPng, writeLossChart } from '../../core/plot';
 import { ARCHS, ArchName, buildModel, compile } from './model';
 
 export { buildModel } from './model';
+import { packageRoot } from '../../core/paths';
+import { deriveSeed as derive, Rng } from '../../core/rng';
 import {
-  DatePair, decodeIso, encodeHuman, encodeIso, generateDates, HUMAN_VOCAB, MACHINE_VOCAB, normalize, TX, TY,
+  bestValidDate, Convention, CONVENTION_NAMES, CONVENTIONS, DatePair, encodeHuman, encodeIso, generateDates, HUMAN_VOCAB, inputLength, isoInput,
+  Kind, KINDS, kindOf, MACHINE_VOCAB, MAX_INPUT, normalize, paddedLength, TY,
 } from './dates';
 
 // ---------------------------------------------------------------- configuration
@@ -36,9 +39,11 @@ export interface NmtConfig {
   /** learning rate at epoch e is lr / (1 + lrDecay · (e - 1)) */
   lrDecay: number;
   validationExamples: number;
+  /** the convention eval and sample read ambiguous numeric dates by, unless they are given --order */
+  order: Convention;
 }
 
-export const DEFAULTS: NmtConfig = { arch: 'default', examples: 20000, batchSize: 256, lr: 0.01, lrDecay: 0.2, validationExamples: 1000 };
+export const DEFAULTS: NmtConfig = { arch: 'default', examples: 20000, batchSize: 256, lr: 0.01, lrDecay: 0.2, validationExamples: 1000, order: 'mdy' };
 
 /**
  * Seeds of the data sets, derived by name from the run's seed: every training epoch draws fresh
@@ -50,9 +55,16 @@ const evalSeed = (seed: number) => deriveSeed(seed, 'nmt-eval-dates');
 
 // ---------------------------------------------------------------- data → tensors
 
-/** One-hot inputs [n, TX, |human vocab|] for a list of human dates. */
-export function inputTensor(humans: readonly string[]): tf.Tensor3D {
-  return oneHot3d(humans.map(encodeHuman), TX, HUMAN_VOCAB.length);
+/** The convention of input i: one for all, or one each. */
+const conventionAt = (c: Convention | readonly Convention[], i: number) => (typeof c === 'string' ? c : c[i]);
+
+/**
+ * One-hot inputs [n, length, |human vocab|]: the convention token, then the characters, padded to
+ * `length` (default: what the longest input needs).
+ */
+export function inputTensor(humans: readonly string[], convention: Convention | readonly Convention[] = 'mdy', length?: number): tf.Tensor3D {
+  const L = length ?? paddedLength(Math.min(MAX_INPUT, Math.max(0, ...humans.map(inputLength))));
+  return oneHot3d(humans.map((h, i) => encodeHuman(h, conventionAt(convention, i), L)), L, HUMAN_VOCAB.length);
 }
 
 /** One-hot targets [n, TY, |machine vocab|]. */
@@ -60,33 +72,65 @@ export function targetTensor(isos: readonly string[]): tf.Tensor3D {
   return oneHot3d(isos.map(encodeIso), TY, MACHINE_VOCAB.length);
 }
 
+/** Refuses input the model cannot read whole, saying so (never a silent cut). */
+export function checkLength(humans: readonly string[]): void {
+  for (const h of humans) {
+    if (inputLength(h) > MAX_INPUT) throw new UsageError(`${quoted(h)} is longer than the ${MAX_INPUT} characters the date model reads (after folding spaces and dropping commas)`);
+  }
+}
+
 // ---------------------------------------------------------------- inference
 
 export interface Translation {
   input: string;
+  /** the most likely real calendar date (never an impossible one) */
   output: string;
-  /** product of the chosen characters' probabilities */
+  /** its probability under the model (1 for ISO input, which is answered as it is) */
   confidence: number;
-  /** [TY][TX] attention weights, when asked for */
+  /** [TY][input positions] attention weights (the convention token first), when asked for */
   attention?: number[][];
 }
 
-/** Translates human dates to ISO in batches; with `attention`, also returns the attention maps. */
-export function translate(model: tf.LayersModel, humans: readonly string[], attention = false, batchSize = 512): Translation[] {
-  const runner = attention ? withAttentionOutput(model) : model;
-  const results: Translation[] = [];
-  for (let start = 0; start < humans.length; start += batchSize) {
-    const chunk = humans.slice(start, start + batchSize);
-    const [probs, alphas] = tf.tidy(() => {
-      const out = runner.predict(inputTensor(chunk));
-      const [p, a] = Array.isArray(out) ? out : [out];
-      return [p.arraySync() as number[][][], a?.arraySync() as number[][][] | undefined];
-    });
-    chunk.forEach((input, i) => {
-      const best = probs[i].map((row) => row.indexOf(Math.max(...row)));
-      const confidence = probs[i].reduce((p, row, t) => p * row[best[t]], 1);
-      results.push({ input, output: decodeIso(best), confidence, ...(alphas ? { attention: alphas[i] } : {}) });
-    });
+/**
+ * Translates human dates to ISO dates. Inputs are batched by length (each batch padded to what its
+ * longest input needs, as in training); each answer is the best valid date under the model's
+ * probabilities; a valid ISO date is answered as it is. With `attention`, also the attention maps.
+ */
+export function translate(
+  model: tf.LayersModel,
+  humans: readonly string[],
+  opts: { convention?: Convention | readonly Convention[]; attention?: boolean; batchSize?: number } = {},
+): Translation[] {
+  checkLength(humans);
+  const convention = opts.convention ?? 'mdy';
+  const batchSize = opts.batchSize ?? 512;
+  const runner = opts.attention ? withAttentionOutput(model) : model;
+  const results: Translation[] = new Array(humans.length);
+  const byLength = new Map<number, number[]>();
+  humans.forEach((h, i) => {
+    const L = paddedLength(inputLength(h));
+    byLength.set(L, [...(byLength.get(L) ?? []), i]);
+  });
+  for (const [L, indices] of byLength) {
+    for (let start = 0; start < indices.length; start += batchSize) {
+      const chunk = indices.slice(start, start + batchSize);
+      const [probs, alphas] = tf.tidy(() => {
+        const x = inputTensor(chunk.map((i) => humans[i]), chunk.map((i) => conventionAt(convention, i)), L);
+        const out = runner.predict(x);
+        const [p, a] = Array.isArray(out) ? out : [out];
+        return [p.arraySync() as number[][][], a?.arraySync() as number[][][] | undefined];
+      });
+      chunk.forEach((i, k) => {
+        const best = bestValidDate(probs[k].map((row) => row.map((p) => Math.log(Math.max(p, 1e-30)))));
+        const iso = isoInput(humans[i]);
+        results[i] = {
+          input: humans[i],
+          output: iso ?? best.iso,
+          confidence: iso ? 1 : Math.exp(best.logProb),
+          ...(alphas ? { attention: alphas[k] } : {}),
+        };
+      });
+    }
   }
   return results;
 }
@@ -95,21 +139,46 @@ export interface Accuracy {
   examples: number;
   exactMatch: number;
   perPosition: number[];
-  failures: { input: string; expected: string; got: string }[];
+  /** exact match per kind of writing (kinds with no example left out) */
+  byKind: { kind: Kind; examples: number; exactMatch: number }[];
+  failures: { input: string; expected: string; got: string; kind: Kind }[];
 }
 
-export function measure(model: tf.LayersModel, pairs: readonly { human: string; iso: string }[]): Accuracy {
-  const got = translate(model, pairs.map((p) => p.human));
+/** Exact match, per position and per kind, of pairs read each by its own convention (or `convention` for all). */
+export function measure(model: tf.LayersModel, pairs: readonly { human: string; iso: string; convention?: Convention }[], convention: Convention = 'mdy'): Accuracy {
+  const got = translate(model, pairs.map((p) => p.human), { convention: pairs.map((p) => p.convention ?? convention) });
   const perPosition = new Array(TY).fill(0);
+  const kinds = new Map<Kind, { n: number; ok: number }>();
   let exact = 0;
   const failures: Accuracy['failures'] = [];
   pairs.forEach((p, i) => {
     const out = got[i].output;
+    const kind = kindOf(p.human);
+    const k = kinds.get(kind) ?? { n: 0, ok: 0 };
+    k.n++;
     for (let t = 0; t < TY; t++) if (out[t] === p.iso[t]) perPosition[t]++;
-    if (out === p.iso) exact++;
-    else failures.push({ input: p.human, expected: p.iso, got: out });
+    if (out === p.iso) {
+      exact++;
+      k.ok++;
+    } else failures.push({ input: p.human, expected: p.iso, got: out, kind });
+    kinds.set(kind, k);
   });
-  return { examples: pairs.length, exactMatch: exact / pairs.length, perPosition: perPosition.map((c) => c / pairs.length), failures };
+  const byKind = KINDS.filter((k) => kinds.has(k)).map((kind) => ({ kind, examples: kinds.get(kind)!.n, exactMatch: kinds.get(kind)!.ok / kinds.get(kind)!.n }));
+  return { examples: pairs.length, exactMatch: exact / pairs.length, perPosition: perPosition.map((c) => c / pairs.length), byKind, failures };
+}
+
+/**
+ * An epoch's batches: the dates in groups of 32 batches, each group sorted by length and cut into
+ * batches (so a batch pads to little more than its own length), then the batches shuffled.
+ */
+export function lengthBuckets(pairs: readonly DatePair[], batchSize: number, seed: number): DatePair[][] {
+  const batches: DatePair[][] = [];
+  const group = batchSize * 32;
+  for (let g = 0; g < pairs.length; g += group) {
+    const sorted = pairs.slice(g, g + group).sort((a, b) => inputLength(a.human) - inputLength(b.human));
+    for (let b = 0; b + batchSize <= sorted.length; b += batchSize) batches.push(sorted.slice(b, b + batchSize));
+  }
+  return new Rng(seed).shuffle(batches);
 }
 
 // ---------------------------------------------------------------- train
@@ -123,6 +192,7 @@ function configFrom(options: Options, saved?: NmtConfig): NmtConfig {
     lr: (options.lr as number) ?? DEFAULTS.lr,
     lrDecay: DEFAULTS.lrDecay,
     validationExamples: DEFAULTS.validationExamples,
+    order: (options.order as Convention) ?? DEFAULTS.order,
   };
 }
 
@@ -139,10 +209,11 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   const batchesPerEpoch = Math.floor(config.examples / config.batchSize);
   if (batchesPerEpoch < 1) throw new UsageError(`--examples (${config.examples}) must be at least --batch-size (${config.batchSize})`);
   ctx.reporter.info(
-    `nmt: ${config.examples} fresh dates per epoch, batch ${config.batchSize}, ${epochs} epochs, arch ${config.arch} (${model.countParams()} parameters)`,
+    `nmt: ${config.examples} fresh dates per epoch, batch ${config.batchSize}, ${epochs} epochs, arch ${config.arch} (${model.countParams()} parameters); ` +
+      `ambiguous numeric dates read as ${CONVENTION_NAMES[config.order]} by default (--order)`,
   );
 
-  let epochData = { epoch: 0, pairs: [] as DatePair[] };
+  let epochData = { epoch: 0, batches: [] as DatePair[][] };
   const saver = checkpointSaver(ctx, { task: 'nmt', seed, hyperparameters: { ...config }, vocabularies: { human: HUMAN_VOCAB, machine: MACHINE_VOCAB } }, meta);
   const result = await trainLoop({
     model,
@@ -153,9 +224,12 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     batchesPerEpoch,
     learningRate: (e) => config.lr / (1 + config.lrDecay * (e - 1)),
     batch(epoch, i) {
-      if (epochData.epoch !== epoch) epochData = { epoch, pairs: generateDates(config.examples, trainSeed(seed, epoch)) };
-      const chunk = epochData.pairs.slice(i * config.batchSize, (i + 1) * config.batchSize);
-      return { xs: inputTensor(chunk.map((p) => p.human)), ys: targetTensor(chunk.map((p) => p.iso)) };
+      if (epochData.epoch !== epoch) {
+        const pairs = generateDates(config.examples, trainSeed(seed, epoch));
+        epochData = { epoch, batches: lengthBuckets(pairs, config.batchSize, derive(seed, 'nmt-batch-order', epoch)) };
+      }
+      const chunk = epochData.batches[i];
+      return { xs: inputTensor(chunk.map((p) => p.human), chunk.map((p) => p.convention)), ys: targetTensor(chunk.map((p) => p.iso)) };
     },
     validate() {
       const acc = measure(model, validation);
@@ -203,12 +277,15 @@ function writeLossCurve(dir: string, history: EpochRecord[]): void {
 
 // ---------------------------------------------------------------- eval
 
-/** Reads `human<TAB>iso` lines; names the line of any that is not. */
+/** seqlab's own held-out set of real-world date strings, written by hand (not by the generator): `--data real`. */
+export const REAL_WORLD_TSV = 'src/tasks/nmt/real-world.tsv';
+
+/** Reads `human<TAB>iso` lines (# starts a comment line); names the line of any that is not. */
 export function readDateTsv(file: string): { human: string; iso: string }[] {
   const text = readTextFile(file, 'TSV file');
   const pairs: { human: string; iso: string }[] = [];
   text.split(/\r?\n/).forEach((line, i) => {
-    if (!line.trim()) return;
+    if (!line.trim() || line.startsWith('#')) return;
     const cols = line.split('\t');
     const iso = cols[1]?.trim() ?? '';
     if (cols.length < 2 || !cols[0].trim() || !/^\d{4}-\d{2}-\d{2}$/.test(iso)) {
@@ -220,43 +297,28 @@ export function readDateTsv(file: string): { human: string; iso: string }[] {
   return pairs;
 }
 
+/** The convention a command reads by: --order, else the checkpoint's. */
+const orderOf = (options: Options, config: Partial<NmtConfig>): Convention => (options.order as Convention | undefined) ?? config.order ?? 'mdy';
+
 async function evaluate(_args: string[], options: Options, ctx: RunContext) {
-  const fromFile = options.data ? readDateTsv(options.data as string) : undefined; // the user's file first: its errors before any loading
+  const dataFile = options.data === 'real' ? path.join(packageRoot(), REAL_WORLD_TSV) : (options.data as string | undefined);
+  const fromFile = dataFile ? readDateTsv(dataFile) : undefined; // the user's file first: its errors before any loading
   const { model, meta } = await loadCheckpoint(ctx.checkpointDir, 'nmt');
-  const pairs = fromFile ?? generateDates(options.examples as number, evalSeed(meta.seed));
-  const source = options.data ? (options.data as string) : `${pairs.length} freshly generated dates (seed never used in training)`;
-  const acc = measure(model, pairs);
-  ctx.print(`nmt: ${source}`);
+  const order = orderOf(options, meta.hyperparameters as Partial<NmtConfig>);
+  const pairs = fromFile ?? generateDates(options.examples as number, evalSeed(meta.seed), options.order as Convention | undefined);
+  const source = options.data === 'real' ? `seqlab's ${pairs.length} real-world date strings (${REAL_WORLD_TSV})` : dataFile ?? `${pairs.length} freshly generated dates (seed never used in training${options.order ? '' : ', all three conventions'})`;
+  const acc = measure(model, pairs, order);
+  ctx.print(`nmt: ${source}; ambiguous numeric dates read as ${CONVENTION_NAMES[order]}`);
   ctx.print(`exact match: ${(acc.exactMatch * 100).toFixed(2)}% (${Math.round(acc.exactMatch * acc.examples)}/${acc.examples})`);
   ctx.print(`per position: ${acc.perPosition.map((p, t) => `${t}:${(p * 100).toFixed(1)}`).join(' ')}`);
-  const byFormat = options.data ? undefined : accuracyByFormat(pairs as DatePair[], acc);
-  if (byFormat) {
-    const imperfect = byFormat.filter((f) => f.exactMatch < 1);
-    if (!imperfect.length) ctx.print(`by format: all ${byFormat.length} formats 100%`);
-    else {
-      ctx.print(`by format, below 100% (worst first):`);
-      for (const f of imperfect) ctx.print(`  ${f.format.padEnd(24)} ${(f.exactMatch * 100).toFixed(1).padStart(5)}%  of ${f.examples}`);
-    }
-  }
+  ctx.print('by kind of writing:');
+  for (const k of acc.byKind) ctx.print(`  ${k.kind.padEnd(11)} ${(k.exactMatch * 100).toFixed(1).padStart(5)}%  of ${k.examples}`);
   const show = acc.failures.slice(0, options.failures as number);
   if (show.length) {
     ctx.print(`failures (${acc.failures.length}, first ${show.length}):`);
-    for (const f of show) ctx.print(`  ${quoted(f.input, 40).padEnd(34)} expected ${f.expected}  got ${f.got}`);
+    for (const f of show) ctx.print(`  ${quoted(f.input, 40).padEnd(44)} expected ${f.expected}  got ${f.got}`);
   }
-  return { examples: acc.examples, exactMatch: acc.exactMatch, perPosition: acc.perPosition, byFormat, failures: acc.failures.slice(0, 20), trainedEpochs: meta.epoch };
-}
-
-/** Exact match per writing format, worst first. */
-function accuracyByFormat(pairs: DatePair[], acc: Accuracy): { format: string; examples: number; exactMatch: number }[] {
-  const failed = new Set(acc.failures.map((f) => f.input));
-  const counts = new Map<string, { n: number; ok: number }>();
-  for (const p of pairs) {
-    const c = counts.get(p.format) ?? { n: 0, ok: 0 };
-    c.n++;
-    if (!failed.has(p.human)) c.ok++;
-    counts.set(p.format, c);
-  }
-  return [...counts].map(([format, c]) => ({ format, examples: c.n, exactMatch: c.ok / c.n })).sort((a, b) => a.exactMatch - b.exactMatch);
+  return { examples: acc.examples, exactMatch: acc.exactMatch, perPosition: acc.perPosition, byKind: acc.byKind, order, failures: acc.failures.slice(0, 20), trainedEpochs: meta.epoch };
 }
 
 // ---------------------------------------------------------------- sample
@@ -270,29 +332,35 @@ function attentionFile(file: string, k: number, n: number): string {
 
 async function sample(args: string[], options: Options, ctx: RunContext) {
   const inputs = await readInputs(args, 'a date such as "25th of June, 2009"');
+  checkLength(inputs);
   const wantMap = typeof options.attention === 'string';
   if (wantMap) checkWritableFile(options.attention as string, 'attention map');
   const { model, meta } = await loadCheckpoint(ctx.checkpointDir, 'nmt');
+  const order = orderOf(options, meta.hyperparameters as Partial<NmtConfig>);
+  ctx.reporter.info(`reading ambiguous numeric dates as ${CONVENTION_NAMES[order]} (${options.order ? '--order' : 'the default; --order mdy|dmy|ymd to change'})`);
   const heldOut = meta.history[meta.history.length - 1]?.val_exact;
   if (heldOut !== undefined && heldOut < 0.9) {
     ctx.reporter.warn(`this model got only ${(heldOut * 100).toFixed(1)}% of held-out dates right after ${meta.epoch} epochs: its answers are unreliable (train longer: seqlab train nmt --epochs 20)`);
   }
-  for (const input of inputs) {
-    if ([...normalize(input)].length > TX) ctx.reporter.warn(`${quoted(input)} is longer than ${TX} characters; only the first ${TX} are read`);
-  }
-  const results = translate(model, inputs, wantMap);
-  results.forEach((r) => ctx.print(r.output));
+  const results = translate(model, inputs, { convention: order, attention: wantMap });
+  // where another convention reads the input otherwise, say so beside the answer
+  const others = CONVENTIONS.filter((c) => c !== order).map((c) => ({ c, r: translate(model, inputs, { convention: c }) }));
+  const readings = results.map((r, i) => {
+    const differ = others.filter((o) => o.r[i].output !== r.output).map((o) => `${o.c}: ${o.r[i].output}`);
+    return differ.length ? `  (read as ${order}; ${differ.join(', ')})` : '';
+  });
+  results.forEach((r, i) => ctx.print(r.output + readings[i]));
   const maps: string[] = [];
   if (wantMap) {
     results.forEach((r, k) => {
       const file = attentionFile(options.attention as string, k, results.length);
-      const shown = [...normalize(r.input)].slice(0, TX);
+      const shown = [...normalize(r.input)];
       const png = heatmapPng({
         title: `${[...r.input].slice(0, 40).join('')}  →  ${r.output}`,
-        matrix: r.attention!.map((row) => row.slice(0, Math.max(shown.length, 1))),
+        matrix: r.attention!.map((row) => row.slice(0, shown.length + 1)),
         rowLabels: [...r.output],
-        // what the model saw: a character outside its vocabulary is the unknown token, drawn as '?'
-        colLabels: shown.map((c) => (c === ' ' ? '␣' : HUMAN_VOCAB.includes(c) ? c : '?')),
+        // the convention token, then what the model saw: a character outside its vocabulary is the unknown token, drawn as '?'
+        colLabels: [order, ...shown.map((c) => (c === ' ' ? '␣' : HUMAN_VOCAB.includes(c) ? c : '?'))],
         xLabel: 'input characters',
         yLabel: 'output',
       });
@@ -306,10 +374,16 @@ async function sample(args: string[], options: Options, ctx: RunContext) {
       ctx.reporter.info(`attention map: ${file}`);
     });
   }
-  return { results: results.map(({ input, output, confidence }) => ({ input, output, confidence: +confidence.toFixed(4) })), attentionMaps: maps };
+  return {
+    order,
+    results: results.map(({ input, output, confidence }, i) => ({ input, output, confidence: +confidence.toFixed(4), ...(readings[i] ? { otherReadings: Object.fromEntries(others.map((o) => [o.c, o.r[i].output])) } : {}) })),
+    attentionMaps: maps,
+  };
 }
 
 // ---------------------------------------------------------------- the task
+
+const ORDER = { key: 'order', flags: '--order <c>', help: 'read ambiguous numeric dates (3/8/1999) as mdy, dmy or ymd (default: the checkpoint\'s, mdy)', type: CONVENTIONS } as const;
 
 export const nmt: Task = {
   name: 'nmt',
@@ -329,13 +403,15 @@ export const nmt: Task = {
       { key: 'batchSize', flags: '--batch-size <n>', help: 'dates per training step', type: 'int', default: DEFAULTS.batchSize, min: 1 },
       { key: 'lr', flags: '--lr <x>', help: `Adam learning rate (decays as lr / (1 + ${DEFAULTS.lrDecay} (epoch-1)))`, type: 'number', default: DEFAULTS.lr, min: 1e-9 },
       { key: 'arch', flags: '--arch <name>', help: 'model sizes: default, or course (n_a 32, n_s 64)', type: Object.keys(ARCHS), default: DEFAULTS.arch },
+      { key: 'order', flags: '--order <c>', help: 'how eval and sample read ambiguous numeric dates by default: mdy (en_US), dmy or ymd (the model learns all three)', type: CONVENTIONS, default: DEFAULTS.order },
     ],
     run: train,
   },
   eval: {
     help: 'exact-match and per-position accuracy on fresh dates or a TSV file',
     options: [
-      { key: 'data', flags: '--data <file.tsv>', help: 'lines of "human date<TAB>YYYY-MM-DD" instead of generated dates', type: 'string' },
+      { key: 'data', flags: '--data <file.tsv>', help: 'lines of "human date<TAB>YYYY-MM-DD" instead of generated dates; real: seqlab\'s hand-written real-world set', type: 'string' },
+      ORDER,
       { key: 'examples', flags: '--examples <n>', help: 'generated dates to measure on', type: 'int', default: 2000, min: 1 },
       { key: 'failures', flags: '--failures <n>', help: 'failures to list', type: 'int', default: 10, min: 0 },
     ],
@@ -344,7 +420,7 @@ export const nmt: Task = {
   sample: {
     help: 'translate dates given as arguments (or one per line on stdin with -)',
     args: { name: '[dates...]', help: 'human-written dates; - reads them from stdin' },
-    options: [{ key: 'attention', flags: '--attention <file.png>', help: 'write the attention map (output × input characters) as PNG', type: 'string' }],
+    options: [{ key: 'attention', flags: '--attention <file.png>', help: 'write the attention map (output × input characters) as PNG', type: 'string' }, ORDER],
     run: sample,
   },
 };
