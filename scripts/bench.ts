@@ -1,11 +1,12 @@
 /**
  * Benchmarks:
  *
- * `npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full [--seed N]]`
+ * `npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full [--seeds 1,2,3] [--parallel 2]]`
  * For each available backend (each in its own process, so peak memory is its own) it times
  * training steps of the task's model and prints steps/s, examples/s and peak RSS. With --full it
- * also runs the real `seqlab train nmt --epochs 20` and reports the time to reach 99% held-out
- * exact match and the final figures.
+ * also runs the real `seqlab train nmt --epochs 20` for each seed and reports the time to reach
+ * 99% held-out exact match, and exact match per kind of writing on fresh dates and on seqlab's
+ * real-world set.
  *
  * `npm run bench -- emojify [--train FILE.csv] [--seeds 1,2,3,4] [--models v1,v2] [--folds K] [--lr X --word-dropout P --average-last N (v2)]`
  * Loads the embedded word vectors cold (into an empty cache) and cached, then trains each model
@@ -13,7 +14,7 @@
  * its dev set, training time and peak RSS. With `--folds K` it instead cross-validates on the
  * training sentences: K times, trains on all folds but one and tests on that one.
  */
-import { execFileSync, spawnSync } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -59,30 +60,83 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
-function fullTraining(seed: string): void {
+interface Scores {
+  exactMatch: number;
+  byKind: { kind: string; exactMatch: number; examples: number }[];
+  failures: { input: string; expected: string; got: string }[];
+}
+
+interface FullRun {
+  seed: string;
+  wall: number;
+  reached?: number;
+  heldOut: number;
+  peakRssMiB: number;
+  generated: Scores;
+  generatedMdy: Scores;
+  real: Scores;
+}
+
+/** One real `seqlab train nmt --epochs 20 --seed N`, then eval on fresh dates (all conventions; mdy) and the real-world set. */
+async function fullTraining(seed: string): Promise<FullRun> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-bench-'));
   const bin = path.join(packageRoot(), 'bin', 'seqlab');
-  console.log(`\nfull run: seqlab train nmt --epochs 20 --seed ${seed} (checkpoint in ${dir})`);
   const start = performance.now();
-  const run = spawnSync(process.execPath, [bin, 'train', 'nmt', '--epochs', '20', '--seed', seed, '--json', '--checkpoint', dir], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 64 << 20,
+  const stdout = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, 'train', 'nmt', '--epochs', '20', '--seed', seed, '--json', '--checkpoint', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`train nmt --seed ${seed} exited ${code}`))));
   });
   const wall = (performance.now() - start) / 1000;
-  const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
   let elapsed = 0;
   let reached: number | undefined;
   for (const e of lines.filter((l) => l.event === 'epoch')) {
     elapsed += e.seconds;
-    console.log(`  epoch ${String(e.epoch).padStart(2)}  loss ${e.loss.toFixed(4)}  held-out exact ${(e.val_exact * 100).toFixed(2)}%  ${elapsed.toFixed(0)}s`);
     if (reached === undefined && e.val_exact >= 0.99) reached = elapsed;
   }
+  const epochs = lines.filter((l) => l.event === 'epoch');
   const result = lines[lines.length - 1];
-  const evalOut = execFileSync(process.execPath, [bin, 'eval', 'nmt', '--json', '--quiet', '--examples', '5000', '--checkpoint', dir], { encoding: 'utf8' });
-  const ev = JSON.parse(evalOut.trim().split('\n').pop()!);
-  console.log(`  wall time ${wall.toFixed(0)}s; 99% held-out exact match reached after ${reached === undefined ? 'never' : reached.toFixed(0) + 's'}; peak RSS ${result.peakRssMiB} MiB`);
-  console.log(`  eval on 5,000 fresh dates: exact match ${(ev.exactMatch * 100).toFixed(2)}%`);
+  const evaluate = (...args: string[]) => JSON.parse(execFileSync(process.execPath, [bin, 'eval', 'nmt', '--json', '--quiet', '--checkpoint', dir, ...args], { encoding: 'utf8' }).trim().split('\n').pop()!);
+  const run: FullRun = {
+    seed,
+    wall,
+    reached,
+    heldOut: epochs[epochs.length - 1].val_exact,
+    peakRssMiB: result.peakRssMiB,
+    generated: evaluate('--examples', '5000'),
+    generatedMdy: evaluate('--examples', '5000', '--order', 'mdy'),
+    real: evaluate('--data', 'real'),
+  };
+  fs.rmSync(dir, { recursive: true, force: true });
+  return run;
+}
+
+/** `--full`: full training runs for each seed (`--parallel K` at a time: wasm uses one core each), then a table per kind. */
+async function fullTrainings(): Promise<void> {
+  const seeds = arg('--seeds', arg('--seed', '1')).split(',');
+  const parallel = Number(arg('--parallel', '1'));
+  console.log(`\nfull runs: seqlab train nmt --epochs 20 --seed N for N in ${seeds.join(', ')}, ${parallel} at a time on ${os.cpus().length} cores`);
+  const runs: FullRun[] = [];
+  for (let k = 0; k < seeds.length; k += parallel) runs.push(...(await Promise.all(seeds.slice(k, k + parallel).map(fullTraining))));
+  const kinds = ['numeric', 'month name', 'words', 'iso', 'with time'];
+  const byKind = (r: Scores, kind: string) => {
+    const k = r.byKind.find((x) => x.kind === kind);
+    return k ? pct(k.exactMatch) : '-';
+  };
+  const table = (title: string, pick: (r: FullRun) => Scores) => {
+    console.log(`\n${title}`);
+    console.log(`  seed  all      ${kinds.map((k) => k.padEnd(10)).join(' ')}`);
+    for (const r of runs) console.log(`  ${r.seed.padEnd(5)} ${pct(pick(r).exactMatch).padEnd(8)} ${kinds.map((k) => byKind(pick(r), k).padEnd(10)).join(' ')}`);
+  };
+  for (const r of runs) {
+    console.log(`seed ${r.seed}: wall ${r.wall.toFixed(0)} s; held-out ${pct(r.heldOut)} after epoch 20; 99% held-out ${r.reached === undefined ? 'not reached' : `after ${r.reached.toFixed(0)} s`}; peak RSS ${r.peakRssMiB} MiB`);
+  }
+  table("seqlab's real-world set (--data real, 321 strings, read as mdy)", (r) => r.real);
+  table('5,000 fresh generated dates, all three conventions', (r) => r.generated);
+  table('5,000 fresh generated dates, read as mdy', (r) => r.generatedMdy);
+  for (const r of runs) for (const f of r.real.failures) console.log(`  seed ${r.seed} real-world failure: ${JSON.stringify(f.input)} expected ${f.expected} got ${f.got}`);
 }
 
 const SEQLAB = path.join(packageRoot(), 'bin', 'seqlab');
@@ -175,7 +229,7 @@ function testAndDev(train: string, seeds: string[], models: string[], v2Options:
   }
 }
 
-function benchNmt(): void {
+async function benchNmt(): Promise<void> {
   const backends = arg('--backends', 'cuda,node,wasm,cpu').split(',');
   const batches = arg('--batch-sizes', '100,256').split(',');
   const steps = arg('--steps', '10');
@@ -195,7 +249,7 @@ function benchNmt(): void {
       );
     }
   }
-  if (process.argv.includes('--full')) fullTraining(arg('--seed', '1'));
+  if (process.argv.includes('--full')) await fullTrainings();
 }
 
 const USAGE = `usage: npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full [--seed N]]

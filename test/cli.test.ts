@@ -140,7 +140,7 @@ test('info says which word vectors emojify uses and whether they are converted y
 
 test('Ctrl-C during training saves a resumable checkpoint and exits 130', async () => {
   const ckInt = path.join(dir, 'interrupted');
-  const child = spawnSeqlab('train', 'nmt', '--epochs', '50', '--examples', '512', '--batch-size', '16', '--arch', 'course', '--checkpoint', ckInt);
+  const child = spawnSeqlab('train', 'nmt', '--epochs', '50', '--examples', '256', '--batch-size', '16', '--arch', 'course', '--checkpoint', ckInt);
   const { code, out, err } = await finished(child, (err) => {
     if (/epoch 1\/50 /.test(err) && !child.killed) child.kill('SIGINT'); // once the first epoch is saved
   });
@@ -152,7 +152,7 @@ test('Ctrl-C during training saves a resumable checkpoint and exits 130', async 
   expect(meta.interrupted.epoch).toBe(meta.epoch + 1);
   expect(meta.epoch).toBeLessThan(50);
   // --resume continues at the next batch of the interrupted epoch, not at its start
-  const r = await seqlab('train', 'nmt', '--epochs', String(meta.epoch + 1), '--examples', '512', '--batch-size', '16', '--arch', 'course', '--checkpoint', ckInt, '--backend', 'wasm', '--resume');
+  const r = await seqlab('train', 'nmt', '--epochs', String(meta.epoch + 1), '--examples', '256', '--batch-size', '16', '--arch', 'course', '--checkpoint', ckInt, '--backend', 'wasm', '--resume');
   expect(r.code).toBe(0);
   expect(r.err).toMatch(new RegExp(`resuming from .* at epoch ${meta.interrupted.epoch}, batch ${meta.interrupted.batch + 1}`));
   const after = JSON.parse(fs.readFileSync(path.join(ckInt, 'seqlab.json'), 'utf8'));

@@ -15,7 +15,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { SeqlabError, messageOf } from './errors';
-import { checkWritableDir, fileError, fsReason, writeFileAtomic, writeFileSynced } from './files';
+import { checkWritableDir, fileError, fsReason, makeDirs, writeFileAtomic, writeFileSynced } from './files';
 
 export const CHECKPOINT_FORMAT = 'seqlab-checkpoint/1';
 
@@ -173,7 +173,7 @@ export async function saveCheckpoint(dir: string, model: tf.LayersModel, content
   };
   const written: string[] = [];
   try {
-    fs.mkdirSync(target, { recursive: true });
+    makeDirs(target);
     for (const [file, data] of [[files.weights, weights], [files.model, modelJson]] as const) {
       written.push(path.join(target, file));
       writeFileSynced(path.join(target, file), data);

@@ -113,13 +113,29 @@ export function checkWritableFile(file: string, what = 'file'): void {
  */
 export function checkWritableDir(dir: string, what = 'folder'): void {
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     const probe = path.join(dir, `.seqlab-probe-${process.pid}`);
     fs.writeFileSync(probe, '');
     fs.rmSync(probe, { force: true });
   } catch (err) {
     throw fileError(`write ${what}`, dir, err);
   }
+}
+
+/**
+ * mkdir -p, one level at a time: Node's own recursive mkdir loops forever on some file systems
+ * (/proc), where this gets the system's error instead.
+ */
+export function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  let d = path.resolve(dir);
+  while (!fs.existsSync(d)) {
+    missing.unshift(d);
+    const up = path.dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  for (const m of missing) fs.mkdirSync(m);
 }
 
 /** A user's text quoted for a message, shortened when long: 'abc' or 'abc…' (10,000 characters). */

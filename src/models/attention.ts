@@ -5,7 +5,7 @@
  *   input [batch, Tx, inputVocab] one-hot
  *     → Bi-LSTM(encoderUnits), all states a  [batch, Tx, 2·encoderUnits]
  *     → for each of Ty output steps:
- *         energies = Dense(1, relu)(Dense(attentionUnits, tanh)([a; s_prev]))   over Tx
+ *         energies = Dense(1, relu or linear)(Dense(attentionUnits, tanh)([a; s_prev]))   over Tx
  *         alphas   = softmax(energies)                                          over Tx
  *         context  = Σ alphas · a
  *         s, c     = LSTM(decoderUnits) step on context, from (s_prev, c_prev)
@@ -29,6 +29,8 @@ export interface AttentionModelConfig {
   decoderUnits: number;
   /** width of the attention's hidden Dense (course: 10) */
   attentionUnits: number;
+  /** activation of the attention energies: the course's relu, or linear (Bahdanau's v·tanh(...), no dead energies) */
+  energyActivation?: 'relu' | 'linear';
   seed?: number;
 }
 
@@ -39,6 +41,7 @@ interface DecoderArgs {
   steps: number;
   units: number;
   attentionUnits: number;
+  energyActivation?: 'relu' | 'linear';
   seed?: number;
   name?: string;
 }
@@ -106,7 +109,8 @@ export class AttentionDecoder extends RecurrentLayer {
       const alphas: tf.Tensor[] = [];
       for (let t = 0; t < steps; t++) {
         const hidden = tf.tanh(tf.add(keys, tf.reshape(tf.matMul(s, energyS), [batch, 1, e])));
-        const energies = tf.relu(tf.add(tf.matMul(tf.reshape(hidden, [batch * tx, e]), score), scoreBias));
+        const raw = tf.add(tf.matMul(tf.reshape(hidden, [batch * tx, e]), score), scoreBias);
+        const energies = this.args.energyActivation === 'linear' ? raw : tf.relu(raw);
         const alpha = tf.softmax(tf.reshape(energies, [batch, tx])); // over Tx
         // Σ_t alpha_t · a_t; as multiply + sum, since a batched matMul is slow on wasm
         const context = tf.sum(tf.mul(tf.reshape(alpha, [batch, tx, 1]), a), 1);
@@ -119,8 +123,8 @@ export class AttentionDecoder extends RecurrentLayer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    const { steps, units, attentionUnits, seed } = this.args;
-    return { ...super.getConfig(), steps, units, attentionUnits, seed: seed ?? 0 };
+    const { steps, units, attentionUnits, seed, energyActivation } = this.args;
+    return { ...super.getConfig(), steps, units, attentionUnits, seed: seed ?? 0, ...(energyActivation ? { energyActivation } : {}) };
   }
 }
 tf.serialization.registerClass(AttentionDecoder);
@@ -137,6 +141,7 @@ export function createAttentionModel(cfg: AttentionModelConfig): tf.LayersModel 
     steps: cfg.outputLength,
     units: cfg.decoderUnits,
     attentionUnits: cfg.attentionUnits,
+    energyActivation: cfg.energyActivation,
     seed: seed + 100,
     name: DECODER_LAYER,
   }).apply(a) as tf.SymbolicTensor[];

@@ -8,7 +8,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as readline from 'readline';
-import { checkReadableFile } from '../../core/files';
+import { checkReadableFile, makeDirs } from '../../core/files';
 import { SeqlabError } from '../../core/errors';
 import { packageRoot } from '../../core/paths';
 
@@ -128,7 +128,7 @@ export function writeCache(file: string, v: WordVectors): void {
   header.writeUInt32LE(v.dims, 12);
   header.writeUInt32LE(wordBytes.length, 16);
   const pad = Buffer.alloc((4 - ((header.length + wordBytes.length) % 4)) % 4);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  makeDirs(path.dirname(file));
   const tmp = `${file}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, Buffer.concat([header, wordBytes, pad, Buffer.from(v.matrix.buffer, v.matrix.byteOffset, v.matrix.byteLength)]));
   fs.renameSync(tmp, file);

@@ -207,6 +207,9 @@ function timeOfDay(rng: Rng): string {
   return rng.chance(0.3) ? `${s} ${rng.pick(ZONES)}` : s;
 }
 
+/** hh:mm:ss, as ISO 8601 writes a time. */
+const clock = (rng: Rng) => `${pad2(rng.int(0, 23))}:${pad2(rng.int(0, 59))}:${pad2(rng.int(0, 59))}`;
+
 const SEPARATORS = ['-', '/', '.', ' ', ''];
 const monthName = (m: number, rng: Rng) => {
   const full = MONTHS[m - 1];
@@ -225,7 +228,9 @@ const joiner = (rng: Rng) => (rng.chance(0.6) ? '-' : ' ');
 
 /** Fills a template's slots for a date. */
 export function renderTemplate(form: string, date: CivilDate, rng: Rng): string {
-  const sep = rng.pick(SEPARATORS);
+  // no separator only where the month name stands between the numbers (14nov2007, not 292051march)
+  const numbersMeet = /\{(d|y)\}\{s\}\{(d|y)\}/.test(form);
+  const sep = rng.pick(numbersMeet ? SEPARATORS.slice(0, 4) : SEPARATORS);
   return form
     .replace(/\{s\}/g, sep)
     .replace('{dd}', pad2(date.day))
@@ -242,10 +247,11 @@ export function renderTemplate(form: string, date: CivilDate, rng: Rng): string 
 
 /** A numeric date: the parts in some order, padded or not, with one separator (or none, when all are padded). */
 function numericDate(date: CivilDate, rng: Rng, convention: Convention): { human: string; iso: string } | undefined {
-  const order = rng.pick(['mdy', 'mdy', 'dmy', 'dmy', 'ymd'] as const);
-  const twoDigitYear = date.year >= 1970 && date.year <= 2069 && rng.chance(0.35);
   const padded = rng.chance(0.5);
   let sep = rng.pick(padded ? SEPARATORS : SEPARATORS.slice(0, 4));
+  // as they are written: a run of digits is mostly year-first (ISO basic), a two-digit year mostly last
+  const order = sep === '' && rng.chance(0.7) ? 'ymd' : rng.pick(['mdy', 'mdy', 'dmy', 'dmy', 'ymd'] as const);
+  const twoDigitYear = date.year >= 1970 && date.year <= 2069 && rng.chance(order === 'ymd' ? 0.08 : sep === '' ? 0.15 : 0.45);
   if (sep !== '' && sep !== ' ' && rng.chance(0.08)) sep = ` ${sep} `; // 11 / 14 / 2007
   const value = { y: twoDigitYear ? pad2(date.year % 100) : String(date.year).padStart(4, '0'), m: padded ? pad2(date.month) : String(date.month), d: padded ? pad2(date.day) : String(date.day) };
   const parts = [...order].map((c) => value[c as 'y' | 'm' | 'd']);
@@ -326,7 +332,7 @@ export function randomDatePair(rng: Rng, convention: Convention = 'mdy'): DatePa
       const time = () => `${pad2(rng.int(0, 23))}${pad2(rng.int(0, 59))}${pad2(rng.int(0, 59))}`;
       body = rng.chance(0.15)
         ? { human: `${basic}t${time()}${rng.pick(['', 'z', '.123'])}`, iso }
-        : { human: rng.chance(0.3) ? `${iso}${rng.pick(['t', ' '])}${timeOfDay(rng).replace(/ (am|pm)/, '$1')}` : iso, iso };
+        : { human: rng.chance(0.3) ? (rng.chance(0.5) ? `${iso}t${clock(rng)}${rng.pick(['', 'z', '+00:00', '-05:00', '.5'])}` : `${iso} ${timeOfDay(rng)}`) : iso, iso };
     } else {
       const group = r < 0.82 ? TEMPLATES[0] : TEMPLATES[1];
       kind = group.kind;
@@ -344,7 +350,9 @@ export function randomDatePair(rng: Rng, convention: Convention = 'mdy'): DatePa
     }
     if (kind !== 'iso' && rng.chance(0.1)) {
       const t = timeOfDay(rng);
-      human = rng.chance(0.7) ? `${human}${rng.pick([' ', ' at ', ', '])}${t}` : `${t} on ${human}`;
+      const r2 = rng.random();
+      if (r2 < 0.25 && /\d{4}$/.test(human)) human = human.replace(/(\d{4})$/, `${t} $1`); // ctime: Thu Sep 25 10:36:28 2003
+      else human = r2 < 0.8 ? `${human}${rng.pick([' ', ' at ', ', '])}${t}` : `${t} on ${human}`;
     }
     if (kind !== 'iso' && rng.chance(0.02)) human += ' ad';
     human = strayPunctuation(recase(human, rng), rng);

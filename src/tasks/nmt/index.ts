@@ -191,7 +191,8 @@ function configFrom(options: Options, saved?: NmtConfig): NmtConfig {
     batchSize: (options.batchSize as number) ?? DEFAULTS.batchSize,
     lr: (options.lr as number) ?? DEFAULTS.lr,
     lrDecay: DEFAULTS.lrDecay,
-    validationExamples: DEFAULTS.validationExamples,
+    // held out after each epoch: 1,000 dates, or a quarter of a small epoch (at least 100)
+    validationExamples: Math.min(DEFAULTS.validationExamples, Math.max(100, Math.floor(((options.examples as number) ?? DEFAULTS.examples) / 4))),
     order: (options.order as Convention) ?? DEFAULTS.order,
   };
 }

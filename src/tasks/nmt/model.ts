@@ -12,7 +12,7 @@ import { HUMAN_VOCAB, MACHINE_VOCAB, TY } from './dates';
  */
 export const ARCHS = {
   course: COURSE_SIZES,
-  default: { encoderUnits: 48, decoderUnits: 96, attentionUnits: 16 },
+  default: { encoderUnits: 48, decoderUnits: 96, attentionUnits: 16, energyActivation: 'linear' },
 } as const;
 export type ArchName = keyof typeof ARCHS;
 
