@@ -34,16 +34,18 @@ interface StepResult {
 /** Benchmarks the date model's training step (run in a child process per backend). */
 async function nmtSteps(backend: BackendName, batchSize: number, steps: number): Promise<StepResult> {
   const info = await initBackend(backend);
-  const { buildModel, inputTensor, targetTensor, DEFAULTS } = await import('../src/tasks/nmt');
+  const { buildModel, inputTensor, lengthBuckets, targetTensor, DEFAULTS } = await import('../src/tasks/nmt');
   const { generateDates } = await import('../src/tasks/nmt/dates');
   const model = buildModel(DEFAULTS.arch, 1);
   model.compile({ optimizer: tf.train.adam(0.005), loss: 'categoricalCrossentropy' });
-  const pairs = generateDates(batchSize, 1);
-  const x = inputTensor(pairs.map((p) => p.human));
-  const y = targetTensor(pairs.map((p) => p.iso));
-  for (let i = 0; i < 2; i++) await model.trainOnBatch(x, y); // warm-up
+  // batches as training makes them: fresh dates grouped by length (each padded to its longest)
+  const batches = lengthBuckets(generateDates(batchSize * 32, 1), batchSize, 2).map((b) => ({
+    x: inputTensor(b.map((p) => p.human), b.map((p) => p.convention)),
+    y: targetTensor(b.map((p) => p.iso)),
+  }));
+  for (let i = 0; i < 2; i++) await model.trainOnBatch(batches[i].x, batches[i].y); // warm-up
   const start = performance.now();
-  for (let i = 0; i < steps; i++) await model.trainOnBatch(x, y);
+  for (let i = 0; i < steps; i++) await model.trainOnBatch(batches[i % batches.length].x, batches[i % batches.length].y);
   const ms = (performance.now() - start) / steps;
   return {
     backend: info.name,
