@@ -165,6 +165,11 @@ export async function main(argv: string[]): Promise<number> {
     for (const sub of group.commands) sub.exitOverride();
   }
   const [verb, taskName] = argv.slice(2);
+  if (verb === undefined) {
+    process.stderr.write(program.helpInformation());
+    process.stderr.write('\nseqlab: give a command, e.g. seqlab train nmt\n');
+    return 2;
+  }
   const group = program.commands.find((c) => c.name() === verb && c.commands.length);
   if (group && taskName === undefined) {
     process.stderr.write(`seqlab: ${verb} needs a task: seqlab ${verb} <task> (tasks: ${group.commands.map((c) => c.name()).join(', ')})\n`);

@@ -139,6 +139,11 @@ describe('bounded work', () => {
 });
 
 describe('small things a user trips on', () => {
+  test('`seqlab` with no command is a usage error that shows the help', async () => {
+    const r = await seqlab();
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/Usage: seqlab[\s\S]*give a command, e.g. seqlab train nmt/);
+  });
   test('`seqlab train` with no task is a usage error', async () => {
     const r = await seqlab('train');
     expect(r.code).toBe(2);
