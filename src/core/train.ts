@@ -23,7 +23,9 @@ export interface TrainLoopOptions {
   model: tf.LayersModel;
   /** train until this many epochs are complete */
   epochs: number;
-  /** epochs already complete (when resuming) */
+  /** the checkpoint a run resumes from: its epochs, history and mid-epoch position carry on */
+  resumed?: CheckpointMeta;
+  /** epochs already complete (when resuming; default: the resumed checkpoint's) */
   initialEpoch?: number;
   /** resume part-way through an epoch: the checkpoint's record of where Ctrl-C stopped it */
   resumeAt?: Interrupted;
@@ -214,12 +216,13 @@ export function setLearningRate(model: tf.LayersModel, lr: number): void {
 
 export async function trainLoop(opts: TrainLoopOptions): Promise<TrainLoopResult> {
   const { model, reporter } = opts;
-  const history = [...(opts.history ?? [])];
+  const history = [...(opts.history ?? opts.resumed?.history ?? [])];
   const names = model.metricsNames; // ['loss', ...metrics]
   const guard = new InterruptGuard(reporter);
   const start = performance.now();
-  let epoch = opts.initialEpoch ?? 0;
-  let resumeAt = opts.resumeAt && opts.resumeAt.epoch === epoch + 1 ? opts.resumeAt : undefined;
+  let epoch = opts.initialEpoch ?? opts.resumed?.epoch ?? 0;
+  const at = opts.resumeAt ?? opts.resumed?.interrupted;
+  let resumeAt = at && at.epoch === epoch + 1 ? at : undefined;
   const average = new WeightAverage();
   const done = (status: TrainLoopResult['status'], interruptedAt?: Interrupted): TrainLoopResult => ({
     history, status, epoch, seconds: (performance.now() - start) / 1000, ...(interruptedAt ? { interruptedAt } : {}),

@@ -64,9 +64,7 @@ export async function trainLstm(_args: string[], options: Options, ctx: RunConte
   const result = await trainLoop({
     model,
     epochs,
-    initialEpoch: meta?.epoch ?? 0,
-    resumeAt: meta?.interrupted,
-    history: meta?.history,
+    resumed: meta,
     batchesPerEpoch,
     batch(epoch, i) {
       if (order.epoch !== epoch) order = { epoch, starts: new Rng(deriveSeed(seed, 'dinos-lstm-windows', epoch)).shuffle([...windowStarts]) };

@@ -133,9 +133,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     const result = await trainLoop({
       model,
       epochs: config.epochs,
-      initialEpoch: resumed.meta?.epoch ?? 0,
-      resumeAt: resumed.meta?.interrupted,
-      history: resumed.meta?.history,
+      resumed: resumed.meta,
       batchesPerEpoch,
       batch(epoch, i) {
         if (order.epoch !== epoch) order = { epoch, examples: new Rng(deriveSeed(seed, 'emojify-shuffle', epoch)).shuffle([...data.train]) };

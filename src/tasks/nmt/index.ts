@@ -219,9 +219,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   const result = await trainLoop({
     model,
     epochs,
-    initialEpoch: meta?.epoch ?? 0,
-    resumeAt: meta?.interrupted,
-    history: meta?.history,
+    resumed: meta,
     batchesPerEpoch,
     learningRate: (e) => config.lr / (1 + config.lrDecay * (e - 1)),
     batch(epoch, i) {

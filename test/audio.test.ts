@@ -1,0 +1,201 @@
+/** src/audio on its own: WAV files of every common encoding, and the course's spectrogram against values derived here. */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { COURSE_SPECGRAM, hanning, specgram, specgramFrames } from '../src/audio/spectrogram';
+import { encodeWav16, readWav, WavReader } from '../src/audio/wav';
+import { hzToMel, LOG_MEL_16K, logMel, melFilterbank, melToHz } from '../src/audio/features';
+import { addNoise, chime, colouredNoise, dbfs, gainTo, overlay, reverb } from '../src/audio/mix';
+import { resample } from '../src/audio/resample';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-audio-'));
+
+/** A WAV file written here byte by byte (independent of src/audio's writer). */
+function wavBytes(opts: { format: number; channels: number; rate: number; bits: number; frames: number[][]; extensible?: boolean; dataSize?: number }): Buffer {
+  const width = opts.bits / 8;
+  const block = opts.channels * width;
+  const data = Buffer.alloc(opts.frames.length * block);
+  opts.frames.forEach((frame, i) =>
+    frame.forEach((v, c) => {
+      const at = i * block + c * width;
+      if (opts.format === 3 && opts.bits === 32) data.writeFloatLE(v, at);
+      else if (opts.format === 3) data.writeDoubleLE(v, at);
+      else if (opts.bits === 8) data.writeUInt8(Math.round(v * 128 + 128), at);
+      else if (opts.bits === 16) data.writeInt16LE(Math.round(v * 32767), at);
+      else if (opts.bits === 24) data.writeIntLE(Math.round(v * 8388607), at, 3);
+      else data.writeInt32LE(Math.round(v * 2147483647), at);
+    }),
+  );
+  const fmtSize = opts.extensible ? 40 : 16;
+  const fmt = Buffer.alloc(8 + fmtSize);
+  fmt.write('fmt ', 0);
+  fmt.writeUInt32LE(fmtSize, 4);
+  fmt.writeUInt16LE(opts.extensible ? 0xfffe : opts.format, 8);
+  fmt.writeUInt16LE(opts.channels, 10);
+  fmt.writeUInt32LE(opts.rate, 12);
+  fmt.writeUInt32LE(opts.rate * block, 16);
+  fmt.writeUInt16LE(block, 20);
+  fmt.writeUInt16LE(opts.bits, 22);
+  if (opts.extensible) {
+    fmt.writeUInt16LE(22, 24);
+    fmt.writeUInt16LE(opts.bits, 26);
+    fmt.writeUInt16LE(opts.format, 32); // sub-format GUID, first two bytes
+  }
+  const list = Buffer.from('LIST\u0004\u0000\u0000\u0000abcd', 'latin1'); // a chunk readers must skip
+  const head = Buffer.alloc(8);
+  head.write('data', 0);
+  head.writeUInt32LE(opts.dataSize ?? data.byteLength, 4);
+  const body = Buffer.concat([Buffer.from('WAVE'), fmt, list, head, data]);
+  const riff = Buffer.alloc(8);
+  riff.write('RIFF', 0);
+  riff.writeUInt32LE(body.byteLength, 4);
+  return Buffer.concat([riff, body]);
+}
+
+const write = (name: string, bytes: Uint8Array) => {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, bytes);
+  return file;
+};
+
+describe('WAV', () => {
+  const frames = [[0.5, -0.25], [-1, 0.75], [0.25, 0.25], [0, -0.5]];
+  const mono = frames.map(([a, b]) => (a + b) / 2);
+  test.each([
+    ['8-bit PCM', 1, 8, 1 / 64],
+    ['16-bit PCM', 1, 16, 1e-4],
+    ['24-bit PCM', 1, 24, 1e-6],
+    ['32-bit PCM', 1, 32, 1e-8],
+    ['32-bit float', 3, 32, 1e-7],
+    ['64-bit float', 3, 64, 1e-12],
+  ])('%s stereo is read and mixed down to mono', (_name, format, bits, tolerance) => {
+    for (const extensible of [false, true]) {
+      const file = write(`t-${bits}-${format}-${extensible}.wav`, wavBytes({ format, channels: 2, rate: 22050, bits, frames, extensible }));
+      const { samples, info } = readWav(file);
+      expect(info).toMatchObject({ sampleRate: 22050, channels: 2, bits, frames: 4 });
+      expect(Array.from(samples).every((v, i) => Math.abs(v - mono[i]) <= tolerance)).toBe(true);
+    }
+  });
+
+  test('windows of a long file read exactly what the whole read does', () => {
+    const n = 50000;
+    const signal = Array.from({ length: n }, (_, i) => [Math.sin(i / 7) * 0.8, Math.cos(i / 11) * 0.3, 0.1]);
+    const file = write('long.wav', wavBytes({ format: 1, channels: 3, rate: 44100, bits: 16, frames: signal }));
+    const whole = readWav(file).samples;
+    const reader = WavReader.open(file);
+    const parts: number[] = [];
+    for (let start = 0; start < n; start += 4096) parts.push(...reader.read(start, 4096));
+    reader.close();
+    expect(parts).toEqual(Array.from(whole));
+  });
+
+  test('16-bit writer round trip', () => {
+    const x = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i / 10) * 0.9);
+    const { samples, info } = readWav(write('rt.wav', encodeWav16(x, 16000)));
+    expect(info).toMatchObject({ sampleRate: 16000, channels: 1, bits: 16, frames: 1000 });
+    expect(Math.max(...Array.from(samples, (v, i) => Math.abs(v - x[i])))).toBeLessThanOrEqual(0.5 / 32768 + 1e-7);
+  });
+
+  test('bad files: one clear message each', () => {
+    expect(() => readWav(write('text.wav', Buffer.from('hello, this is not audio')))).toThrow(/text.wav is not a WAV file/);
+    expect(() => readWav(write('empty.wav', Buffer.alloc(0)))).toThrow(/empty.wav is empty/);
+    const whole = wavBytes({ format: 1, channels: 1, rate: 8000, bits: 16, frames: Array.from({ length: 1000 }, () => [0.1]) });
+    expect(() => readWav(write('cut.wav', whole.subarray(0, 1000)))).toThrow(/cut.wav is truncated: its header announces 2,000 bytes of audio, the file holds 944/);
+    expect(() => readWav(write('adpcm.wav', wavBytes({ format: 1, channels: 1, rate: 8000, bits: 12 as number, frames: [] })))).toThrow(/not supported/);
+  });
+});
+
+describe("the course's spectrogram", () => {
+  test('441,000 samples give 5,511 frames of 101 bins', () => {
+    expect(specgramFrames(441000)).toBe(5511);
+    const { frames, bins } = specgram(new Float32Array(441000));
+    expect([frames, bins]).toEqual([5511, 101]);
+  });
+
+  test('a constant signal: bin 0 is c²(Σw)²/(Fs·Σw²) with Σw = 99.5 and Σw² = 74.625 for a 200-point Hann window', () => {
+    const w = hanning(200);
+    expect(w.reduce((a, b) => a + b, 0)).toBeCloseTo(99.5, 9);
+    expect(w.reduce((a, b) => a + b * b, 0)).toBeCloseTo(74.625, 9);
+    const c = 1000;
+    const { data, bins } = specgram(new Float32Array(400).fill(c));
+    expect(data[0] / ((c * c * 99.5 * 99.5) / (8000 * 74.625))).toBeCloseTo(1, 5);
+    expect(data[bins]).toBeCloseTo(data[0], -1); // the next frame is the same
+  });
+
+  test('equals a direct complex DFT written here, frame by frame', () => {
+    const x = Float32Array.from({ length: 1000 }, (_, i) => 3000 * Math.sin(0.3 * i) + 500 * Math.cos(1.7 * i) + ((i * 7919) % 101) - 50);
+    const { data, frames, bins } = specgram(x, COURSE_SPECGRAM);
+    expect(frames).toBe(Math.floor((1000 - 120) / 80));
+    for (const t of [0, 3, frames - 1]) {
+      for (const f of [0, 1, 17, 50, 99, 100]) {
+        let re = 0;
+        let im = 0;
+        let power = 0;
+        for (let k = 0; k < 200; k++) {
+          const wk = 0.5 * (1 - Math.cos((2 * Math.PI * k) / 199));
+          power += wk * wk;
+          re += wk * x[t * 80 + k] * Math.cos((-2 * Math.PI * f * k) / 200);
+          im += wk * x[t * 80 + k] * Math.sin((-2 * Math.PI * f * k) / 200);
+        }
+        const expected = ((re * re + im * im) / (8000 * power)) * (f === 0 || f === 100 ? 1 : 2);
+        expect(data[t * bins + f] / expected).toBeCloseTo(1, 4);
+      }
+    }
+  });
+});
+
+describe('resampling, log-mel, mixing', () => {
+  const tone = (hz: number, rate: number, n: number, amp = 0.5) => Float32Array.from({ length: n }, (_, i) => amp * Math.sin((2 * Math.PI * hz * i) / rate));
+
+  test('a 1 kHz tone resampled 44.1 → 16 kHz is the same tone at the new rate; 7 kHz → 8 kHz is filtered out, not aliased', () => {
+    const y = resample(tone(1000, 44100, 11025), 44100, 16000);
+    expect(y.length).toBe(4000);
+    const want = tone(1000, 16000, 4000);
+    let err = 0;
+    for (let i = 500; i < 3500; i++) err = Math.max(err, Math.abs(y[i] - want[i]));
+    expect(err).toBeLessThan(0.01);
+    const aliased = resample(tone(7000, 44100, 11025), 44100, 8000);
+    expect(dbfs(aliased.subarray(300, 1700))).toBeLessThan(dbfs(tone(7000, 44100, 11025)) - 30);
+  });
+
+  test('log-mel: frame count, and a 1 kHz tone peaks in the band whose centre is nearest 1 kHz', () => {
+    const { data, frames, bands } = logMel(tone(1000, 16000, 16000));
+    expect(frames).toBe(1 + Math.floor((16000 - 400) / 160));
+    expect(bands).toBe(40);
+    const row = Array.from(data.subarray(10 * bands, 11 * bands));
+    const centres = Array.from({ length: 40 }, (_, b) => melToHz(hzToMel(20) + ((hzToMel(7600) - hzToMel(20)) * (b + 1)) / 41));
+    const nearest = centres.reduce((best, c, b) => (Math.abs(c - 1000) < Math.abs(centres[best] - 1000) ? b : best), 0);
+    expect(row.indexOf(Math.max(...row))).toBe(nearest);
+    // every filter of the bank has some weight (none falls between FFT bins)
+    for (const f of melFilterbank(LOG_MEL_16K)) expect(f.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  });
+
+  test('levels: gain to −20 dBFS, noise at a given SNR, a full-scale sine at −3 dBFS', () => {
+    expect(dbfs(tone(440, 16000, 16000, 1))).toBeCloseTo(-3.01, 1);
+    const x = gainTo(tone(440, 16000, 16000, 0.01), -20);
+    expect(dbfs(x)).toBeCloseTo(-20, 6);
+    let seed = 1;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const noise = colouredNoise(16000, 'pink', random);
+    const mixed = addNoise(x, noise, 10);
+    const added = Float32Array.from(mixed, (v, i) => v - x[i]);
+    expect(dbfs(x) - dbfs(added)).toBeCloseTo(10, 6);
+    const into = new Float32Array(10);
+    overlay(into, [1, 2, 3], 8);
+    expect(Array.from(into.subarray(7))).toEqual([0, 1, 2]);
+  });
+
+  test('reverb keeps the length and adds a tail; the chime is audible and never clips', () => {
+    let seed = 3;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const click = new Float32Array(8000);
+    click[0] = 1;
+    const wet = reverb(click, 16000, 0.3, 0.5, random);
+    expect(wet.length).toBe(8000);
+    expect(dbfs(wet.subarray(100, 4000))).toBeGreaterThan(-80);
+    const c = chime(44100);
+    expect(c.length).toBe(Math.floor(44100 * 0.6));
+    expect(Math.max(...Array.from(c, Math.abs))).toBeCloseTo(0.7, 6);
+    expect(dbfs(c)).toBeGreaterThan(-30);
+  });
+});
