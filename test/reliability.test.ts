@@ -87,6 +87,10 @@ describe('Ctrl-C and --resume', () => {
     expect(resumed.code).toBe(0);
     expect(meta(ck).epoch).toBe(more);
     expect(meta(ck).state).toBeUndefined(); // finished: nothing left to resume
+    const again = await seqlab('train', 'dinos', '--iterations', String(more + 100), '--resume', '--checkpoint', ck);
+    expect(again.code).toBe(2);
+    expect(again.err).toMatch(/finished its \d+ iterations and keeps no state to continue from .*train again without --resume/);
+    expect(again.err).not.toMatch(/is ignored/); // --iterations counts in all, like --epochs
   }, 60000);
 
   test('--resume says which settings come from the checkpoint and warns about flags it ignores', async () => {

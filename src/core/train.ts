@@ -94,7 +94,7 @@ export class WeightAverage {
 }
 
 /** Options that never travel with a checkpoint's settings. */
-const RUN_OPTIONS = new Set(['epochs', 'resume', 'overwrite', 'checkpoint', 'backend', 'json', 'quiet']);
+const RUN_OPTIONS = new Set(['epochs', 'iterations', 'resume', 'overwrite', 'checkpoint', 'backend', 'json', 'quiet']);
 
 /**
  * The start of every train command: with --resume, the checkpoint's model (compiled, optimizer
@@ -106,7 +106,7 @@ export async function beginTraining(
   task: string,
   options: Options,
   ctx: RunContext,
-  opts: { epochs?: number; check?: (meta: CheckpointMeta) => void } = {},
+  opts: { epochs?: number; check?: (meta: CheckpointMeta) => void; unit?: 'epoch' | 'iteration' } = {},
 ): Promise<{ model?: tf.LayersModel; meta?: CheckpointMeta }> {
   if (!options.resume) {
     const existing = prepareCheckpointDir(ctx.checkpointDir, task, { overwrite: options.overwrite as boolean | undefined });
@@ -117,8 +117,8 @@ export async function beginTraining(
   const { meta } = loaded;
   opts.check?.(meta);
   prepareCheckpointDir(ctx.checkpointDir, task);
-  const at = meta.interrupted ? `epoch ${meta.interrupted.epoch}, batch ${meta.interrupted.batch + 1}` : `epoch ${meta.epoch + 1}`;
-  const settings = Object.entries(meta.hyperparameters).filter(([, v]) => v !== null && typeof v !== 'object');
+  const at = meta.interrupted ? `epoch ${meta.interrupted.epoch}, batch ${meta.interrupted.batch + 1}` : `${opts.unit ?? 'epoch'} ${meta.epoch + 1}`;
+  const settings = Object.entries(meta.hyperparameters).filter(([k, v]) => v !== null && typeof v !== 'object' && !RUN_OPTIONS.has(k));
   ctx.reporter.info(`resuming from ${ctx.checkpointDir} at ${at}, with the checkpoint's seed ${meta.seed} and settings: ${settings.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   for (const key of ctx.explicit) {
     if (RUN_OPTIONS.has(key)) continue;

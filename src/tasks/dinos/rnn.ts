@@ -59,13 +59,16 @@ export function heldOutNll(rnn: CharRnn, held: readonly string[], v: Vocab) {
 
 export async function trainRnn(_args: string[], options: Options, ctx: RunContext) {
   const resumed = await beginTraining('dinos', options, ctx, {
+    unit: 'iteration',
     check: (m) => {
       if ((m.hyperparameters as { model?: string }).model === 'lstm') throw new UsageError(`the checkpoint at ${ctx.checkpointDir} holds an LSTM: resume it with --model lstm`);
+      if (!m.state) {
+        throw new UsageError(`the checkpoint at ${ctx.checkpointDir} finished its ${m.epoch} iterations and keeps no state to continue from (only an interrupted run does): train again without --resume`);
+      }
     },
   });
   const saved = resumed.meta?.hyperparameters as unknown as DinosConfig | undefined;
   const state = resumed.meta?.state as unknown as RnnState | undefined;
-  if (resumed.meta && !state) throw new UsageError(`the checkpoint at ${ctx.checkpointDir} finished its training: train again without --resume, or raise --iterations`);
   const seed = resumed.meta?.seed ?? ctx.seed;
   const config: DinosConfig = {
     ...(saved ?? {
