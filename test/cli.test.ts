@@ -90,6 +90,8 @@ describe('train → resume → eval → sample', () => {
     const r = await seqlab('eval', 'nmt', '--data', tsv, '--checkpoint', ck);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/bad.tsv:2: expected 'human date<TAB>YYYY-MM-DD'/);
+    fs.writeFileSync(tsv, 'June 31 2001\t2001-06-31\n');
+    expect((await seqlab('eval', 'nmt', '--data', tsv, '--checkpoint', ck)).err).toMatch(/bad.tsv:1: 2001-06-31 is not a real calendar date/);
     expect((await seqlab('eval', 'nmt', '--data', path.join(dir, 'nope.tsv'), '--checkpoint', ck)).err).toMatch(/cannot read .*nope.tsv/);
   });
 

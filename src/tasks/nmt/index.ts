@@ -25,7 +25,7 @@ import { packageRoot } from '../../core/paths';
 import { deriveSeed as derive, Rng } from '../../core/rng';
 import {
   bestValidDate, Convention, CONVENTION_NAMES, CONVENTIONS, DatePair, encodeHuman, encodeIso, generateDates, HUMAN_VOCAB, inputLength, isoInput,
-  Kind, KINDS, kindOf, MACHINE_VOCAB, MAX_INPUT, normalize, paddedLength, TY,
+  isValidDate, Kind, KINDS, kindOf, MACHINE_VOCAB, MAX_INPUT, normalize, paddedLength, TY,
 } from './dates';
 
 // ---------------------------------------------------------------- configuration
@@ -290,6 +290,8 @@ export function readDateTsv(file: string): { human: string; iso: string }[] {
     if (cols.length < 2 || !cols[0].trim() || !/^\d{4}-\d{2}-\d{2}$/.test(iso)) {
       throw new SeqlabError(`${file}:${i + 1}: expected 'human date<TAB>YYYY-MM-DD', got ${quoted(line)}`);
     }
+    const [y, m, d] = iso.split('-').map(Number);
+    if (!isValidDate(y, m, d)) throw new SeqlabError(`${file}:${i + 1}: ${iso} is not a real calendar date`);
     pairs.push({ human: cols[0], iso });
   });
   if (!pairs.length) throw new SeqlabError(`${file} has no date lines`);
