@@ -109,7 +109,9 @@ export function translate(
   const byLength = new Map<number, number[]>();
   humans.forEach((h, i) => {
     const L = paddedLength(inputLength(h));
-    byLength.set(L, [...(byLength.get(L) ?? []), i]);
+    const group = byLength.get(L);
+    if (group) group.push(i);
+    else byLength.set(L, [i]);
   });
   for (const [L, indices] of byLength) {
     for (let start = 0; start < indices.length; start += batchSize) {
