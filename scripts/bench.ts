@@ -1,7 +1,7 @@
 /**
  * Benchmarks:
  *
- * `npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full [--seeds 1,2,3] [--parallel 2]]`
+ * `npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full [--seeds 1,2,3] [--parallel 2] [--epochs 20]]`
  * For each available backend (each in its own process, so peak memory is its own) it times
  * training steps of the task's model and prints steps/s, examples/s and peak RSS. With --full it
  * also runs the real `seqlab train nmt --epochs 20` for each seed and reports the time to reach
@@ -80,32 +80,32 @@ interface FullRun {
 }
 
 /** One real `seqlab train nmt --epochs 20 --seed N`, then eval on fresh dates (all conventions; mdy) and the real-world set. */
-async function fullTraining(seed: string): Promise<FullRun> {
+async function fullTraining(seed: string, epochs: string): Promise<FullRun> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-bench-'));
   const bin = path.join(packageRoot(), 'bin', 'seqlab');
   const start = performance.now();
   const stdout = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'train', 'nmt', '--epochs', '20', '--seed', seed, '--json', '--checkpoint', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [bin, 'train', 'nmt', '--epochs', epochs, '--seed', seed, '--json', '--checkpoint', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`train nmt --seed ${seed} exited ${code}`))));
   });
   const wall = (performance.now() - start) / 1000;
   const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const records = lines.filter((l) => l.event === 'epoch');
   let elapsed = 0;
   let reached: number | undefined;
-  for (const e of lines.filter((l) => l.event === 'epoch')) {
+  for (const e of records) {
     elapsed += e.seconds;
     if (reached === undefined && e.val_exact >= 0.99) reached = elapsed;
   }
-  const epochs = lines.filter((l) => l.event === 'epoch');
   const result = lines[lines.length - 1];
   const evaluate = (...args: string[]) => JSON.parse(execFileSync(process.execPath, [bin, 'eval', 'nmt', '--json', '--quiet', '--checkpoint', dir, ...args], { encoding: 'utf8' }).trim().split('\n').pop()!);
   const run: FullRun = {
     seed,
     wall,
     reached,
-    heldOut: epochs[epochs.length - 1].val_exact,
+    heldOut: records[records.length - 1].val_exact,
     peakRssMiB: result.peakRssMiB,
     generated: evaluate('--examples', '5000'),
     generatedMdy: evaluate('--examples', '5000', '--order', 'mdy'),
@@ -119,9 +119,10 @@ async function fullTraining(seed: string): Promise<FullRun> {
 async function fullTrainings(): Promise<void> {
   const seeds = arg('--seeds', arg('--seed', '1')).split(',');
   const parallel = Number(arg('--parallel', '1'));
-  console.log(`\nfull runs: seqlab train nmt --epochs 20 --seed N for N in ${seeds.join(', ')}, ${parallel} at a time on ${os.cpus().length} cores`);
+  const epochs = arg('--epochs', '20');
+  console.log(`\nfull runs: seqlab train nmt --epochs ${epochs} --seed N for N in ${seeds.join(', ')}, ${parallel} at a time on ${os.cpus().length} cores`);
   const runs: FullRun[] = [];
-  for (let k = 0; k < seeds.length; k += parallel) runs.push(...(await Promise.all(seeds.slice(k, k + parallel).map(fullTraining))));
+  for (let k = 0; k < seeds.length; k += parallel) runs.push(...(await Promise.all(seeds.slice(k, k + parallel).map((s) => fullTraining(s, epochs)))));
   const kinds = ['numeric', 'month name', 'words', 'iso', 'with time'];
   const byKind = (r: Scores, kind: string) => {
     const k = r.byKind.find((x) => x.kind === kind);
@@ -133,7 +134,7 @@ async function fullTrainings(): Promise<void> {
     for (const r of runs) console.log(`  ${r.seed.padEnd(5)} ${pct(pick(r).exactMatch).padEnd(8)} ${kinds.map((k) => byKind(pick(r), k).padEnd(10)).join(' ')}`);
   };
   for (const r of runs) {
-    console.log(`seed ${r.seed}: wall ${r.wall.toFixed(0)} s; held-out ${pct(r.heldOut)} after epoch 20; 99% held-out ${r.reached === undefined ? 'not reached' : `after ${r.reached.toFixed(0)} s`}; peak RSS ${r.peakRssMiB} MiB`);
+    console.log(`seed ${r.seed}: wall ${r.wall.toFixed(0)} s; held-out ${pct(r.heldOut)} after epoch ${epochs}; 99% held-out ${r.reached === undefined ? 'not reached' : `after ${r.reached.toFixed(0)} s`}; peak RSS ${r.peakRssMiB} MiB`);
   }
   table("seqlab's real-world set (--data real, 321 strings, read as mdy)", (r) => r.real);
   table('5,000 fresh generated dates, all three conventions', (r) => r.generated);
@@ -254,7 +255,7 @@ async function benchNmt(): Promise<void> {
   if (process.argv.includes('--full')) await fullTrainings();
 }
 
-const USAGE = `usage: npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full [--seed N]]
+const USAGE = `usage: npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full [--seeds 1,2,3] [--parallel 2] [--epochs 20]]
        npm run bench -- emojify [--train FILE.csv] [--seeds 1,2,3,4] [--models v1,v2] [--folds K] [--lr X --word-dropout P --average-last N (v2)]`;
 
 async function main(): Promise<void> {

@@ -66,6 +66,7 @@ describe('unusable paths are named, with the reason, before any work', () => {
     expect(r.err).toMatch(/cannot read TSV file .*: it is a folder, not a file \(EISDIR\)/);
     const c = await seqlab('train', 'dinos', '--corpus', root, '--checkpoint', path.join(root, 'ck-corpus'));
     expect(c.err).toMatch(/cannot read corpus .*: it is a folder, not a file/);
+    expect(fs.existsSync(path.join(root, 'ck-corpus'))).toBe(false); // the failed run left no empty checkpoint folder
   });
 });
 

@@ -112,13 +112,17 @@ export function checkWritableFile(file: string, what = 'file'): void {
  * file (access() says yes on read-only mounts for root). Throws a SeqlabError naming the reason.
  */
 export function checkWritableDir(dir: string, what = 'folder'): void {
+  let created: string[] = [];
   try {
-    makeDirs(dir);
+    created = makeDirs(dir);
     const probe = path.join(dir, `.seqlab-probe-${process.pid}`);
     fs.writeFileSync(probe, '');
     fs.rmSync(probe, { force: true });
   } catch (err) {
     throw fileError(`write ${what}`, dir, err);
+  } finally {
+    // the folders are made again by the first save: a run that fails before it leaves none behind
+    for (const d of created.reverse()) fs.rmdirSync(d);
   }
 }
 
@@ -126,7 +130,7 @@ export function checkWritableDir(dir: string, what = 'folder'): void {
  * mkdir -p, one level at a time: Node's own recursive mkdir loops forever on some file systems
  * (/proc), where this gets the system's error instead.
  */
-export function makeDirs(dir: string): void {
+export function makeDirs(dir: string): string[] {
   const missing: string[] = [];
   let d = path.resolve(dir);
   while (!fs.existsSync(d)) {
@@ -136,6 +140,7 @@ export function makeDirs(dir: string): void {
     d = up;
   }
   for (const m of missing) fs.mkdirSync(m);
+  return missing;
 }
 
 /** A user's text quoted for a message, shortened when long: 'abc' or 'abc…' (10,000 characters). */

@@ -227,7 +227,7 @@ const weekdayName = (w: number, rng: Rng) => {
 const joiner = (rng: Rng) => (rng.chance(0.6) ? '-' : ' ');
 
 /** Fills a template's slots for a date. */
-export function renderTemplate(form: string, date: CivilDate, rng: Rng): string {
+function renderTemplate(form: string, date: CivilDate, rng: Rng): string {
   // no separator only where the month name stands between the numbers (14nov2007, not 292051march)
   const numbersMeet = /\{(d|y)\}\{s\}\{(d|y)\}/.test(form);
   const sep = rng.pick(numbersMeet ? SEPARATORS.slice(0, 4) : SEPARATORS);
@@ -420,10 +420,6 @@ export function encodeIso(iso: string): Int32Array {
     out[t] = k;
   }
   return out;
-}
-
-export function decodeIso(indices: ArrayLike<number>): string {
-  return Array.from(indices, (k) => MACHINE_VOCAB[k]).join('');
 }
 
 /** The input itself when it is already a valid ISO date (it comes out exactly as it went in). */
