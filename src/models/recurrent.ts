@@ -1,5 +1,5 @@
 /**
- * The one seam for recurrent layers. Every model in seqlab gets its LSTMs from here, so a faster
+ * The one seam for recurrent layers. Every model in seqlab gets its LSTMs and GRUs from here, so a faster
  * implementation (a fused kernel, one op per sequence) can replace this one everywhere at once.
  *
  * Why not tf.layers.lstm: on the wasm backend each tfjs op costs 20-150 us of overhead, and
@@ -130,6 +130,13 @@ export interface LstmWeights {
   bias: LayerVariable;
 }
 
+export interface GruWeights {
+  kernel: LayerVariable;
+  recurrentKernel: LayerVariable;
+  /** [2, 3n]: input bias, recurrent bias */
+  bias: LayerVariable;
+}
+
 export interface RecurrentArgs {
   units: number;
   /** all hidden states [batch, steps, units] (true) or only the last [batch, units] (false) */
@@ -141,6 +148,18 @@ export interface RecurrentArgs {
 
 /** Base for layers that own LSTM weights: adds them under a prefix with Keras' initialisation. */
 export abstract class RecurrentLayer extends tf.layers.Layer {
+  /**
+   * Keras' GRU weights with reset_after=true: kernel [in, 3n] and recurrent kernel [n, 3n] with the
+   * gates in the order z (update), r (reset), h (candidate), and bias [2, 3n]: row 0 is added to
+   * x·W, row 1 to h·U (so the reset gate multiplies h·U_h + b_h as a whole).
+   */
+  protected addGruWeights(prefix: string, inputDim: number, units: number, seed: number): GruWeights {
+    const kernel = this.addWeight(`${prefix}kernel`, [inputDim, 3 * units], 'float32', tf.initializers.glorotUniform({ seed }));
+    const recurrentKernel = this.addWeight(`${prefix}recurrent_kernel`, [units, 3 * units], 'float32', tf.initializers.orthogonal({ seed: seed + 1, gain: 1 }));
+    const bias = this.addWeight(`${prefix}bias`, [2, 3 * units], 'float32', tf.initializers.zeros());
+    return { kernel, recurrentKernel, bias };
+  }
+
   protected addLstmWeights(prefix: string, inputDim: number, units: number, seed: number): LstmWeights {
     // Keras' LSTM initialisation and weight order: Glorot-uniform kernel, orthogonal recurrent kernel, forget bias 1
     const kernel = this.addWeight(`${prefix}kernel`, [inputDim, 4 * units], 'float32', tf.initializers.glorotUniform({ seed }));
@@ -152,7 +171,7 @@ export abstract class RecurrentLayer extends tf.layers.Layer {
 }
 
 /** What the sequence layers share: units, whether all states are returned, seed, config. */
-abstract class LstmSequenceLayer extends RecurrentLayer {
+abstract class SequenceLayer extends RecurrentLayer {
   readonly units: number;
   readonly returnSequences: boolean;
   protected readonly seed: number;
@@ -178,7 +197,7 @@ abstract class LstmSequenceLayer extends RecurrentLayer {
 }
 
 /** An LSTM over a whole sequence (zero initial state). */
-export class Lstm extends LstmSequenceLayer {
+export class Lstm extends SequenceLayer {
   static className = 'SeqlabLstm';
   protected readonly directions = 1;
   private w!: LstmWeights;
@@ -211,7 +230,7 @@ tf.serialization.registerClass(Lstm);
  * directions. The input projection is done per direction (no zero blocks) for all steps at once.
  * The output concatenates the two directions like Keras' Bidirectional(merge_mode='concat').
  */
-export class BidirectionalLstm extends LstmSequenceLayer {
+export class BidirectionalLstm extends SequenceLayer {
   static className = 'SeqlabBidirectionalLstm';
   protected readonly directions = 2;
   private fwd!: LstmWeights;
@@ -258,6 +277,125 @@ function interleave(kernel: tf.Tensor, direction: 0 | 1, n: number): tf.Tensor {
   return tf.reshape(tf.concat(direction === 0 ? [own, zeros] : [zeros, own], 2), [rows, 8 * n]);
 }
 
+/**
+ * A GRU over a whole sequence, Keras' GRU with reset_after=true (the cuDNN layout the course's
+ * trigger model uses; tfjs-layers 4.22 refuses it). With a second input [batch, units] it starts
+ * from that state instead of zeros, so a long signal can be run in pieces.
+ */
+export class Gru extends SequenceLayer {
+  static className = 'SeqlabGru';
+  protected readonly directions = 1;
+  private w!: GruWeights;
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    this.w = this.addGruWeights('', shape[2]!, this.units, this.seed);
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return super.computeOutputShape((Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape);
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      const [x, h0] = (Array.isArray(inputs) ? inputs : [inputs]) as [tf.Tensor3D, tf.Tensor2D?];
+      const [batch, steps] = x.shape;
+      const [bIn, bRec] = tf.unstack(this.w.bias.read());
+      const projected = tf.transpose(projectSequence(x, this.w.kernel.read(), bIn), [1, 0, 2]) as tf.Tensor3D;
+      const states = gruSequence(projected, this.w.recurrentKernel.read() as tf.Tensor2D, bRec as tf.Tensor1D, h0 ?? tf.zeros([batch, this.units]));
+      if (!this.returnSequences) return tf.reshape(tf.slice(states, [steps - 1, 0, 0], [1, batch, this.units]), [batch, this.units]);
+      return tf.transpose(states, [1, 0, 2]);
+    });
+  }
+}
+tf.serialization.registerClass(Gru);
+
+/**
+ * One GRU step (reset_after=true), for references and step-by-step decoding: `xProj` is x·W + b_in
+ * [batch, 3n] (gates z, r, h), h the previous state.
+ */
+export function gruStep(xProj: tf.Tensor, h: tf.Tensor, recurrentKernel: tf.Tensor, recurrentBias: tf.Tensor): tf.Tensor {
+  const [xz, xr, xh] = tf.split(xProj, 3, -1);
+  const [hz, hr, hh] = tf.split(tf.add(tf.matMul(h, recurrentKernel), recurrentBias), 3, -1);
+  const z = tf.sigmoid(tf.add(xz, hz));
+  const r = tf.sigmoid(tf.add(xr, hr));
+  const cand = tf.tanh(tf.add(xh, tf.mul(r, hh)));
+  return tf.add(tf.mul(z, h), tf.mul(tf.sub(1, z), cand));
+}
+
+/**
+ * A whole GRU sequence as one op with a hand-written backward pass, like lstmSequence.
+ * `projected` is x·W + b_in for every step, time-major [steps, batch, 3n]; `h0` the initial state
+ * [batch, n]; returns every state [steps, batch, n] (the last is the state to carry on from).
+ */
+export function gruSequence(projected: tf.Tensor3D, recurrentKernel: tf.Tensor2D, recurrentBias: tf.Tensor1D, h0: tf.Tensor2D): tf.Tensor3D {
+  return gruSequenceOp(projected, recurrentKernel, recurrentBias, h0) as tf.Tensor3D;
+}
+
+const gruSequenceOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [projected, recurrentKernel, recurrentBias, h0, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  const [steps, batch, width] = projected.shape as number[];
+  const n = width / 3;
+  // the input's share, split once for all steps: [z r] gates and the candidate
+  const xzrs = unstackSteps(tf.slice(projected, [0, 0, 0], [steps, batch, 2 * n]), 0);
+  const xhs = unstackSteps(tf.slice(projected, [0, 0, 2 * n], [steps, batch, n]), 0);
+  let h: tf.Tensor = h0;
+  const prev: tf.Tensor[] = [];
+  const gates: tf.Tensor[] = [];
+  const cands: tf.Tensor[] = [];
+  const hhs: tf.Tensor[] = [];
+  for (let t = 0; t < steps; t++) {
+    const hp = tf.add(tf.matMul(h, recurrentKernel), recurrentBias);
+    const hh = tf.slice(hp, [0, 2 * n], [batch, n]);
+    const zr = tf.sigmoid(tf.add(xzrs[t], tf.slice(hp, [0, 0], [batch, 2 * n])));
+    const r = tf.slice(zr, [0, n], [batch, n]);
+    const z = tf.slice(zr, [0, 0], [batch, n]);
+    const cand = tf.tanh(tf.add(xhs[t], tf.mul(r, hh)));
+    prev.push(h);
+    h = tf.add(cand, tf.mul(z, tf.sub(h, cand))); // z·h + (1 − z)·cand
+    gates.push(zr);
+    cands.push(cand);
+    hhs.push(hh);
+  }
+  prev.push(h);
+  const all = tf.stack(prev); // [steps + 1, batch, n]: h_0 ... h_T
+  const value = tf.slice(all, [1, 0, 0], [steps, batch, n]);
+  save([tf.stack(gates), tf.stack(cands), tf.stack(hhs), tf.slice(all, [0, 0, 0], [steps, batch, n]), recurrentKernel]);
+
+  const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+    const [zrAll, candAll, hhAll, hPrevAll, u] = saved;
+    // everything that does not depend on the recursion, for all steps at once
+    const zAll = tf.slice(zrAll, [0, 0, 0], [steps, batch, n]);
+    const rAll = tf.slice(zrAll, [0, 0, n], [steps, batch, n]);
+    const zs = unstackSteps(zAll, 0);
+    const rs = unstackSteps(rAll, 0);
+    const toA = unstackSteps(tf.mul(tf.sub(1, zAll), tf.sub(1, tf.square(candAll))), 0); // dh → d(candidate pre-activation)
+    const toZ = unstackSteps(tf.mul(tf.sub(hPrevAll, candAll), tf.mul(zAll, tf.sub(1, zAll))), 0); // dh → d(z pre-activation)
+    const toR = unstackSteps(tf.mul(hhAll, tf.mul(rAll, tf.sub(1, rAll))), 0); // da → d(r pre-activation)
+    const dys = unstackSteps(dy, 0);
+    const uT = tf.transpose(u);
+    let dhNext: tf.Tensor = tf.zeros([batch, n]);
+    const dHp: tf.Tensor[] = new Array(steps); // d(h·U + b_rec) per step: [dz, dr, d hh]
+    const dAs: tf.Tensor[] = new Array(steps); // d(candidate pre-activation) = d(x_h)
+    for (let t = steps - 1; t >= 0; t--) {
+      const dh = tf.add(dys[t], dhNext);
+      const da = tf.mul(dh, toA[t]);
+      dHp[t] = tf.concat([tf.mul(dh, toZ[t]), tf.mul(da, toR[t]), tf.mul(da, rs[t])], 1);
+      dAs[t] = da;
+      dhNext = tf.add(tf.mul(dh, zs[t]), tf.matMul(dHp[t], uT));
+    }
+    const dRec = tf.stack(dHp); // [steps, batch, 3n]
+    const dProjected = tf.concat([tf.slice(dRec, [0, 0, 0], [steps, batch, 2 * n]), tf.stack(dAs)], 2);
+    const flat = tf.reshape(dRec, [steps * batch, width]);
+    const dKernel = tf.matMul(tf.reshape(hPrevAll, [steps * batch, n]), flat, true, false);
+    const dBias = tf.sum(flat, 0);
+    return [dProjected, dKernel, dBias, dhNext];
+  };
+  return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
+});
+
 /** The builders models use. */
+export const gru = (args: RecurrentArgs) => new Gru(args);
 export const lstm = (args: RecurrentArgs) => new Lstm(args);
 export const bidirectionalLstm = (args: RecurrentArgs) => new BidirectionalLstm(args);
