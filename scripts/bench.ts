@@ -13,6 +13,13 @@
  * once per seed with the real CLI and reports its accuracy on seqlab's course-style test set and
  * its dev set, training time and peak RSS. With `--folds K` it instead cross-validates on the
  * training sentences: K times, trains on all folds but one and tests on that one.
+ *
+ * `npm run bench -- trigger [--checkpoint DIR] [--full [--seed N]]`
+ * Times the default model's training step (batch 32, 3 s crops), the log-mel front end, and
+ * `detect` on 10 s and 60 s of audio (real-time factor, model loaded). With --full it runs the real
+ * `seqlab train trigger` into a fresh checkpoint (wall time, peak RSS), `eval trigger` (frame F1,
+ * false rejects at 1 and 0.5 false alarms per hour on unseen voices), and `sample` + `detect` on
+ * 5 sampled clips (activates found within the hit window).
  */
 import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -255,8 +262,66 @@ async function benchNmt(): Promise<void> {
   if (process.argv.includes('--full')) await fullTrainings();
 }
 
+async function benchTrigger(): Promise<void> {
+  const { buildTriggerModel, compileTriggerModel } = await import('../src/tasks/trigger/model');
+  const { frontEnd } = await import('../src/tasks/trigger/frontend');
+  const { loadCheckpoint } = await import('../src/core/checkpoint');
+  const { scoreStream } = await import('../src/tasks/trigger/score');
+  await initBackend('wasm');
+  const fe = frontEnd('default');
+  const model = buildTriggerModel('default', 1);
+  compileTriggerModel(model, 1e-3);
+  const x = tf.randomNormal([32, 300, 40]);
+  const y = tf.cast(tf.greater(tf.randomUniform([32, 148, 1]), 0.9), 'float32');
+  await model.trainOnBatch(x, y);
+  let t = performance.now();
+  for (let i = 0; i < 5; i++) await model.trainOnBatch(x, y);
+  const step = (performance.now() - t) / 5;
+  console.log(`train step (batch 32 × 3 s crops, wasm): ${step.toFixed(0)} ms, ${(32000 / step).toFixed(1)} crops/s`);
+  const audio = Float32Array.from({ length: 16000 * 60 }, (_, i) => 0.1 * Math.sin(i / 5) + 0.01 * Math.sin(i * 1.3));
+  t = performance.now();
+  fe.features(audio.subarray(0, 160000));
+  console.log(`log-mel front end, 10 s: ${(performance.now() - t).toFixed(1)} ms`);
+  const ck = arg('--checkpoint', path.join('datasets', 'trigger', 'checkpoint'));
+  const trained = fs.existsSync(path.join(ck, 'seqlab.json')) ? (await loadCheckpoint(ck, 'trigger')).model : model;
+  for (const seconds of [10, 60]) {
+    const n = seconds * 16000;
+    scoreStream(trained, fe, n, (s, c) => audio.subarray(s, Math.min(n, s + c)));
+    t = performance.now();
+    scoreStream(trained, fe, n, (s, c) => audio.subarray(s, Math.min(n, s + c)));
+    const sec = (performance.now() - t) / 1000;
+    console.log(`detect on ${seconds} s (features + model, ${trained === model ? 'untrained' : 'trained'} model loaded): ${sec.toFixed(3)} s, real-time factor ${(sec / seconds).toFixed(4)}`);
+  }
+  if (!process.argv.includes('--full')) return;
+  const seed = arg('--seed', '1');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-bench-trigger-'));
+  const full = path.join(dir, 'ck');
+  t = performance.now();
+  const tr = seqlabJson(['train', 'trigger', '--checkpoint', full, '--seed', seed]);
+  console.log(`seqlab train trigger --seed ${seed}: ${((performance.now() - t) / 60000).toFixed(1)} min wall (data ${tr.dataSeconds} s), peak RSS ${tr.peakRssMiB} MiB, held-out frame F1 ${Number(tr.valF1).toFixed(3)}`);
+  const ev = seqlabJson(['eval', 'trigger', '--checkpoint', full, '--plot', path.join(dir, 'det.png')]);
+  console.log(`seqlab eval trigger: ${ev.activates} activates in ${ev.clips} clips + ${ev.negativeHours} h without, unseen voices`);
+  console.log(`  frame accuracy ${pct(ev.frameAccuracy as number)} (all zeros ${pct(ev.zerosAccuracy as number)}), frame F1 ${(ev.frameF1 as number).toFixed(3)}`);
+  console.log(`  at threshold ${ev.threshold}: recall ${pct(ev.recall as number)}, ${(ev.faPerHour as number).toFixed(2)} false alarms/h`);
+  console.log(`  FRR at ≤1 FA/h: ${pct(ev.frrAt1FaPerHour as number)} (threshold ${ev.thresholdAt1FaPerHour}); at ≤0.5 FA/h: ${pct(ev.frrAtHalfFaPerHour as number)} (threshold ${ev.thresholdAtHalfFaPerHour})`);
+  let found = 0;
+  let words = 0;
+  for (let k = 1; k <= 5; k++) {
+    const clip = path.join(dir, `sample-${k}.wav`);
+    const sample = seqlabJson(['sample', 'trigger', '--out', clip, '--seed', String(100 + k)]);
+    const det = seqlabJson(['detect', 'trigger', clip, '--checkpoint', full, '--no-audio', '--no-plot']);
+    const ends = (sample.activates as { end: number }[]).map((w) => w.end);
+    const times = ((det.files as { detections: { time: number }[] }[])[0].detections).map((d) => d.time);
+    words += ends.length;
+    found += ends.filter((e) => times.some((time) => time >= e - 0.3 && time <= e + 1)).length;
+    console.log(`  sample ${k}: activates end at ${ends.map((e) => e.toFixed(2)).join(', ')}; detect fired at ${times.map((x) => x.toFixed(2)).join(', ') || 'nothing'}`);
+  }
+  console.log(`detect on 5 sampled clips: ${found}/${words} activates found`);
+}
+
 const USAGE = `usage: npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full [--seeds 1,2,3] [--parallel 2] [--epochs 20]]
-       npm run bench -- emojify [--train FILE.csv] [--seeds 1,2,3,4] [--models v1,v2] [--folds K] [--lr X --word-dropout P --average-last N (v2)]`;
+       npm run bench -- emojify [--train FILE.csv] [--seeds 1,2,3,4] [--models v1,v2] [--folds K] [--lr X --word-dropout P --average-last N (v2)]
+       npm run bench -- trigger [--checkpoint DIR] [--full [--seed N]]`;
 
 async function main(): Promise<void> {
   const task = process.argv[2];
@@ -269,6 +334,8 @@ async function main(): Promise<void> {
     await benchNmt();
   } else if (task === 'emojify') {
     await benchEmojify();
+  } else if (task === 'trigger') {
+    await benchTrigger();
   } else {
     console.error(USAGE + (task ? `\n(no benchmark for '${task}' yet)` : ''));
     process.exit(2);

@@ -51,6 +51,14 @@ export function logMel(x: ArrayLike<number>, o: LogMelOptions = LOG_MEL_16K): { 
   const frame = new Float64Array(o.nfft);
   const hann = Float64Array.from({ length: o.window }, (_, k) => 0.5 - 0.5 * Math.cos((2 * Math.PI * k) / o.window)); // periodic
   const filters = melFilterbank(o);
+  // each filter is non-zero on one stretch of bins: loop over that stretch only
+  const spans = filters.map((f) => {
+    let lo = f.findIndex((v) => v > 0);
+    if (lo < 0) lo = 0;
+    let hi = f.length;
+    while (hi > lo && f[hi - 1] === 0) hi--;
+    return [lo, hi];
+  });
   const power = new Float64Array(bins);
   const data = new Float32Array(frames * o.bands);
   for (let t = 0; t < frames; t++) {
@@ -60,7 +68,7 @@ export function logMel(x: ArrayLike<number>, o: LogMelOptions = LOG_MEL_16K): { 
     for (let b = 0; b < o.bands; b++) {
       let e = 0;
       const f = filters[b];
-      for (let k = 0; k < bins; k++) e += f[k] * power[k];
+      for (let k = spans[b][0]; k < spans[b][1]; k++) e += f[k] * power[k];
       data[t * o.bands + b] = Math.log(e + 1e-6);
     }
   }

@@ -15,8 +15,14 @@ export function dbfs(x: ArrayLike<number>): number {
 export function gainTo(x: Float32Array, targetDbfs: number): Float32Array {
   const now = dbfs(x);
   if (!Number.isFinite(now)) return Float32Array.from(x);
-  const g = 10 ** ((targetDbfs - now) / 20);
-  return Float32Array.from(x, (v) => v * g);
+  return scaled(x, 10 ** ((targetDbfs - now) / 20));
+}
+
+/** x · g, as a new array (a plain loop: Float32Array.from with a function is ~20× slower). */
+export function scaled(x: ArrayLike<number>, g: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = x[i] * g;
+  return out;
 }
 
 /** Adds `clip` into `into` starting at sample `offset` (in place; what falls past the end is dropped). */
@@ -30,7 +36,10 @@ export function addNoise(signal: Float32Array, noise: ArrayLike<number>, snrDb: 
   const ps = 10 ** (dbfs(signal) / 10);
   const pn = 10 ** (dbfs(noise) / 10);
   const g = pn > 0 ? Math.sqrt(ps / (pn * 10 ** (snrDb / 10))) : 0;
-  return Float32Array.from(signal, (v, i) => v + g * (noise[i % noise.length] ?? 0));
+  const out = new Float32Array(signal.length);
+  const m = noise.length;
+  for (let i = 0; i < out.length; i++) out[i] = signal[i] + (m ? g * noise[i % m] : 0);
+  return out;
 }
 
 /** White, pink (Voss-McCartney-like filter, −3 dB/octave) or brown (integrated, −6 dB/octave) noise at −20 dBFS. */
@@ -55,20 +64,40 @@ export function colouredNoise(n: number, colour: 'white' | 'pink' | 'brown', ran
 }
 
 /**
- * A cheap room: the dry signal plus an exponentially decaying tail of sparse random echoes
- * (rt60 seconds to fall 60 dB), mixed `wet` (0-1). Length unchanged.
+ * A cheap room (Schroeder's reverberator): four parallel feedback combs with random delays of
+ * 25-50 ms whose gains make the tail fall 60 dB in rt60 seconds, then two all-passes that thicken
+ * the echoes; mixed `wet` (0-1) with the dry signal. O(6 n). Length unchanged.
  */
 export function reverb(x: Float32Array, sampleRate: number, rt60: number, wet: number, random: () => number): Float32Array {
-  const length = Math.max(1, Math.floor(rt60 * sampleRate));
-  const taps: { at: number; g: number }[] = [];
-  for (let k = 0; k < 60; k++) {
-    const at = 1 + Math.floor(random() * length);
-    taps.push({ at, g: (random() * 2 - 1) * 10 ** ((-3 * at) / length) }); // −60 dB at rt60
+  const n = x.length;
+  const tail = new Float32Array(n);
+  for (let k = 0; k < 4; k++) {
+    const d = Math.max(1, Math.round((0.025 + 0.025 * random()) * sampleRate));
+    const g = 10 ** ((-3 * d) / (rt60 * sampleRate));
+    const y = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      y[i] = x[i] + (i >= d ? g * y[i - d] : 0);
+      tail[i] += y[i] * 0.25;
+    }
   }
-  const out = Float32Array.from(x, (v) => v * (1 - wet));
-  const norm = wet / Math.sqrt(taps.reduce((s, t) => s + t.g * t.g, 0) || 1);
-  for (const { at, g } of taps) for (let i = 0; i + at < x.length; i++) out[i + at] += x[i] * g * norm;
+  let v = tail;
+  for (const [ms, g] of [[5, 0.7], [1.7, 0.7]]) {
+    const d = Math.max(1, Math.round((ms / 1000) * sampleRate));
+    const y = new Float32Array(n);
+    for (let i = 0; i < n; i++) y[i] = -g * v[i] + (i >= d ? v[i - d] + g * y[i - d] : 0);
+    v = y;
+  }
+  // the tail at the dry signal's level, then mixed
+  const level = Math.sqrt(energy(x) / (energy(v) || 1));
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (1 - wet) * x[i] + wet * level * v[i];
   return out;
+}
+
+function energy(x: ArrayLike<number>): number {
+  let e = 0;
+  for (let i = 0; i < x.length; i++) e += x[i] * x[i];
+  return e;
 }
 
 /** A two-note chime (E6 then A6, bell-like partials, quick attack, exponential decay), ~0.6 s. */
@@ -87,4 +116,40 @@ export function chime(sampleRate: number, seconds = 0.6): Float32Array {
   let peak = 0;
   for (const v of out) peak = Math.max(peak, Math.abs(v));
   return Float32Array.from(out, (v) => (v / peak) * 0.7);
+}
+
+/**
+ * A first-order low-pass (or high-pass: the signal minus its low-pass) at `cutoffHz`: a cheap
+ * stand-in for the colour a microphone or a room gives a voice. Length unchanged.
+ */
+export function onePole(x: Float32Array, sampleRate: number, cutoffHz: number, kind: 'low' | 'high'): Float32Array {
+  const a = Math.exp((-2 * Math.PI * cutoffHz) / sampleRate);
+  const out = new Float32Array(x.length);
+  let y = 0;
+  for (let i = 0; i < x.length; i++) {
+    y = (1 - a) * x[i] + a * y;
+    out[i] = kind === 'low' ? y : x[i] - y;
+  }
+  return out;
+}
+
+/** Mains hum: `hz` and its first harmonics with slowly drifting amplitude, at −20 dBFS. */
+export function hum(n: number, sampleRate: number, hz: number, random: () => number): Float32Array {
+  const out = new Float32Array(n);
+  const amps = [1, 0.5 * random(), 0.3 * random(), 0.2 * random()];
+  const phases = amps.map(() => random() * 2 * Math.PI);
+  for (let k = 0; k < amps.length; k++) {
+    // a rotating phasor (cos, sin) instead of Math.sin per sample
+    const [c, s] = [Math.cos((2 * Math.PI * hz * (k + 1)) / sampleRate), Math.sin((2 * Math.PI * hz * (k + 1)) / sampleRate)];
+    let re = Math.cos(phases[k]);
+    let im = Math.sin(phases[k]);
+    for (let i = 0; i < n; i++) {
+      out[i] += amps[k] * im;
+      const next = re * c - im * s;
+      im = re * s + im * c;
+      re = next;
+    }
+  }
+  for (let i = 0; i < n; i++) out[i] *= 1 + 0.1 * Math.sin((2 * Math.PI * 0.3 * i) / sampleRate);
+  return gainTo(out, -20);
 }

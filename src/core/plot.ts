@@ -25,6 +25,11 @@ const FONT = 'DejaVu Sans, Liberation Sans, Arial, sans-serif';
 
 /** viridis-like ramp from dark blue (0) through green to yellow (1) */
 function colour(v: number): string {
+  const c = rgb(v);
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
+function rgb(v: number): number[] {
   const stops = [
     [68, 1, 84],
     [59, 82, 139],
@@ -35,8 +40,7 @@ function colour(v: number): string {
   const x = Math.min(1, Math.max(0, v)) * (stops.length - 1);
   const i = Math.min(stops.length - 2, Math.floor(x));
   const f = x - i;
-  const c = stops[i].map((s, k) => Math.round(s + (stops[i + 1][k] - s) * f));
-  return `rgb(${c[0]},${c[1]},${c[2]})`;
+  return stops[i].map((s, k) => Math.round(s + (stops[i + 1][k] - s) * f));
 }
 
 export interface HeatmapSpec {
@@ -193,4 +197,89 @@ export function writeLossChart(dir: string, spec: LineChartSpec): string | undef
   const file = path.join(dir, 'loss.png');
   writeFileAtomic(file, png);
   return file;
+}
+
+export interface TrackPlotSpec {
+  title: string;
+  /** seconds shown */
+  seconds: number;
+  /** time-major [frames × bands] (already on a log scale), drawn as an image, low bands at the bottom */
+  image: { data: Float32Array; frames: number; bands: number };
+  /** curves in [0, 1] under the image */
+  tracks: { name: string; times: ArrayLike<number>; values: ArrayLike<number> }[];
+  /** a dashed horizontal line in the track panel */
+  threshold?: number;
+  /** moments marked with a red line through both panels */
+  markers?: number[];
+}
+
+/** A spectrogram with probability tracks under it, a threshold and marked moments (trigger's detect and sample). */
+export function trackPng(spec: TrackPlotSpec): Buffer | undefined {
+  const cv = canvas();
+  if (!cv) return undefined;
+  const [x0, w] = [50, 1000];
+  const [imgTop, imgH] = [34, 180];
+  const [trTop, trH] = [imgTop + imgH + 12, 130];
+  const c = cv.createCanvas(x0 + w + 20, trTop + trH + 40);
+  const g = c.getContext('2d');
+  g.fillStyle = '#fff';
+  g.fillRect(0, 0, c.width, c.height);
+  const { data, frames, bands } = spec.image;
+  // colour scale: 2nd to 99.5th percentile of a sample of the values
+  const sample = Array.from({ length: Math.min(data.length, 20000) }, (_, i) => data[Math.floor((i * data.length) / Math.min(data.length, 20000))]).filter(Number.isFinite).sort((a, b) => a - b);
+  const lo = sample[Math.floor(sample.length * 0.02)] ?? 0;
+  const hi = sample[Math.floor(sample.length * 0.995)] ?? 1;
+  const img = g.createImageData(w, imgH);
+  for (let x = 0; x < w; x++) {
+    const f = Math.min(frames - 1, Math.floor((x * frames) / w));
+    for (let y = 0; y < imgH; y++) {
+      const b = Math.min(bands - 1, Math.floor(((imgH - 1 - y) * bands) / imgH));
+      const v = frames ? data[f * bands + b] : lo;
+      const [r, gg, bb] = rgb((v - lo) / (hi - lo || 1));
+      const at = (y * w + x) * 4;
+      img.data[at] = r;
+      img.data[at + 1] = gg;
+      img.data[at + 2] = bb;
+      img.data[at + 3] = 255;
+    }
+  }
+  g.putImageData(img, x0, imgTop);
+  drawAxes(g, x0, trTop, w, trH);
+  const px = (t: number) => x0 + (t / (spec.seconds || 1)) * w;
+  const py = (v: number) => trTop + trH - Math.min(1, Math.max(0, v)) * trH;
+  g.fillStyle = '#000';
+  g.font = `14px ${FONT}`;
+  g.fillText(spec.title, x0, 22);
+  g.font = `11px ${FONT}`;
+  for (const v of [0, 0.5, 1]) g.fillText(String(v), x0 - 22, py(v) + 4);
+  const step = spec.seconds > 120 ? 60 : spec.seconds > 30 ? 10 : 1;
+  for (let t = 0; t <= spec.seconds + 1e-9; t += step) g.fillText(`${t}`, px(t) - 4, trTop + trH + 14);
+  g.fillText(step === 60 ? 'minutes × 60 s' : 'seconds', x0 + w / 2 - 20, trTop + trH + 30);
+  if (spec.threshold !== undefined) {
+    g.strokeStyle = '#888';
+    g.setLineDash([6, 4]);
+    g.beginPath();
+    g.moveTo(x0, py(spec.threshold));
+    g.lineTo(x0 + w, py(spec.threshold));
+    g.stroke();
+    g.setLineDash([]);
+  }
+  spec.tracks.forEach((tr, k) => {
+    g.strokeStyle = PALETTE[k % PALETTE.length];
+    g.lineWidth = 1.5;
+    g.beginPath();
+    for (let j = 0; j < tr.values.length; j++) (j ? g.lineTo.bind(g) : g.moveTo.bind(g))(px(tr.times[j]), py(tr.values[j]));
+    g.stroke();
+    g.fillStyle = PALETTE[k % PALETTE.length];
+    g.fillText(tr.name, x0 + w - 260, trTop + 14 + 14 * k);
+  });
+  g.strokeStyle = '#e00';
+  g.lineWidth = 2;
+  for (const t of spec.markers ?? []) {
+    g.beginPath();
+    g.moveTo(px(t), imgTop);
+    g.lineTo(px(t), trTop + trH);
+    g.stroke();
+  }
+  return c.toBuffer('image/png');
 }

@@ -4,5 +4,6 @@ import { nmt } from './nmt';
 import { rnn } from './rnn';
 import { emojify } from './emojify';
 import { dinos } from './dinos';
+import { trigger } from './trigger';
 
-export const TASKS: readonly Task[] = [nmt, rnn, emojify, dinos];
+export const TASKS: readonly Task[] = [nmt, rnn, emojify, dinos, trigger];

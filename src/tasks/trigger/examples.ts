@@ -1,0 +1,113 @@
+/**
+ * The course's recipe for a 10 s training example, plus what real rooms need. Course: a
+ * background, 0-4 activates and 0-2 other words at random places with no overlap (5 tries each,
+ * as v2a), the whole mix at −20 dBFS. Added: backgrounds of many kinds (coloured noise, hum,
+ * babble of other words, a user's recordings), speech at a random signal-to-noise ratio (mostly
+ * 0-20 dB; the course's is ~30-50 dB), a gain per word, a microphone colour, a synthetic room,
+ * and a random final level. All from one seeded Rng.
+ */
+import { addNoise, colouredNoise, dbfs, gainTo, hum, onePole, overlay, reverb } from '../../audio/mix';
+import { Rng } from '../../core/rng';
+import { SAMPLE_RATE, SpeechPool } from './pool';
+
+export const EXAMPLE_SECONDS = 10;
+
+export interface Segment {
+  start: number;
+  end: number;
+}
+
+export interface Example {
+  /** 16 kHz mono */
+  audio: Float32Array;
+  /** where each activate is, in seconds */
+  activates: Segment[];
+  negatives: Segment[];
+}
+
+export interface Recipe {
+  /** how many activates: uniform in [min, max] (course: 0-4) */
+  activates: [number, number];
+  /** how many other words (course: 0-2) */
+  negatives: [number, number];
+  seconds: number;
+  /** a user's background recordings, used for about half the examples when given */
+  backgrounds?: Float32Array[];
+}
+
+export const COURSE_RECIPE: Recipe = { activates: [0, 4], negatives: [0, 2], seconds: EXAMPLE_SECONDS };
+/** negative-only audio, busier with speech, for measuring false alarms */
+export const NEGATIVE_ONLY: Recipe = { activates: [0, 0], negatives: [2, 6], seconds: EXAMPLE_SECONDS };
+
+export function makeExample(pool: SpeechPool, recipe: Recipe, rng: Rng): Example {
+  const n = Math.round(recipe.seconds * SAMPLE_RATE);
+  const speech = new Float32Array(n);
+  const taken: [number, number][] = [];
+  const place = (clip: Float32Array): Segment | undefined => {
+    if (clip.length >= n) return undefined;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const start = rng.int(0, n - clip.length);
+      const end = start + clip.length;
+      if (taken.some(([a, b]) => start <= b && end >= a)) continue;
+      taken.push([start, end]);
+      const gained = gainTo(clip, -20 + (rng.random() * 12 - 6));
+      overlay(speech, gained, start);
+      return { start: start / SAMPLE_RATE, end: end / SAMPLE_RATE };
+    }
+    return undefined;
+  };
+  const activates: Segment[] = [];
+  const negatives: Segment[] = [];
+  for (let k = rng.int(...recipe.activates); k > 0; k--) {
+    const s = place(rng.pick(pool.activates));
+    if (s) activates.push(s);
+  }
+  for (let k = rng.int(...recipe.negatives); k > 0; k--) {
+    const s = place(rng.pick(pool.negatives));
+    if (s) negatives.push(s);
+  }
+  let voice: Float32Array = speech;
+  if (taken.length) {
+    if (rng.chance(0.5)) voice = onePole(voice, SAMPLE_RATE, rng.chance(0.5) ? 1500 + rng.random() * 4000 : 100 + rng.random() * 400, rng.chance(0.5) ? 'low' : 'high');
+    if (rng.chance(0.6)) voice = reverb(voice, SAMPLE_RATE, 0.15 + rng.random() * 0.75, 0.1 + rng.random() * 0.5, () => rng.random());
+  }
+  const bg = background(n, pool, recipe.backgrounds, rng);
+  const snr = rng.chance(0.8) ? rng.random() * 20 : 20 + rng.random() * 20;
+  const mixed = taken.length ? addNoise(voice, bg, snr) : bg;
+  const audio = gainTo(mixed, -40 + rng.random() * 28);
+  clipPeaks(audio);
+  return { audio, activates, negatives };
+}
+
+/** A background of one or two kinds: white/pink/brown noise, mains hum, babble, a user's recording. */
+function background(n: number, pool: SpeechPool, user: Float32Array[] | undefined, rng: Rng): Float32Array {
+  const out = new Float32Array(n);
+  const kinds = rng.int(1, 2);
+  for (let k = 0; k < kinds; k++) {
+    const choice = user?.length && rng.chance(0.5) ? 'user' : rng.pick(['white', 'pink', 'brown', 'hum', 'babble', 'babble'] as const);
+    let part: Float32Array;
+    if (choice === 'user') {
+      const rec = rng.pick(user!);
+      part = new Float32Array(n);
+      const from = rec.length > n ? rng.int(0, rec.length - n) : 0;
+      for (let i = 0; i < n; i++) part[i] = rec[(from + i) % rec.length];
+    } else if (choice === 'hum') part = hum(n, SAMPLE_RATE, rng.chance(0.5) ? 50 : 60, () => rng.random());
+    else if (choice === 'babble') {
+      part = new Float32Array(n);
+      for (let w = rng.int(4, 12); w > 0; w--) {
+        const clip = rng.pick(pool.negatives);
+        overlay(part, gainTo(clip, -20 - rng.random() * 10), rng.int(-clip.length, n));
+      }
+      part = reverb(part, SAMPLE_RATE, 0.5, 0.5, () => rng.random());
+    } else part = colouredNoise(n, choice, () => rng.random());
+    if (Number.isFinite(dbfs(part))) overlay(out, gainTo(part, -20 - rng.random() * 15), 0);
+  }
+  return out;
+}
+
+/** Keeps samples in [-1, 1] by scaling down a mix that would clip. */
+function clipPeaks(x: Float32Array): void {
+  let peak = 0;
+  for (const v of x) peak = Math.max(peak, Math.abs(v));
+  if (peak > 0.99) for (let i = 0; i < x.length; i++) x[i] *= 0.99 / peak;
+}

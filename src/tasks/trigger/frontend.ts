@@ -1,0 +1,71 @@
+/**
+ * What a trigger model hears and on what time grid it answers, for each model kind:
+ * - default: 16 kHz audio → log-mel (40 bands, 25 ms windows, 10 ms hop); the model answers every
+ *   20 ms, and its answer j has heard the audio up to outputTime(j);
+ * - course: 44.1 kHz audio (int16 scale) → the course's spectrogram (5,511 × 101 for 10 s); the
+ *   model answers 1,375 times per 10 s (answer j at j·10/1375 s, as the course's insert_ones).
+ */
+import { LOG_MEL_16K, logMel } from '../../audio/features';
+import { COURSE_SPECGRAM, specgram } from '../../audio/spectrogram';
+
+export type ModelKind = 'default' | 'course';
+
+export interface FrontEnd {
+  kind: ModelKind;
+  sampleRate: number;
+  /** features per frame */
+  bands: number;
+  /** time-major [frames × bands] */
+  features(x: Float32Array): { data: Float32Array; frames: number };
+  /** model outputs for an input of `frames` frames */
+  outputSteps(frames: number): number;
+  /** seconds of audio (from the start of the input) heard when answer j is given */
+  outputTime(j: number): number;
+  /** input frames per output step (crops start at multiples of it) */
+  stride: number;
+}
+
+/** The label after an activate: 1 for this long after the word ends (the course's 50 steps of 10/1375 s). */
+export const LABEL_SECONDS = 50 * (10 / 1375);
+
+const DEFAULT_FRONT_END: FrontEnd = {
+  kind: 'default',
+  sampleRate: LOG_MEL_16K.sampleRate,
+  bands: LOG_MEL_16K.bands,
+  features: (x) => {
+    const { data, frames } = logMel(x, LOG_MEL_16K);
+    return { data, frames };
+  },
+  // frame pairs, patches of 3 pairs (60 ms)
+  outputSteps: (frames) => Math.max(0, Math.floor(frames / 2) - 2),
+  outputTime: (j) => ((2 * j + 5) * LOG_MEL_16K.hop + LOG_MEL_16K.window) / LOG_MEL_16K.sampleRate,
+  stride: 2,
+};
+
+const COURSE_FRONT_END: FrontEnd = {
+  kind: 'course',
+  sampleRate: 44100,
+  bands: 101,
+  // the course reads int16 samples unscaled
+  features: (x) => {
+    const { data, frames } = specgram(Float32Array.from(x, (v) => v * 32768), COURSE_SPECGRAM);
+    return { data, frames };
+  },
+  outputSteps: (frames) => Math.max(0, Math.floor((frames - 15) / 4) + 1),
+  outputTime: (j) => (j * 10) / 1375,
+  stride: 4,
+};
+
+export function frontEnd(kind: ModelKind): FrontEnd {
+  return kind === 'course' ? COURSE_FRONT_END : DEFAULT_FRONT_END;
+}
+
+/** The label track for `steps` answers: 1 where an activate ended less than LABEL_SECONDS before. */
+export function labelTrack(fe: FrontEnd, ends: readonly number[], steps: number, offsetSeconds = 0): Float32Array {
+  const y = new Float32Array(steps);
+  for (let j = 0; j < steps; j++) {
+    const t = fe.outputTime(j) + offsetSeconds;
+    if (ends.some((e) => t > e && t <= e + LABEL_SECONDS)) y[j] = 1;
+  }
+  return y;
+}

@@ -1,0 +1,544 @@
+/**
+ * trigger: "activate" detection, from synthesized audio to `seqlab detect trigger clip.wav`.
+ *
+ * speech.ts (eSpeak NG words) + pool.ts (the cached word pool, a user's recordings) →
+ * examples.ts (the course's 10 s recipe + noise, rooms, levels) → frontend.ts (log-mel, or the
+ * course's spectrogram) → model.ts (Conv1D → GRU → GRU → sigmoid per step, or the course's model)
+ * → train on random crops → score.ts (probability track, detections, metrics) → eval / detect / sample.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { chime, overlay } from '../../audio/mix';
+import { encodeWav16, WavError, WavReader } from '../../audio/wav';
+import { resample } from '../../audio/resample';
+import { loadCheckpoint } from '../../core/checkpoint';
+import { SeqlabError, UsageError } from '../../core/errors';
+import { checkWritableFile, fileError, writeFileAtomic } from '../../core/files';
+import { lineChartPng, trackPng, writeLossChart } from '../../core/plot';
+import { formatSeconds } from '../../core/progress';
+import { deriveSeed, Rng } from '../../core/rng';
+import { Options, RunContext, Task } from '../../core/task';
+import { beginTraining, checkpointSaver, interruption, trainLoop } from '../../core/train';
+import { cropBatch, featureSet, FeatureSet } from './data';
+import { COURSE_RECIPE, EXAMPLE_SECONDS, makeExample, NEGATIVE_ONLY, Recipe } from './examples';
+import { frontEnd, FrontEnd, labelTrack, ModelKind } from './frontend';
+import { buildTriggerModel, compileTriggerModel } from './model';
+import { DEFAULT_POOL, Pools, readRecordings, SAMPLE_RATE, speechPools } from './pool';
+import { detect, Detection, frameMetrics, matchEvents, scoreFeatures, scoreStream, Track } from './score';
+
+interface TriggerConfig {
+  model: ModelKind;
+  examples: number;
+  epochs: number;
+  batchSize: number;
+  cropSeconds: number;
+  lr: number;
+  voices: number;
+  activates: string | null;
+  negatives: string | null;
+  backgrounds: string | null;
+}
+
+/** held-out examples (unseen voices) checked after each epoch */
+const VALIDATION_EXAMPLES = 64;
+/** the course's recipe with at least one activate: what validation and eval's positives use */
+const POSITIVES: Recipe = { ...COURSE_RECIPE, activates: [1, 4] };
+
+// ---------------------------------------------------------------- data
+
+async function loadPools(seed: number, voices: number, cfg: Pick<TriggerConfig, 'activates' | 'negatives' | 'backgrounds'>, ctx: RunContext): Promise<Pools> {
+  // a user's folders are read first: a bad folder is reported before minutes of synthesis
+  const user = {
+    activates: cfg.activates ? readRecordings(cfg.activates, 'activates', true) : [],
+    negatives: cfg.negatives ? readRecordings(cfg.negatives, 'negatives', true) : [],
+    backgrounds: cfg.backgrounds ? readRecordings(cfg.backgrounds, 'backgrounds', false) : [],
+  };
+  const { train, test } = await speechPools(seed, { ...DEFAULT_POOL, voices }, ctx.reporter);
+  if (user.activates.length || user.negatives.length || user.backgrounds.length) {
+    ctx.reporter.info(`your recordings: ${user.activates.length} activates, ${user.negatives.length} other words, ${user.backgrounds.length} backgrounds (beside the synthesized ones)`);
+  }
+  // a user's words weigh as much as the synthesized ones: repeated to a third of the pool
+  const repeat = (clips: Float32Array[], n: number) => (clips.length ? Array.from({ length: Math.max(clips.length, Math.round(n / 3)) }, (_, i) => clips[i % clips.length]) : []);
+  return {
+    train: { activates: [...train.activates, ...repeat(user.activates, train.activates.length)], negatives: [...train.negatives, ...repeat(user.negatives, train.negatives.length)] },
+    test,
+    backgrounds: user.backgrounds,
+  };
+}
+
+const withBackgrounds = (recipe: Recipe, pools: Pools): Recipe => (pools.backgrounds.length ? { ...recipe, backgrounds: pools.backgrounds } : recipe);
+
+function refuseCourseTraining(ctx: RunContext): void {
+  if (ctx.backend.name === 'wasm' || ctx.backend.name === 'cpu') {
+    throw new SeqlabError(
+      `--model course cannot train on the ${ctx.backend.name} backend: its 5,511-step spectrograms and two GRU(128) over 1,375 steps need more than ` +
+      'wasm\'s 4 GiB heap (and days on cpu). Train it where @tensorflow/tfjs-node or -node-gpu loads (--backend node or cuda); ' +
+      'its checkpoints still run `detect` and `eval` here. The default model trains here.',
+    );
+  }
+}
+
+// ---------------------------------------------------------------- train
+
+async function train(_args: string[], options: Options, ctx: RunContext) {
+  const resumed = await beginTraining('trigger', options, ctx, { epochs: options.epochs as number | undefined });
+  const saved = resumed.meta?.hyperparameters as unknown as TriggerConfig | undefined;
+  const seed = resumed.meta?.seed ?? ctx.seed;
+  const epochs = (options.epochs as number | undefined) ?? saved?.epochs ?? 30;
+  const resolved = (key: 'activates' | 'negatives' | 'backgrounds') => (options[key] ? path.resolve(options[key] as string) : null);
+  const config: TriggerConfig = saved ? { ...saved, epochs } : {
+    model: options.model as ModelKind,
+    examples: options.examples as number,
+    epochs,
+    batchSize: options.batchSize as number,
+    cropSeconds: options.cropSeconds as number,
+    lr: options.lr as number,
+    voices: options.voices as number,
+    activates: resolved('activates'),
+    negatives: resolved('negatives'),
+    backgrounds: resolved('backgrounds'),
+  };
+  if (config.model === 'course') refuseCourseTraining(ctx);
+  const fe = frontEnd(config.model);
+  const t0 = performance.now();
+  const pools = await loadPools(seed, config.voices, config, ctx);
+  const set = featureSet(fe, pools.train, withBackgrounds(COURSE_RECIPE, pools), config.examples, seed, 'training examples', ctx.reporter);
+  const val = featureSet(fe, pools.test, POSITIVES, VALIDATION_EXAMPLES, seed, 'validation examples', ctx.reporter);
+  const valLabels = val.activates.map((words) => labelTrack(fe, words.map((w) => w.end), fe.outputSteps(val.frames)));
+  const dataSeconds = (performance.now() - t0) / 1000;
+  ctx.reporter.info(`data: ${config.examples} examples of ${EXAMPLE_SECONDS} s (${formatSeconds(dataSeconds)}); ${VALIDATION_EXAMPLES} held-out examples in unseen voices for validation`);
+
+  const model = resumed.model ?? buildTriggerModel(config.model, seed);
+  if (!resumed.model) compileTriggerModel(model, config.lr);
+  const cropFrames = config.model === 'course' ? set.frames : Math.round(config.cropSeconds * 100);
+  const batchesPerEpoch = Math.ceil(config.examples / config.batchSize);
+  ctx.reporter.info(`trigger ${config.model}: ${model.countParams().toLocaleString('en-US')} weights; ${config.epochs} epochs of ${batchesPerEpoch} batches of ${config.batchSize} crops of ${config.model === 'course' ? EXAMPLE_SECONDS : config.cropSeconds} s`);
+  const saver = checkpointSaver(ctx, { task: 'trigger', seed, hyperparameters: { ...config }, vocabularies: {} }, resumed.meta);
+  const result = await trainLoop({
+    model,
+    epochs: config.epochs,
+    resumed: resumed.meta,
+    batchesPerEpoch,
+    batch: (epoch, i) => cropBatch(fe, set, cropFrames, config.batchSize, deriveSeed(seed, 'trigger-crops', epoch, i)),
+    // cosine decay to a tenth
+    learningRate: (epoch) => config.lr * (0.1 + 0.45 * (1 + Math.cos((Math.PI * (epoch - 1)) / Math.max(1, config.epochs - 1)))),
+    validate: () => {
+      const m = frameMetrics(scoreFeatures(model, val.features, val.frames, val.bands), valLabels);
+      return { val_loss: m.loss, val_f1: m.f1 };
+    },
+    save: (epoch, history, interrupted) => saver.save(model, epoch, history, { interrupted }),
+    reporter: ctx.reporter,
+    averageLast: Math.min(config.epochs, Math.max(1, Math.round(config.epochs / 6))),
+  });
+  if (result.status === 'interrupted') throw interruption(result, ctx.checkpointDir, 'trigger', `seqlab train trigger --epochs ${config.epochs}`, ctx.print);
+  const chart = writeLossChart(ctx.checkpointDir, {
+    title: `trigger ${config.model}`,
+    xLabel: 'epoch',
+    series: [
+      { name: 'training loss', points: result.history.map((h) => [h.epoch, h.loss]) },
+      { name: 'held-out loss (unseen voices)', points: result.history.map((h) => [h.epoch, h.val_loss]) },
+      { name: 'held-out 1 − frame F1', points: result.history.map((h) => [h.epoch, 1 - h.val_f1]) },
+    ],
+  });
+  const final = result.averaged ?? result.history[result.history.length - 1];
+  const seconds = saver.trainSeconds();
+  ctx.print(`trigger ${config.model}: trained in ${formatSeconds(seconds)} (data ${formatSeconds(dataSeconds)}); held-out frame F1 ${(final?.val_f1 ?? NaN).toFixed(3)}, loss ${(final?.val_loss ?? NaN).toFixed(4)}`);
+  ctx.print(`checkpoint: ${ctx.checkpointDir}` + (chart ? ' (training curve: loss.png)' : ''));
+  ctx.print('next: seqlab eval trigger, or seqlab sample trigger --out example.wav then seqlab detect trigger example.wav');
+  return { model: config.model, seconds: +seconds.toFixed(1), dataSeconds: +dataSeconds.toFixed(1), valF1: final?.val_f1, valLoss: final?.val_loss, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), checkpoint: ctx.checkpointDir };
+}
+
+// ---------------------------------------------------------------- a trained model
+
+async function loadTrained(ctx: RunContext) {
+  const { model, meta } = await loadCheckpoint(ctx.checkpointDir, 'trigger');
+  const config = meta.hyperparameters as unknown as TriggerConfig;
+  return { model, meta, config, fe: frontEnd(config.model) };
+}
+
+/** An open WAV file, read at the front end's rate; one clear line for any file that is not usable audio. */
+function openAudio(file: string): WavReader {
+  let reader: WavReader;
+  try {
+    if (fs.statSync(file).isDirectory()) throw Object.assign(new Error('folder'), { code: 'EISDIR' });
+    reader = WavReader.open(file);
+  } catch (err) {
+    if (err instanceof WavError || err instanceof SeqlabError) throw new SeqlabError(err.message);
+    throw fileError('read', file, err);
+  }
+  const { sampleRate, frames } = reader.info;
+  if (sampleRate < 8000 || sampleRate > 192000) {
+    reader.close();
+    throw new SeqlabError(`${file}: sample rate ${sampleRate} Hz is not supported (8,000-192,000 Hz are)`);
+  }
+  if (frames === 0) {
+    reader.close();
+    throw new SeqlabError(`${file} holds no audio (0 samples)`);
+  }
+  return reader;
+}
+
+/** The probability track of a whole file, read in windows, plus a thinned-out feature image for the picture. */
+function scoreFile(model: tf.LayersModel, fe: FrontEnd, reader: WavReader, imageFrames = 3000): Track & { image: { data: Float32Array; frames: number; bands: number } } {
+  const { sampleRate, frames } = reader.info;
+  const total = Math.ceil((frames * fe.sampleRate) / sampleRate);
+  const read = (start: number, count: number) => {
+    // a little more of the file either side, so the resampler has context, then cut to the piece asked for
+    const pad = sampleRate === fe.sampleRate ? 0 : 64;
+    const from = Math.max(0, Math.floor((start * sampleRate) / fe.sampleRate) - pad);
+    const raw = reader.read(from, Math.ceil((count * sampleRate) / fe.sampleRate) + 2 * pad);
+    const x = resample(raw, sampleRate, fe.sampleRate);
+    const skip = Math.round(((start * sampleRate) / fe.sampleRate - from) * (fe.sampleRate / sampleRate));
+    return x.subarray(Math.max(0, skip), Math.max(0, skip) + count);
+  };
+  const frameSeconds = (fe.outputTime(1) - fe.outputTime(0)) / fe.stride;
+  const every = Math.max(1, Math.ceil(total / fe.sampleRate / frameSeconds / imageFrames));
+  const kept: Float32Array[] = [];
+  const track = scoreStream(model, fe, total, read, undefined, (data, n, startSeconds, keepFrom) => {
+    for (let f = 0; f < n; f++) {
+      const t = startSeconds + f * frameSeconds;
+      if (t < keepFrom || Math.round(t / frameSeconds) % every) continue;
+      const row = data.slice(f * fe.bands, (f + 1) * fe.bands);
+      if (fe.kind === 'course') for (let b = 0; b < row.length; b++) row[b] = Math.log10(row[b] + 1e-10);
+      kept.push(row);
+    }
+  });
+  const data = new Float32Array(kept.length * fe.bands);
+  kept.forEach((r, i) => data.set(r, i * fe.bands));
+  return { ...track, image: { data, frames: kept.length, bands: fe.bands } };
+}
+
+/** The file with a chime added at each detection, written as 16-bit mono at its own rate, window by window, atomically. */
+function writeChimed(reader: WavReader, found: readonly Detection[], out: string): void {
+  const { sampleRate, frames } = reader.info;
+  const bell = chime(sampleRate);
+  const tmp = path.join(path.dirname(out), `.${path.basename(out)}.tmp-${process.pid}`);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, 'w');
+    const header = encodeWav16(new Float32Array(0), sampleRate);
+    new DataView(header.buffer).setUint32(4, 36 + frames * 2, true);
+    new DataView(header.buffer).setUint32(40, frames * 2, true);
+    fs.writeSync(fd, header);
+    const step = sampleRate * 30;
+    for (let start = 0; start < frames; start += step) {
+      const x = reader.read(start, step);
+      for (const d of found) overlay(x, bell, Math.round(d.time * sampleRate) - start);
+      fs.writeSync(fd, encodeWav16(x, sampleRate).subarray(44));
+    }
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, out);
+  } catch (err) {
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw fileError('write', out, err);
+  }
+}
+
+function outputPath(given: unknown, input: string, suffix: string): string {
+  const out = path.resolve((given as string | undefined) ?? `${path.basename(input).replace(/\.wav$/i, '')}${suffix}`);
+  if (out === path.resolve(input)) throw new UsageError(`${out} is the input file: choose another output name (seqlab never writes over your files)`);
+  checkWritableFile(out);
+  return out;
+}
+
+// ---------------------------------------------------------------- detect
+
+async function detectCommand(args: string[], options: Options, ctx: RunContext) {
+  if (!args.length) throw new UsageError('no input: give one or more WAV files');
+  if (args.length > 1 && (options.out || options.plot)) throw new UsageError('--out and --plot name the files for one input; with several inputs, each gets <name>-chimed.wav and <name>-detections.png');
+  const threshold = options.threshold as number;
+  const refractory = (options.refractoryMs as number) / 1000;
+  // every file is checked before the model is loaded
+  const readers = args.map((file) => {
+    const r = openAudio(file);
+    r.close();
+    return file;
+  });
+  const { model, fe } = await loadTrained(ctx);
+  const files = [];
+  for (const file of readers) {
+    const reader = openAudio(file);
+    try {
+      const out = options.audio === false ? undefined : outputPath(options.out, file, '-chimed.wav');
+      const plot = options.plot === false ? undefined : outputPath(options.plot, file, '-detections.png');
+      const t0 = performance.now();
+      const track = scoreFile(model, fe, reader);
+      const seconds = (performance.now() - t0) / 1000;
+      const found = detect(track, threshold, refractory);
+      const duration = reader.info.seconds;
+      ctx.print(`${file}: ${formatSeconds(duration)} of audio, ${found.length} activate${found.length === 1 ? '' : 's'} (threshold ${threshold}; ${seconds.toFixed(2)} s, real-time factor ${(seconds / duration).toFixed(3)})`);
+      for (const d of found) ctx.print(`  ${d.time.toFixed(2)} s  score ${d.score.toFixed(3)}`);
+      if (out) {
+        writeChimed(reader, found, out);
+        ctx.print(`  chimed copy: ${out}`);
+      }
+      if (plot) {
+        const png = trackPng({ title: `${path.basename(file)}: p(activate) and detections`, seconds: duration, image: track.image, tracks: [{ name: 'p(activate)', times: track.times, values: track.probs }], threshold, markers: found.map((d) => d.time) });
+        if (png) {
+          writeFileAtomic(plot, png);
+          ctx.print(`  picture: ${plot}`);
+        }
+      }
+      files.push({ file, duration, seconds: +seconds.toFixed(3), realTimeFactor: +(seconds / duration).toFixed(4), detections: found.map((d) => ({ time: +d.time.toFixed(3), score: +d.score.toFixed(4) })), ...(out ? { chimed: out } : {}), ...(plot ? { plot } : {}) });
+    } finally {
+      reader.close();
+    }
+  }
+  return { threshold, refractoryMs: options.refractoryMs, files };
+}
+
+// ---------------------------------------------------------------- eval
+
+interface Scored {
+  /** per clip: its track and the ends of its activates */
+  clips: { track: Track; ends: number[]; seconds: number }[];
+}
+
+const THRESHOLDS = [...Array.from({ length: 49 }, (_, i) => (i + 1) / 50), 0.99, 0.995, 0.998, 0.999];
+
+/** FRR and false alarms per hour at each threshold; `negatives` are the clips with no activate at all. */
+function sweep(positives: Scored, negatives: Scored, refractory: number) {
+  const hours = negatives.clips.reduce((s, c) => s + c.seconds, 0) / 3600;
+  const words = positives.clips.reduce((s, c) => s + c.ends.length, 0);
+  return THRESHOLDS.map((threshold) => {
+    let hits = 0, faPositive = 0, faNegative = 0;
+    for (const c of positives.clips) {
+      const m = matchEvents(detect(c.track, threshold, refractory), c.ends);
+      hits += m.hits;
+      faPositive += m.falseAlarms;
+    }
+    for (const c of negatives.clips) faNegative += detect(c.track, threshold, refractory).length;
+    return { threshold, frr: words ? 1 - hits / words : NaN, faPerHour: hours ? faNegative / hours : NaN, falseAlarmsInPositives: faPositive, hits, words };
+  });
+}
+
+/** The lowest false-reject rate with at most `fa` false alarms per hour (and its threshold). */
+function frrAt(points: ReturnType<typeof sweep>, fa: number) {
+  const ok = points.filter((p) => p.faPerHour <= fa);
+  if (!ok.length) return { frr: 1, threshold: null };
+  const best = ok.reduce((a, b) => (b.frr < a.frr || (b.frr === a.frr && b.threshold < a.threshold) ? b : a));
+  return { frr: best.frr, threshold: best.threshold };
+}
+
+async function evaluate(_args: string[], options: Options, ctx: RunContext) {
+  const refractory = (options.refractoryMs as number) / 1000;
+  const threshold = options.threshold as number;
+  let det: string | undefined;
+  if (options.plot !== false) {
+    det = path.resolve((options.plot as string | undefined) ?? 'trigger-det.png');
+    checkWritableFile(det);
+  }
+  if (options.data) return evaluateFolder(options.data as string, threshold, refractory, det, ctx);
+  const { model, meta, config, fe } = await loadTrained(ctx);
+  const pools = await loadPools(meta.seed, config.voices, { activates: null, negatives: null, backgrounds: null }, ctx);
+  const seed = deriveSeed(meta.seed, 'eval');
+  const positives = featureSet(fe, pools.test, POSITIVES, options.clips as number, seed, 'held-out clips with activates', ctx.reporter);
+  const negativeClips = Math.ceil(((options.hours as number) * 3600) / EXAMPLE_SECONDS);
+  const negatives = featureSet(fe, pools.test, NEGATIVE_ONLY, negativeClips, seed, 'held-out clips without', ctx.reporter);
+  const t0 = performance.now();
+  const track = (set: FeatureSet): Scored => {
+    const probs = scoreFeatures(model, set.features, set.frames, set.bands);
+    const times = Float32Array.from({ length: probs[0]?.length ?? 0 }, (_, j) => fe.outputTime(j));
+    return { clips: probs.map((p, k) => ({ track: { probs: p, times }, ends: set.activates[k].map((w) => w.end), seconds: EXAMPLE_SECONDS })) };
+  };
+  const pos = track(positives);
+  const neg = track(negatives);
+  const scoreSeconds = (performance.now() - t0) / 1000;
+  const labels = positives.activates.map((words) => labelTrack(fe, words.map((w) => w.end), fe.outputSteps(positives.frames)));
+  const frames = frameMetrics(pos.clips.map((c) => c.track.probs), labels, threshold);
+  return report(`held-out synthetic audio (${HELD_OUT_NOTE})`, pos, neg, frames, threshold, refractory, det, ctx, { scoreSeconds: +scoreSeconds.toFixed(1) });
+}
+
+const HELD_OUT_NOTE = 'voices never used in training';
+
+function report(what: string, pos: Scored, neg: Scored, frames: ReturnType<typeof frameMetrics> | undefined, threshold: number, refractory: number, det: string | undefined, ctx: RunContext, extra: Record<string, unknown> = {}) {
+  const points = sweep(pos, neg, refractory);
+  const at = points.reduce((a, b) => (Math.abs(b.threshold - threshold) < Math.abs(a.threshold - threshold) ? b : a));
+  const hours = neg.clips.reduce((s, c) => s + c.seconds, 0) / 3600;
+  const words = at.words;
+  const at1 = frrAt(points, 1);
+  const atHalf = frrAt(points, 0.5);
+  ctx.print(`trigger eval on ${what}: ${pos.clips.length} clips with ${words} activates, ${(hours * 60).toFixed(1)} min of audio without`);
+  if (frames) ctx.print(`  frames: accuracy ${(frames.accuracy * 100).toFixed(2)}% (all-zeros model: ${(frames.zerosAccuracy * 100).toFixed(2)}%), F1 ${frames.f1.toFixed(3)}`);
+  ctx.print(`  at threshold ${at.threshold}: recall ${((1 - at.frr) * 100).toFixed(1)}% (false rejects ${(at.frr * 100).toFixed(1)}%), ${at.faPerHour.toFixed(2)} false alarms per hour (+${at.falseAlarmsInPositives} in the clips with activates)`);
+  const fmt = (r: { frr: number; threshold: number | null }) => (r.threshold === null ? 'not reached at any threshold' : `${(r.frr * 100).toFixed(1)}% (threshold ${r.threshold})`);
+  ctx.print(`  false-reject rate at ≤ 1 false alarm per hour: ${fmt(at1)}; at ≤ 0.5 per hour: ${fmt(atHalf)}`);
+  if (hours < 1) ctx.print(`  (false alarms per hour are measured on ${(hours * 60).toFixed(0)} min only: --hours 1 or more for a firm figure)`);
+  if (det) {
+    const png = lineChartPng({
+      title: `trigger DET curve (${what})`,
+      xLabel: 'false alarms per hour',
+      series: [{ name: 'false-reject rate as the threshold falls', points: points.filter((p) => Number.isFinite(p.faPerHour)).map((p) => [p.faPerHour, p.frr] as [number, number]).sort((a, b) => a[0] - b[0]) }],
+    });
+    if (png) {
+      writeFileAtomic(det, png);
+      ctx.print(`  DET curve: ${det}`);
+    }
+  }
+  return {
+    data: what, clips: pos.clips.length, activates: words, negativeHours: +hours.toFixed(3), threshold: at.threshold,
+    recall: 1 - at.frr, frr: at.frr, faPerHour: at.faPerHour, falseAlarmsInPositives: at.falseAlarmsInPositives,
+    frrAt1FaPerHour: at1.frr, thresholdAt1FaPerHour: at1.threshold, frrAtHalfFaPerHour: atHalf.frr, thresholdAtHalfFaPerHour: atHalf.threshold,
+    ...(frames ? { frameAccuracy: frames.accuracy, zerosAccuracy: frames.zerosAccuracy, frameF1: frames.f1 } : {}),
+    sweep: points.map((p) => ({ threshold: p.threshold, frr: +p.frr.toFixed(4), faPerHour: +p.faPerHour.toFixed(3) })),
+    ...extra,
+  };
+}
+
+/** A folder of WAVs with labels.json { "file.wav": [end time of each activate, s] }; files with [] are negative-only. */
+async function evaluateFolder(dir: string, threshold: number, refractory: number, det: string | undefined, ctx: RunContext) {
+  const labelsFile = path.join(dir, 'labels.json');
+  let labels: Record<string, unknown>;
+  try {
+    labels = JSON.parse(fs.readFileSync(labelsFile, 'utf8'));
+  } catch (err) {
+    if (err instanceof SyntaxError) throw new SeqlabError(`${labelsFile} is not valid JSON: ${err.message}`);
+    throw fileError('read', labelsFile, err);
+  }
+  const entries = Object.entries(labels ?? {});
+  if (!entries.length || typeof labels !== 'object' || Array.isArray(labels)) throw new SeqlabError(`${labelsFile} should map each WAV file to the end times of its activates, e.g. { "clip.wav": [2.4, 7.1] }`);
+  for (const [name, ends] of entries) {
+    if (!Array.isArray(ends) || ends.some((e) => typeof e !== 'number' || !Number.isFinite(e) || e < 0)) throw new SeqlabError(`${labelsFile}: "${name}" should be a list of times in seconds, e.g. [2.4, 7.1]`);
+  }
+  const files = entries.map(([name]) => openAudio(path.join(dir, name)));
+  files.forEach((r) => r.close());
+  const { model, fe } = await loadTrained(ctx);
+  const pos: Scored = { clips: [] };
+  const neg: Scored = { clips: [] };
+  ctx.reporter.startPhase('scoring', entries.length);
+  entries.forEach(([name, ends], k) => {
+    const reader = openAudio(path.join(dir, name));
+    try {
+      const track = scoreFile(model, fe, reader, 1);
+      ((ends as number[]).length ? pos : neg).clips.push({ track, ends: ends as number[], seconds: reader.info.seconds });
+    } finally {
+      reader.close();
+    }
+    ctx.reporter.batch(k + 1, {});
+  });
+  ctx.reporter.abort();
+  // the clips with activates count their false alarms too: here all audio is real, none is spare
+  const allNeg: Scored = { clips: [...neg.clips, ...pos.clips.map((c) => ({ ...c, track: withoutNear(c.track, c.ends), ends: [] }))] };
+  return report(`${dir}`, pos, allNeg, undefined, threshold, refractory, det, ctx);
+}
+
+/** The track with the answers near a labelled activate (its hit window) set to 0, to count false alarms elsewhere. */
+function withoutNear(track: Track, ends: readonly number[]): Track {
+  const probs = Float32Array.from(track.probs);
+  track.times.forEach((t, j) => {
+    if (ends.some((e) => t >= e - 1.5 && t <= e + 1.5)) probs[j] = 0;
+  });
+  return { probs, times: track.times };
+}
+
+// ---------------------------------------------------------------- sample
+
+async function sample(_args: string[], options: Options, ctx: RunContext) {
+  const out = path.resolve(options.out as string);
+  if (!/\.wav$/i.test(out)) throw new UsageError(`--out ${out}: give a .wav file name`);
+  const base = out.replace(/\.wav$/i, '');
+  for (const f of [out, `${base}.json`, `${base}.png`]) checkWritableFile(f);
+  // a small pool of its own: a few voices are enough for one example, and it takes seconds
+  const pools = await speechPools(ctx.seed, { ...DEFAULT_POOL, voices: 4 }, ctx.reporter);
+  const example = makeExample(pools.train, { ...COURSE_RECIPE, activates: [1, 4] }, new Rng(deriveSeed(ctx.seed, 'sample')));
+  const fe = frontEnd('default');
+  const f = fe.features(example.audio);
+  const steps = fe.outputSteps(f.frames);
+  const y = labelTrack(fe, example.activates.map((w) => w.end), steps);
+  const round = (s: { start: number; end: number }) => ({ start: +s.start.toFixed(3), end: +s.end.toFixed(3) });
+  const labels = {
+    seconds: EXAMPLE_SECONDS,
+    sampleRate: SAMPLE_RATE,
+    activates: example.activates.map(round),
+    negatives: example.negatives.map(round),
+    label: { secondsPerStep: fe.outputTime(1) - fe.outputTime(0), firstStepAt: +fe.outputTime(0).toFixed(4), values: Array.from(y) },
+  };
+  writeFileAtomic(out, encodeWav16(example.audio, SAMPLE_RATE));
+  writeFileAtomic(`${base}.json`, JSON.stringify(labels, null, 1) + '\n');
+  const png = trackPng({
+    title: `${path.basename(out)}: a training example and its labels (red: where each activate ends)`,
+    seconds: EXAMPLE_SECONDS,
+    image: { data: f.data, frames: f.frames, bands: fe.bands },
+    tracks: [{ name: 'label (1 = "activate" just ended)', times: Float32Array.from({ length: steps }, (_, j) => fe.outputTime(j)), values: y }],
+    markers: example.activates.map((w) => w.end),
+  });
+  if (png) writeFileAtomic(`${base}.png`, png);
+  ctx.print(`${out}: ${EXAMPLE_SECONDS} s, ${example.activates.length} activate${example.activates.length === 1 ? '' : 's'} ending at ${example.activates.map((w) => `${w.end.toFixed(2)} s`).join(', ')}; ${example.negatives.length} other word${example.negatives.length === 1 ? '' : 's'}`);
+  ctx.print(`labels: ${base}.json` + (png ? `; picture: ${base}.png` : ''));
+  return { out, labels: `${base}.json`, ...(png ? { plot: `${base}.png` } : {}), activates: labels.activates, negatives: labels.negatives };
+}
+
+// ---------------------------------------------------------------- the task
+
+const DETECTION_OPTIONS = [
+  { key: 'threshold', flags: '--threshold <p>', help: 'fire when p(activate) exceeds this', type: 'number', default: 0.5, min: 0, max: 1 },
+  { key: 'refractoryMs', flags: '--refractory-ms <ms>', help: 'after firing, stay quiet this long', type: 'int', default: 550, min: 0 },
+] as const;
+
+const FOLDER_OPTIONS = [
+  { key: 'activates', flags: '--activates <dir>', help: 'your recordings of "activate" (WAV files), used beside the synthesized ones', type: 'string' },
+  { key: 'negatives', flags: '--negatives <dir>', help: 'your recordings of other words', type: 'string' },
+  { key: 'backgrounds', flags: '--backgrounds <dir>', help: 'your background recordings (any length)', type: 'string' },
+] as const;
+
+export const trigger: Task = {
+  name: 'trigger',
+  summary: '"activate" detection: synthesized speech → log-mel → Conv1D + GRU, detect in any WAV, chime',
+  examples: [
+    'seqlab train trigger',
+    'seqlab sample trigger --out example.wav',
+    'seqlab detect trigger example.wav',
+    'seqlab eval trigger',
+    'seqlab eval trigger --data my-clips/   (WAVs + labels.json)',
+    'seqlab train trigger --activates raw_data/activates --negatives raw_data/negatives --backgrounds raw_data/backgrounds',
+  ],
+  train: {
+    help: 'synthesize the word pool (once, cached) and 10 s examples, then train on random crops of them',
+    options: [
+      { key: 'model', flags: '--model <m>', help: 'default (log-mel, trains here) or course (the course\'s model; needs tfjs-node to train)', type: ['default', 'course'], default: 'default' },
+      { key: 'examples', flags: '--examples <n>', help: '10 s training examples to synthesize', type: 'int', default: 1500, min: 8 },
+      { key: 'epochs', flags: '--epochs <n>', help: 'epochs, each one crop per example (default 30)', type: 'int', min: 1 },
+      { key: 'batchSize', flags: '--batch-size <n>', help: 'crops per step', type: 'int', default: 32, min: 1 },
+      { key: 'cropSeconds', flags: '--crop-seconds <s>', help: 'length of the training crops', type: 'number', default: 3, min: 1, max: 10 },
+      { key: 'lr', flags: '--lr <x>', help: 'Adam learning rate (cosine decay to a tenth)', type: 'number', default: 0.002, min: 1e-9 },
+      { key: 'voices', flags: '--voices <n>', help: 'eSpeak NG voices in the training pool (a fifth as many more are held out)', type: 'int', default: DEFAULT_POOL.voices, min: 4 },
+      ...FOLDER_OPTIONS,
+    ],
+    resumable: true,
+    run: train,
+  },
+  eval: {
+    help: 'frame accuracy and F1, and false rejects at 1 and 0.5 false alarms per hour, on voices never trained on (or --data DIR)',
+    options: [
+      { key: 'data', flags: '--data <dir>', help: 'a folder of WAV files with labels.json {"clip.wav": [end of each activate, s]}', type: 'string' },
+      { key: 'clips', flags: '--clips <n>', help: 'synthetic 10 s clips with activates', type: 'int', default: 200, min: 1 },
+      { key: 'hours', flags: '--hours <h>', help: 'hours of synthetic audio without the word, for false alarms', type: 'number', default: 1, min: 0.01 },
+      { key: 'plot', flags: '--plot <file.png>', help: 'where the DET curve goes (default trigger-det.png)', type: 'string' },
+      { key: 'plot', flags: '--no-plot', help: 'no DET picture', type: 'boolean' },
+      ...DETECTION_OPTIONS,
+    ],
+    run: evaluate,
+  },
+  detect: {
+    help: 'the moments "activate" is said in WAV files (any PCM/float WAV, any length): times, a chimed copy, a picture',
+    args: { name: '<files.wav...>', help: 'WAV files' },
+    options: [
+      ...DETECTION_OPTIONS,
+      { key: 'out', flags: '--out <file.wav>', help: 'the chimed copy (default <name>-chimed.wav here)', type: 'string' },
+      { key: 'plot', flags: '--plot <file.png>', help: 'the picture (default <name>-detections.png here)', type: 'string' },
+      { key: 'audio', flags: '--no-audio', help: 'no chimed copy', type: 'boolean' },
+      { key: 'plot', flags: '--no-plot', help: 'no picture', type: 'boolean' },
+    ],
+    run: detectCommand,
+  },
+  sample: {
+    help: 'one synthesized 10 s training example: the WAV, its labels (JSON) and a picture of both',
+    options: [{ key: 'out', flags: '--out <file.wav>', help: 'where the example goes (with .json and .png beside it)', type: 'string', default: 'trigger-example.wav' }],
+    usesCheckpoint: false,
+    run: sample,
+  },
+};

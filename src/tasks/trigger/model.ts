@@ -1,0 +1,65 @@
+/**
+ * trigger's models.
+ * - default: log-mel [T, 40] → BatchNorm (learns the features' scale) → Conv1D(128, 60 ms, stride
+ *   20 ms) as patches + one matMul (trains on wasm) → ReLU → Dropout → GRU(96) → Dropout →
+ *   GRU(96) → Dropout → Dense(1, sigmoid) at every step. Causal: answer j hears nothing after
+ *   outputTime(j), so it can run on a stream.
+ * - course: the course's model exactly (Conv1D 196/15/4 → BN → ReLU → Dropout 0.8 → GRU(128) →
+ *   Dropout → BN → GRU(128) → Dropout → BN → Dropout → TimeDistributed Dense sigmoid) on
+ *   5,511 × 101 spectrograms: 523,329 weights, GRUs with Keras' reset_after layout.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { gru } from '../../models/recurrent';
+import { conv1d } from '../../models/patches';
+import { ModelKind } from './frontend';
+
+export interface DefaultModelConfig {
+  filters: number;
+  units: number;
+  dropout: number;
+}
+
+export const DEFAULT_MODEL: DefaultModelConfig = { filters: 128, units: 96, dropout: 0.2 };
+
+export function buildTriggerModel(kind: ModelKind, seed: number, cfg: DefaultModelConfig = DEFAULT_MODEL): tf.LayersModel {
+  return kind === 'course' ? buildCourseModel(seed) : buildDefaultModel(seed, cfg);
+}
+
+function buildDefaultModel(seed: number, cfg: DefaultModelConfig): tf.LayersModel {
+  const input = tf.input({ shape: [null, 40], name: 'log_mel' });
+  const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor) => layer.apply(x) as tf.SymbolicTensor;
+  let x = apply(tf.layers.batchNormalization({ name: 'input_norm' }), input);
+  x = apply(conv1d({ filters: cfg.filters, kernelSize: 6, strides: 2, seed, name: 'conv' }), x);
+  x = apply(tf.layers.reLU(), x);
+  x = apply(tf.layers.dropout({ rate: cfg.dropout, seed: seed + 1 }), x);
+  x = apply(gru({ units: cfg.units, returnSequences: true, seed: seed + 10, name: 'gru_1' }), x);
+  x = apply(tf.layers.dropout({ rate: cfg.dropout, seed: seed + 2 }), x);
+  x = apply(gru({ units: cfg.units, returnSequences: true, seed: seed + 20, name: 'gru_2' }), x);
+  x = apply(tf.layers.dropout({ rate: cfg.dropout, seed: seed + 3 }), x);
+  const y = apply(conv1d({ filters: 1, kernelSize: 1, activation: 'sigmoid', seed: seed + 30, name: 'activate' }), x);
+  return tf.model({ inputs: input, outputs: y, name: 'trigger' });
+}
+
+function buildCourseModel(seed: number): tf.LayersModel {
+  const input = tf.input({ shape: [5511, 101], name: 'spectrogram' });
+  const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor) => layer.apply(x) as tf.SymbolicTensor;
+  const bn = () => tf.layers.batchNormalization({ momentum: 0.99, epsilon: 1e-3 });
+  const drop = (k: number) => tf.layers.dropout({ rate: 0.8, seed: seed + k });
+  let x = apply(tf.layers.conv1d({ filters: 196, kernelSize: 15, strides: 4, kernelInitializer: tf.initializers.glorotUniform({ seed }) }), input);
+  x = apply(bn(), x);
+  x = apply(tf.layers.reLU(), x);
+  x = apply(drop(1), x);
+  x = apply(gru({ units: 128, returnSequences: true, seed: seed + 10 }), x);
+  x = apply(drop(2), x);
+  x = apply(bn(), x);
+  x = apply(gru({ units: 128, returnSequences: true, seed: seed + 20 }), x);
+  x = apply(drop(3), x);
+  x = apply(bn(), x);
+  x = apply(drop(4), x);
+  const y = apply(tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 30 }) }) }), x);
+  return tf.model({ inputs: input, outputs: y, name: 'trigger_course' });
+}
+
+export function compileTriggerModel(model: tf.LayersModel, lr: number): void {
+  model.compile({ optimizer: tf.train.adam(lr), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+}

@@ -1,0 +1,164 @@
+/**
+ * The word pool trigger's examples are mixed from: "activate" and other words spoken by eSpeak NG
+ * in many voices (accent × variant × speed × pitch, and a rate and pitch per word), synthesized
+ * once per seed and cached, plus a user's own recordings by flag. Voices of HELD_OUT_VARIANTS are
+ * only ever in the test split.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { resample } from '../../audio/resample';
+import { readWav, WavError } from '../../audio/wav';
+import { defaultCacheDir } from '../../core/cache';
+import { SeqlabError } from '../../core/errors';
+import { fileError, makeDirs, quoted, writeFileAtomic } from '../../core/files';
+import { Reporter } from '../../core/progress';
+import { deriveSeed, Rng } from '../../core/rng';
+import { ACCENTS, HELD_OUT_VARIANTS, NEGATIVE_WORDS, Speaker, splitAtPauses, TRAINING_VARIANTS, TRIGGER, VoiceSpec } from './speech';
+
+export const SAMPLE_RATE = 16000;
+
+export interface SpeechPool {
+  /** "activate", 16 kHz mono, trimmed */
+  activates: Float32Array[];
+  /** other words and phrases */
+  negatives: Float32Array[];
+}
+
+export interface Pools {
+  train: SpeechPool;
+  /** unseen voices, for eval */
+  test: SpeechPool;
+  /** a user's background recordings (16 kHz), by flag */
+  backgrounds: Float32Array[];
+}
+
+export interface PoolSize {
+  /** espeak calls (voices) for the training split; the test split gets a fifth as many */
+  voices: number;
+  /** activates and negatives spoken per voice */
+  activatesPerVoice: number;
+  negativesPerVoice: number;
+}
+
+export const DEFAULT_POOL: PoolSize = { voices: 160, activatesPerVoice: 8, negativesPerVoice: 14 };
+
+const MAGIC = 'SQLPOOL1';
+
+/** The cached pool for (seed, size), synthesized on first use (~0.4 s per voice). */
+export async function speechPools(seed: number, size: PoolSize, reporter: Reporter, cacheDir = defaultCacheDir()): Promise<{ train: SpeechPool; test: SpeechPool }> {
+  const file = path.join(cacheDir, `trigger-speech-${seed}-${size.voices}x${size.activatesPerVoice}+${size.negativesPerVoice}.pool`);
+  if (fs.existsSync(file)) {
+    const pools = readPool(file);
+    if (pools) return pools;
+    reporter.warn(`the speech cache ${file} is unreadable; synthesizing it again`);
+  }
+  const t0 = performance.now();
+  const speaker = await Speaker.load();
+  const testVoices = Math.max(4, Math.round(size.voices / 5));
+  reporter.info(`synthesizing the word pool with eSpeak NG: ${size.voices} training voices, ${testVoices} held-out voices (once; cached in ${file})`);
+  reporter.startPhase('synthesis', size.voices + testVoices);
+  const train = await synthesize(speaker, deriveSeed(seed, 'pool-train'), size.voices, TRAINING_VARIANTS, size, (k) => reporter.batch(k, {}));
+  const test = await synthesize(speaker, deriveSeed(seed, 'pool-test'), testVoices, HELD_OUT_VARIANTS, size, (k) => reporter.batch(size.voices + k, {}));
+  reporter.abort();
+  reporter.info(`word pool: ${train.activates.length} activates and ${train.negatives.length} other words for training, ` +
+    `${test.activates.length} + ${test.negatives.length} in held-out voices (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  try {
+    makeDirs(cacheDir);
+    writeFileAtomic(file, encodePool({ train, test }));
+  } catch (err) {
+    reporter.warn(`could not cache the word pool (${fileError('write', file, err).message}); it will be synthesized again next time`);
+  }
+  return { train, test };
+}
+
+async function synthesize(speaker: Speaker, seed: number, voices: number, variants: readonly string[], size: PoolSize, progress: (k: number) => void): Promise<SpeechPool> {
+  const rng = new Rng(seed);
+  const pool: SpeechPool = { activates: [], negatives: [] };
+  for (let v = 0; v < voices; v++) {
+    const voice: VoiceSpec = {
+      accent: rng.pick(ACCENTS),
+      variant: rng.chance(0.1) ? '' : rng.pick(variants),
+      speed: rng.int(140, 210),
+      pitch: rng.int(25, 75),
+    };
+    const texts = [...Array(size.activatesPerVoice).fill(TRIGGER), ...Array.from({ length: size.negativesPerVoice }, () => rng.pick(NEGATIVE_WORDS))];
+    const words = rng.shuffle(texts).map((text) => ({ text, rate: rng.int(70, 130), pitch: rng.int(-25, 25) }));
+    const spoken = await speaker.speak(voice, words, SAMPLE_RATE);
+    for (const s of spoken ?? []) {
+      if (s.samples.length < SAMPLE_RATE * 0.15) continue;
+      (s.text === TRIGGER ? pool.activates : pool.negatives).push(s.samples);
+    }
+    progress(v + 1);
+  }
+  return pool;
+}
+
+function encodePool(p: { train: SpeechPool; test: SpeechPool }): Uint8Array {
+  const clips = [p.train.activates, p.train.negatives, p.test.activates, p.test.negatives];
+  const header = Buffer.from(JSON.stringify(clips.map((list) => list.map((c) => c.length))), 'utf8');
+  const total = clips.flat().reduce((s, c) => s + c.length, 0);
+  const out = Buffer.alloc(12 + header.length + total * 2);
+  out.write(MAGIC, 0, 'ascii');
+  out.writeUInt32LE(header.length, 8);
+  header.copy(out, 12);
+  let at = 12 + header.length;
+  for (const c of clips.flat()) {
+    for (let i = 0; i < c.length; i++, at += 2) out.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(c[i] * 32767))), at);
+  }
+  return out;
+}
+
+function readPool(file: string): { train: SpeechPool; test: SpeechPool } | undefined {
+  try {
+    const buf = fs.readFileSync(file);
+    if (buf.toString('ascii', 0, 8) !== MAGIC) return undefined;
+    const len = buf.readUInt32LE(8);
+    const lengths = JSON.parse(buf.toString('utf8', 12, 12 + len)) as number[][];
+    let at = 12 + len;
+    if (buf.length !== at + lengths.flat().reduce((s, n) => s + n, 0) * 2) return undefined;
+    const lists = lengths.map((list) => list.map((n) => {
+      const c = new Float32Array(n);
+      for (let i = 0; i < n; i++, at += 2) c[i] = buf.readInt16LE(at) / 32767;
+      return c;
+    }));
+    return { train: { activates: lists[0], negatives: lists[1] }, test: { activates: lists[2], negatives: lists[3] } };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A folder of a user's WAV recordings (the course's raw_data layout: activates/, negatives/,
+ * backgrounds/), each mixed down and resampled to 16 kHz; words are trimmed to their sound.
+ */
+export function readRecordings(dir: string, what: string, trim: boolean): Float32Array[] {
+  let names: string[];
+  try {
+    if (!fs.statSync(dir).isDirectory()) throw new SeqlabError(`--${what} ${quoted(dir)} is a file; give a folder of WAV files`);
+    names = fs.readdirSync(dir).filter((n) => /\.wav$/i.test(n)).sort();
+  } catch (err) {
+    if (err instanceof SeqlabError) throw err;
+    throw fileError('read the folder', dir, err);
+  }
+  if (names.length === 0) throw new SeqlabError(`--${what} ${quoted(dir)} holds no .wav files`);
+  return names.map((name) => {
+    const file = path.join(dir, name);
+    let samples: Float32Array;
+    let rate: number;
+    try {
+      const wav = readWav(file);
+      samples = wav.samples;
+      rate = wav.info.sampleRate;
+    } catch (err) {
+      if (err instanceof WavError) throw new SeqlabError(err.message);
+      throw fileError('read', file, err);
+    }
+    let x = resample(samples, rate, SAMPLE_RATE);
+    if (trim) {
+      const pieces = splitAtPauses(x, SAMPLE_RATE, 10);
+      if (pieces.length) x = x.slice(pieces[0][0], pieces[pieces.length - 1][1]);
+    }
+    if (x.length < SAMPLE_RATE * 0.1) throw new SeqlabError(`${file} is too short to use (${(x.length / SAMPLE_RATE).toFixed(2)} s)`);
+    return x;
+  });
+}

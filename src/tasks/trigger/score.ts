@@ -1,0 +1,139 @@
+/**
+ * From a trained model to moments: the probability track of a signal of any length (in windows,
+ * so memory stays bounded), detections (threshold + refractory time, as the course's
+ * chime_on_activate), and the event-level metrics eval reports.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { FrontEnd } from './frontend';
+
+export interface Track {
+  /** p(activate just ended) for each answer */
+  probs: Float32Array;
+  /** seconds from the start of the signal of each answer */
+  times: Float32Array;
+}
+
+/** Probabilities for equally long feature matrices, in batches. */
+export function scoreFeatures(model: tf.LayersModel, features: Float32Array[], frames: number, bands: number, batch = 32): Float32Array[] {
+  const out: Float32Array[] = [];
+  for (let i = 0; i < features.length; i += batch) {
+    const chunk = features.slice(i, i + batch);
+    const x = new Float32Array(chunk.length * frames * bands);
+    chunk.forEach((f, k) => x.set(f.subarray(0, frames * bands), k * frames * bands));
+    const p = tf.tidy(() => (model.predict(tf.tensor3d(x, [chunk.length, frames, bands])) as tf.Tensor).dataSync() as Float32Array);
+    const steps = p.length / chunk.length;
+    chunk.forEach((_, k) => out.push(p.slice(k * steps, (k + 1) * steps)));
+  }
+  return out;
+}
+
+/** How a long signal is cut: windows of `seconds`, each run with `warmup` seconds before it whose answers are dropped. */
+export interface Windowing {
+  seconds: number;
+  warmup: number;
+  /** pad every window to this many seconds (the course model has a fixed input) */
+  padTo?: number;
+}
+
+export const windowingFor = (fe: FrontEnd): Windowing => (fe.kind === 'course' ? { seconds: 10, warmup: 0, padTo: 10 } : { seconds: 10, warmup: 2 });
+
+/**
+ * The probability track of a signal read piece by piece: `read(start, count)` returns samples at
+ * the front end's rate (fewer at the end). Memory is one window whatever the length.
+ */
+export function scoreStream(
+  model: tf.LayersModel,
+  fe: FrontEnd,
+  total: number,
+  read: (start: number, count: number) => Float32Array,
+  w: Windowing = windowingFor(fe),
+  /** each window's features, the time of its first frame, and the time before which its frames are warm-up */
+  onFeatures?: (data: Float32Array, frames: number, startSeconds: number, keepFrom: number) => void,
+): Track {
+  const rate = fe.sampleRate;
+  const probs: number[] = [];
+  const times: number[] = [];
+  for (let from = 0; from < total || from === 0; from += w.seconds * rate) {
+    const warm = Math.min(from, Math.round(w.warmup * rate));
+    let x = read(from - warm, warm + Math.round(w.seconds * rate));
+    if (w.padTo && x.length < w.padTo * rate) {
+      const padded = new Float32Array(Math.round(w.padTo * rate));
+      padded.set(x);
+      x = padded;
+    }
+    const f = fe.features(x);
+    if (f.frames === 0) break;
+    onFeatures?.(f.data, f.frames, (from - warm) / rate, from / rate);
+    const [p] = scoreFeatures(model, [f.data], f.frames, fe.bands);
+    const end = (Math.min(total, from + w.seconds * rate)) / rate;
+    for (let j = 0; j < p.length; j++) {
+      const t = (from - warm) / rate + fe.outputTime(j);
+      if (t >= from / rate && t < end + 1e-9) {
+        probs.push(p[j]);
+        times.push(t);
+      }
+    }
+    if (from + w.seconds * rate >= total) break;
+  }
+  return { probs: Float32Array.from(probs), times: Float32Array.from(times) };
+}
+
+export interface Detection {
+  /** seconds from the start at which the detector fired */
+  time: number;
+  /** the highest probability while it was above the threshold */
+  score: number;
+}
+
+/**
+ * Fires when p > threshold and at least `refractory` seconds have passed since the last firing
+ * (the course's chime_on_activate: 0.5 and 75 steps ≈ 0.55 s).
+ */
+export function detect(track: Track, threshold: number, refractory: number): Detection[] {
+  const out: Detection[] = [];
+  let last = -Infinity;
+  for (let j = 0; j < track.probs.length; j++) {
+    const p = track.probs[j];
+    const t = track.times[j];
+    if (p > threshold && t - last >= refractory) {
+      out.push({ time: t, score: p });
+      last = t;
+    } else if (p > threshold && out.length && t - last < refractory) out[out.length - 1].score = Math.max(out[out.length - 1].score, p);
+  }
+  return out;
+}
+
+/** A detection in [end − before, end + after] of a labelled activate's end is a hit (each word matched once). */
+export const HIT_WINDOW = { before: 0.3, after: 1.0 };
+
+/** Hits (each labelled end matched at most once) and false alarms of detections against word ends. */
+export function matchEvents(found: readonly Detection[], ends: readonly number[]): { hits: number; falseAlarms: number } {
+  const used = new Set<number>();
+  let falseAlarms = 0;
+  for (const d of found) {
+    const k = ends.findIndex((e, i) => !used.has(i) && d.time >= e - HIT_WINDOW.before && d.time <= e + HIT_WINDOW.after);
+    if (k >= 0) used.add(k);
+    else falseAlarms++;
+  }
+  return { hits: used.size, falseAlarms };
+}
+
+/** Frame-level figures (the course's accuracy, beside the all-zeros model's) at a threshold. */
+export function frameMetrics(probs: readonly Float32Array[], labels: readonly Float32Array[], threshold = 0.5) {
+  let n = 0, correct = 0, positives = 0, tp = 0, fp = 0, fn = 0, loss = 0;
+  probs.forEach((p, k) => {
+    const y = labels[k];
+    for (let j = 0; j < y.length; j++) {
+      const on = p[j] > threshold;
+      const q = Math.min(1 - 1e-7, Math.max(1e-7, p[j]));
+      loss -= y[j] ? Math.log(q) : Math.log(1 - q);
+      n++;
+      if (y[j]) positives++;
+      if (on === (y[j] === 1)) correct++;
+      if (on && y[j]) tp++;
+      else if (on) fp++;
+      else if (y[j]) fn++;
+    }
+  });
+  return { loss: loss / n, accuracy: correct / n, zerosAccuracy: 1 - positives / n, f1: tp ? (2 * tp) / (2 * tp + fp + fn) : 0 };
+}

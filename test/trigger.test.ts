@@ -1,0 +1,212 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { encodeWav16 } from '../src/audio/wav';
+import { initBackend } from '../src/core/backend';
+import { Rng } from '../src/core/rng';
+import { conv1d } from '../src/models/patches';
+import { cropBatch, FeatureSet } from '../src/tasks/trigger/data';
+import { COURSE_RECIPE, makeExample } from '../src/tasks/trigger/examples';
+import { frontEnd, LABEL_SECONDS, labelTrack } from '../src/tasks/trigger/frontend';
+import { buildTriggerModel } from '../src/tasks/trigger/model';
+import { detect, frameMetrics, matchEvents, scoreFeatures, scoreStream } from '../src/tasks/trigger/score';
+import { splitAtPauses } from '../src/tasks/trigger/speech';
+import { finished, seqlab, spawnSeqlab } from './helpers';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-trigger-'));
+process.env.SEQLAB_CACHE = path.join(dir, 'cache');
+const fe = frontEnd('default');
+
+/** A stand-in word: a tone burst of `seconds` (no speech synthesis needed). */
+const burst = (seconds: number, hz: number) => Float32Array.from({ length: Math.round(seconds * 16000) }, (_, i) => 0.3 * Math.sin((2 * Math.PI * hz * i) / 16000));
+const fakePool = { activates: [burst(0.6, 440), burst(0.8, 550)], negatives: [burst(0.4, 300), burst(0.5, 700)] };
+
+describe('trigger data', () => {
+  test('words are cut apart at pauses and trimmed to their sound', () => {
+    const x = new Float32Array(16000 * 3);
+    x.set(burst(0.5, 440), 1600); // 0.1-0.6 s
+    x.set(burst(0.3, 440), 16000 * 1.5); // 1.5-1.8 s, after a 0.9 s pause
+    x.set(burst(0.2, 440), 16000 * 1.9); // 0.1 s later: the same piece
+    const pieces = splitAtPauses(x, 16000, 0.4).map(([a, b]) => [a / 16000, b / 16000]);
+    expect(pieces).toHaveLength(2);
+    expect(pieces[0][0]).toBeCloseTo(0.09, 2);
+    expect(pieces[0][1]).toBeCloseTo(0.61, 2);
+    expect(pieces[1][1]).toBeCloseTo(2.11, 2);
+  });
+
+  test('the course recipe: 0-4 activates and 0-2 other words, never overlapping, inside the 10 s', () => {
+    const counts = new Set<number>();
+    for (let s = 0; s < 40; s++) {
+      const e = makeExample(fakePool, COURSE_RECIPE, new Rng(s));
+      expect(e.audio.length).toBe(160000);
+      expect(e.activates.length).toBeLessThanOrEqual(4);
+      expect(e.negatives.length).toBeLessThanOrEqual(2);
+      counts.add(e.activates.length);
+      const all = [...e.activates, ...e.negatives].sort((a, b) => a.start - b.start);
+      all.forEach((w, i) => {
+        expect(w.start).toBeGreaterThanOrEqual(0);
+        expect(w.end).toBeLessThanOrEqual(10);
+        if (i) expect(w.start).toBeGreaterThan(all[i - 1].end);
+      });
+      expect(e.audio.every((v) => Math.abs(v) <= 1)).toBe(true);
+    }
+    expect([...counts].sort()).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  test('labels are 1 for the ~364 ms after each activate ends, on the model\'s own time grid', () => {
+    const steps = fe.outputSteps(998);
+    expect(steps).toBe(497);
+    const y = labelTrack(fe, [2.0, 7.5], steps);
+    const on = [...y.keys()].filter((j) => y[j] === 1).map((j) => fe.outputTime(j));
+    expect(on.length).toBe(2 * Math.round(LABEL_SECONDS / 0.02));
+    expect(Math.min(...on)).toBeGreaterThan(2.0);
+    expect(Math.max(...on.filter((t) => t < 5))).toBeLessThanOrEqual(2.0 + LABEL_SECONDS);
+    expect(Math.min(...on.filter((t) => t > 5))).toBeGreaterThan(7.5);
+  });
+
+  test('crops keep labels aligned with their audio and never start inside a word', () => {
+    const ends = [1.0, 4.2, 8.8];
+    const frames = 998;
+    // features where frame f holds its own time, so a crop says where it came from
+    const features = [Float32Array.from({ length: frames * 40 }, (_, i) => Math.floor(i / 40) * 0.01)];
+    const set: FeatureSet = { features, frames, bands: 40, activates: [ends.map((e) => ({ start: e - 0.6, end: e }))] };
+    const { xs, ys } = cropBatch(fe, set, 300, 16, 7);
+    const x = xs.arraySync() as number[][][];
+    const y = ys.arraySync() as number[][][];
+    x.forEach((crop, b) => {
+      const start = crop[0][0];
+      expect(set.activates[0].some((w) => start > w.start + 1e-6 && start <= w.end + LABEL_SECONDS)).toBe(false);
+      const want = labelTrack(fe, ends, 148, start);
+      expect(y[b].map((v) => v[0])).toEqual(Array.from(want));
+    });
+  });
+});
+
+describe('trigger scoring', () => {
+  const track = (values: number[]) => ({ probs: Float32Array.from(values), times: Float32Array.from(values, (_, j) => j * 0.1) });
+
+  test('detect fires above the threshold and stays quiet for the refractory time', () => {
+    const found = detect(track([0, 0.6, 0.9, 0.7, 0, 0, 0, 0.8, 0, 0, 0.2]), 0.5, 0.5);
+    expect(found.map((d) => +d.time.toFixed(1))).toEqual([0.1, 0.7]);
+    expect(found[0].score).toBeCloseTo(0.9, 6);
+  });
+
+  test('a detection within [end − 0.3 s, end + 1 s] is a hit, matched once; the rest are false alarms', () => {
+    const at = (...times: number[]) => times.map((time) => ({ time, score: 1 }));
+    expect(matchEvents(at(2.0, 2.5, 6.0, 9.9), [1.8, 9.0])).toEqual({ hits: 2, falseAlarms: 2 });
+    expect(matchEvents(at(1.4), [1.8])).toEqual({ hits: 0, falseAlarms: 1 });
+  });
+
+  test('frame metrics beside the all-zeros baseline', () => {
+    const m = frameMetrics([Float32Array.from([0.9, 0.1, 0.8, 0.2])], [Float32Array.from([1, 0, 0, 0])]);
+    expect(m.accuracy).toBeCloseTo(0.75, 6);
+    expect(m.zerosAccuracy).toBeCloseTo(0.75, 6);
+    expect(m.f1).toBeCloseTo(2 / 3, 6);
+  });
+});
+
+describe('trigger models', () => {
+  beforeAll(() => initBackend('wasm'));
+
+  test('the course model has the course\'s 523,329 weights', () => {
+    expect(buildTriggerModel('course', 1).countParams()).toBe(523329);
+  });
+
+  test('Conv1D as patches + matMul computes what tf.conv1d computes', () => {
+    const layer = conv1d({ filters: 5, kernelSize: 6, strides: 2, seed: 3 });
+    const x = tf.randomNormal([2, 21, 4], 0, 1, 'float32', 4);
+    const got = layer.apply(x) as tf.Tensor;
+    const [kernel, bias] = layer.getWeights();
+    const want = tf.add(tf.conv1d(x as tf.Tensor3D, kernel as tf.Tensor3D, 2, 'valid'), bias);
+    expect(got.shape).toEqual(want.shape);
+    expect(tf.max(tf.abs(tf.sub(got, want))).dataSync()[0]).toBeLessThan(1e-5);
+  });
+
+  test('a long signal is scored in windows: one answer every 20 ms, none missing or repeated', () => {
+    const model = buildTriggerModel('default', 2);
+    const x = Float32Array.from({ length: 16000 * 25 }, (_, i) => 0.1 * Math.sin(i / 7));
+    const track = scoreStream(model, fe, x.length, (s, n) => x.subarray(s, s + n));
+    const gaps = Array.from(track.times.slice(1), (t, j) => t - track.times[j]);
+    expect(Math.max(...gaps)).toBeCloseTo(0.02, 5);
+    expect(Math.min(...gaps)).toBeCloseTo(0.02, 5);
+    expect(track.times[0]).toBeCloseTo(fe.outputTime(0), 5);
+    expect(track.times[track.times.length - 1]).toBeGreaterThan(24.9);
+    // the first window (no warm-up) is exactly the model on those 10 s alone
+    const f = fe.features(x.subarray(0, 160000));
+    const [alone] = scoreFeatures(model, [f.data], f.frames, 40);
+    const n = alone.length;
+    expect(Math.max(...Array.from(alone, (v, j) => Math.abs(v - track.probs[j])).slice(0, n - 1))).toBeLessThan(1e-5);
+  });
+});
+
+describe('trigger from the command line', () => {
+  const ck = path.join(dir, 'ck');
+  const clip = path.join(dir, 'example.wav');
+
+  test('train (tiny), sample, detect, eval: the whole path runs and writes what it says', async () => {
+    const t = await finished(spawnSeqlab('train', 'trigger', '--examples', '16', '--epochs', '1', '--voices', '4', '--batch-size', '8', '--checkpoint', ck, '--json'));
+    expect(t.err).toBe('');
+    expect(t.code).toBe(0);
+    const result = JSON.parse(t.out.trim().split('\n').pop()!);
+    expect(result.model).toBe('default');
+    expect(fs.existsSync(path.join(ck, 'seqlab.json'))).toBe(true);
+
+    const s = await finished(spawnSeqlab('sample', 'trigger', '--out', clip));
+    expect(s.code).toBe(0);
+    const labels = JSON.parse(fs.readFileSync(clip.replace(/wav$/, 'json'), 'utf8'));
+    expect(labels.activates.length).toBeGreaterThanOrEqual(1);
+    expect(labels.label.values).toHaveLength(497);
+    expect(fs.statSync(clip).size).toBe(44 + 160000 * 2);
+
+    const out = path.join(dir, 'chimed.wav');
+    const plot = path.join(dir, 'det.png');
+    const d = await seqlab('detect', 'trigger', clip, '--checkpoint', ck, '--out', out, '--plot', plot, '--threshold', '0.01', '--json');
+    expect(d.code).toBe(0);
+    const r = JSON.parse(d.out.trim().split('\n').pop()!);
+    expect(r.files[0].file).toBe(clip);
+    expect(r.files[0].duration).toBeCloseTo(10, 6);
+    expect(r.files[0].detections.length).toBeGreaterThan(0); // threshold 0.01: an untrained model fires somewhere
+    for (const det of r.files[0].detections) expect(det.time).toBeGreaterThanOrEqual(0);
+    expect(fs.statSync(out).size).toBe(44 + 160000 * 2);
+    expect(fs.readFileSync(plot).subarray(1, 4).toString()).toBe('PNG');
+
+    // eval on a folder of the user's clips with labels.json
+    const data = path.join(dir, 'real');
+    fs.mkdirSync(data);
+    fs.copyFileSync(clip, path.join(data, 'a.wav'));
+    fs.writeFileSync(path.join(data, 'b.wav'), encodeWav16(new Float32Array(16000 * 5), 16000));
+    fs.writeFileSync(path.join(data, 'labels.json'), JSON.stringify({ 'a.wav': labels.activates.map((w: { end: number }) => w.end), 'b.wav': [] }));
+    const e = await seqlab('eval', 'trigger', '--data', data, '--checkpoint', ck, '--no-plot', '--json');
+    expect(e.err).toBe('');
+    expect(e.code).toBe(0);
+    const er = JSON.parse(e.out.trim().split('\n').pop()!);
+    expect(er.activates).toBe(labels.activates.length);
+    expect(er.sweep.length).toBeGreaterThan(10);
+    expect(typeof er.frrAt1FaPerHour).toBe('number');
+  }, 120000);
+
+  test.each([
+    ['not a WAV', (f: string) => fs.writeFileSync(f, 'hello, this is text'), /is not a WAV file/],
+    ['empty', (f: string) => fs.writeFileSync(f, ''), /is empty/],
+    ['truncated', (f: string) => fs.writeFileSync(f, encodeWav16(new Float32Array(16000), 16000).subarray(0, 20000)), /is truncated/],
+    ['0 samples', (f: string) => fs.writeFileSync(f, encodeWav16(new Float32Array(0), 16000)), /holds no audio/],
+    ['a folder', (f: string) => fs.mkdirSync(f), /is a folder, not a file|EISDIR/],
+    ['missing', () => undefined, /no such file/],
+  ])('detect on a bad input (%s): one line, exit 1, nothing written', async (_name, make, message) => {
+    const f = path.join(dir, `bad-${_name.replace(/\W/g, '')}.wav`);
+    make(f);
+    const before = fs.readdirSync(process.cwd()).length;
+    const r = await seqlab('detect', 'trigger', f, '--checkpoint', ck);
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split('\n').filter((l) => !l.startsWith('backend:'))).toHaveLength(1);
+    expect(r.err).toMatch(message);
+    expect(fs.readdirSync(process.cwd()).length).toBe(before);
+  });
+
+  test('--model course is refused on wasm with the backends that can train it', async () => {
+    const r = await seqlab('train', 'trigger', '--model', 'course', '--checkpoint', path.join(dir, 'course'), '--backend', 'wasm');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/--model course cannot train on the wasm backend.*tfjs-node/);
+  });
+});
