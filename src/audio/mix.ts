@@ -153,3 +153,19 @@ export function hum(n: number, sampleRate: number, hz: number, random: () => num
   for (let i = 0; i < n; i++) out[i] *= 1 + 0.1 * Math.sin((2 * Math.PI * 0.3 * i) / sampleRate);
   return gainTo(out, -20);
 }
+
+/**
+ * The clip played `factor` times faster (pitch, formants and tempo together, like a tape), by
+ * linear interpolation: a cheap speed/vocal-tract-length perturbation for factors near 1.
+ */
+export function stretch(x: Float32Array, factor: number): Float32Array {
+  const n = Math.max(1, Math.floor(x.length / factor));
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const at = i * factor;
+    const k = Math.floor(at);
+    const f = at - k;
+    out[i] = (x[k] ?? 0) * (1 - f) + (x[k + 1] ?? x[k] ?? 0) * f;
+  }
+  return out;
+}

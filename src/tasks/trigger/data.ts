@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { resample } from '../../audio/resample';
 import { Reporter } from '../../core/progress';
 import { deriveSeed, Rng } from '../../core/rng';
-import { Example, makeExample, Recipe } from './examples';
+import { Example, makeExample, Recipe, Segment } from './examples';
 import { FrontEnd, LABEL_SECONDS, labelTrack } from './frontend';
 import { SAMPLE_RATE, SpeechPool } from './pool';
 
@@ -16,7 +16,9 @@ export interface FeatureSet {
   frames: number;
   bands: number;
   /** per example: where each activate is (s) */
-  activates: { start: number; end: number }[][];
+  activates: Segment[][];
+  /** per example: where each other word is */
+  negatives: Segment[][];
 }
 
 /** `count` examples of `recipe` from `pool`, example i from seed (seed, name, i) alone. */
@@ -33,26 +35,30 @@ export function atFrontEndRate(fe: FrontEnd, audio: Float32Array): Float32Array 
 export function featureSet(fe: FrontEnd, pool: SpeechPool, recipe: Recipe, count: number, seed: number, name: string, reporter?: Reporter): FeatureSet {
   reporter?.startPhase(name, count);
   const features: Float32Array[] = [];
-  const activates: FeatureSet['activates'] = [];
+  const activates: Segment[][] = [];
+  const negatives: Segment[][] = [];
   let frames = 0;
   for (let i = 0; i < count; i++) {
     const e = makeExample(pool, recipe, new Rng(deriveSeed(seed, name, i)));
     const f = fe.features(atFrontEndRate(fe, e.audio));
     features.push(f.data);
     activates.push(e.activates);
+    negatives.push(e.negatives);
     frames = f.frames;
     if (i % 16 === 15) reporter?.batch(i + 1, {});
   }
   reporter?.abort();
-  return { features, frames, bands: fe.bands, activates };
+  return { features, frames, bands: fe.bands, activates, negatives };
 }
 
 /**
  * A batch of random crops of `cropFrames` frames (whole examples when cropFrames ≥ frames) with
  * their labels; a crop never starts inside an activate or its label window (the model could not
- * know about a word it did not hear). Depends on `seed` alone.
+ * know about a word it did not hear). With `maskBands`, half the crops lose a random stretch of up
+ * to that many bands (SpecAugment's frequency mask: a microphone or room that drops a band).
+ * Depends on `seed` alone.
  */
-export function cropBatch(fe: FrontEnd, set: FeatureSet, cropFrames: number, batchSize: number, seed: number): { xs: tf.Tensor3D; ys: tf.Tensor3D } {
+export function cropBatch(fe: FrontEnd, set: FeatureSet, cropFrames: number, batchSize: number, seed: number, maskBands = 0): { xs: tf.Tensor3D; ys: tf.Tensor3D } {
   const rng = new Rng(seed);
   const T = Math.min(cropFrames, set.frames);
   const steps = fe.outputSteps(T);
@@ -68,7 +74,15 @@ export function cropBatch(fe: FrontEnd, set: FeatureSet, cropFrames: number, bat
       const t = start * secondsPerFrame;
       if (!words.some((w) => t > w.start && t <= w.end + LABEL_SECONDS)) break;
     }
-    x.set(set.features[k].subarray(start * set.bands, (start + T) * set.bands), b * T * set.bands);
+    const crop = set.features[k].subarray(start * set.bands, (start + T) * set.bands);
+    x.set(crop, b * T * set.bands);
+    if (maskBands > 0 && rng.chance(0.5)) {
+      const width = rng.int(1, maskBands);
+      const from = rng.int(0, set.bands - width);
+      let floor = Infinity;
+      for (const v of crop) floor = Math.min(floor, v);
+      for (let t = 0; t < T; t++) x.fill(floor, b * T * set.bands + t * set.bands + from, b * T * set.bands + t * set.bands + from + width);
+    }
     y.set(labelTrack(fe, words.map((w) => w.end), steps, start * secondsPerFrame), b * steps);
   }
   return { xs: tf.tensor3d(x, [batchSize, T, set.bands]), ys: tf.tensor3d(y, [batchSize, steps, 1]) };

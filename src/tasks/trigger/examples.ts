@@ -3,10 +3,10 @@
  * background, 0-4 activates and 0-2 other words at random places with no overlap (5 tries each,
  * as v2a), the whole mix at −20 dBFS. Added: backgrounds of many kinds (coloured noise, hum,
  * babble of other words, a user's recordings), speech at a random signal-to-noise ratio (mostly
- * 0-20 dB; the course's is ~30-50 dB), a gain per word, a microphone colour, a synthetic room,
+ * 0-20 dB; the course's is ~30-50 dB), a gain and a speed (±12%) per word, a microphone colour, a synthetic room,
  * and a random final level. All from one seeded Rng.
  */
-import { addNoise, colouredNoise, dbfs, gainTo, hum, onePole, overlay, reverb } from '../../audio/mix';
+import { addNoise, colouredNoise, dbfs, gainTo, hum, onePole, overlay, reverb, stretch } from '../../audio/mix';
 import { Rng } from '../../core/rng';
 import { SAMPLE_RATE, SpeechPool } from './pool';
 
@@ -15,6 +15,8 @@ export const EXAMPLE_SECONDS = 10;
 export interface Segment {
   start: number;
   end: number;
+  /** what a negative says, when known */
+  text?: string;
 }
 
 export interface Example {
@@ -36,6 +38,8 @@ export interface Recipe {
 }
 
 export const COURSE_RECIPE: Recipe = { activates: [0, 4], negatives: [0, 2], seconds: EXAMPLE_SECONDS };
+/** what seqlab trains on: the course's, with up to 4 other words (near-misses need to be heard often) */
+export const TRAINING_RECIPE: Recipe = { ...COURSE_RECIPE, negatives: [0, 4] };
 /** negative-only audio, busier with speech, for measuring false alarms */
 export const NEGATIVE_ONLY: Recipe = { activates: [0, 0], negatives: [2, 6], seconds: EXAMPLE_SECONDS };
 
@@ -43,7 +47,9 @@ export function makeExample(pool: SpeechPool, recipe: Recipe, rng: Rng): Example
   const n = Math.round(recipe.seconds * SAMPLE_RATE);
   const speech = new Float32Array(n);
   const taken: [number, number][] = [];
-  const place = (clip: Float32Array): Segment | undefined => {
+  const place = (word: Float32Array): Segment | undefined => {
+    // half the words 12% slower to 12% faster, voice and all (another speaker's pitch and vocal tract)
+    const clip = rng.chance(0.5) ? stretch(word, 0.88 + 0.24 * rng.random()) : word;
     if (clip.length >= n) return undefined;
     for (let attempt = 0; attempt < 5; attempt++) {
       const start = rng.int(0, n - clip.length);
@@ -63,8 +69,9 @@ export function makeExample(pool: SpeechPool, recipe: Recipe, rng: Rng): Example
     if (s) activates.push(s);
   }
   for (let k = rng.int(...recipe.negatives); k > 0; k--) {
-    const s = place(rng.pick(pool.negatives));
-    if (s) negatives.push(s);
+    const which = rng.int(0, pool.negatives.length - 1);
+    const s = place(pool.negatives[which]);
+    if (s) negatives.push(pool.negativeTexts[which] ? { ...s, text: pool.negativeTexts[which] } : s);
   }
   let voice: Float32Array = speech;
   if (taken.length) {

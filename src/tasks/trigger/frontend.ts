@@ -1,7 +1,7 @@
 /**
  * What a trigger model hears and on what time grid it answers, for each model kind:
  * - default: 16 kHz audio → log-mel (40 bands, 25 ms windows, 10 ms hop); the model answers every
- *   20 ms, and its answer j has heard the audio up to outputTime(j);
+ *   40 ms, and its answer j has heard the audio up to outputTime(j);
  * - course: 44.1 kHz audio (int16 scale) → the course's spectrogram (5,511 × 101 for 10 s); the
  *   model answers 1,375 times per 10 s (answer j at j·10/1375 s, as the course's insert_ones).
  */
@@ -28,19 +28,28 @@ export interface FrontEnd {
 /** The label after an activate: 1 for this long after the word ends (the course's 50 steps of 10/1375 s). */
 export const LABEL_SECONDS = 50 * (10 / 1375);
 
-const DEFAULT_FRONT_END: FrontEnd = {
-  kind: 'default',
-  sampleRate: LOG_MEL_16K.sampleRate,
-  bands: LOG_MEL_16K.bands,
-  features: (x) => {
-    const { data, frames } = logMel(x, LOG_MEL_16K);
-    return { data, frames };
-  },
-  // frame pairs, patches of 3 pairs (60 ms)
-  outputSteps: (frames) => Math.max(0, Math.floor(frames / 2) - 2),
-  outputTime: (j) => ((2 * j + 5) * LOG_MEL_16K.hop + LOG_MEL_16K.window) / LOG_MEL_16K.sampleRate,
-  stride: 2,
-};
+/**
+ * The default model's grid: its Conv1D reads patches of 3 × `stride` frames every `stride` frames
+ * (default 4: an answer every 40 ms, each after 120 ms of new frames).
+ */
+function defaultFrontEnd(stride: number): FrontEnd {
+  const { hop, window, sampleRate } = LOG_MEL_16K;
+  return {
+    kind: 'default',
+    sampleRate,
+    bands: LOG_MEL_16K.bands,
+    features: (x) => {
+      const { data, frames } = logMel(x, LOG_MEL_16K);
+      return { data, frames };
+    },
+    outputSteps: (frames) => Math.max(0, Math.floor(frames / stride) - 2),
+    outputTime: (j) => ((stride * (j + 3) - 1) * hop + window) / sampleRate,
+    stride,
+  };
+}
+
+/** The default model's stride in 10 ms frames. */
+export const DEFAULT_STRIDE = 4;
 
 const COURSE_FRONT_END: FrontEnd = {
   kind: 'course',
@@ -56,8 +65,9 @@ const COURSE_FRONT_END: FrontEnd = {
   stride: 4,
 };
 
-export function frontEnd(kind: ModelKind): FrontEnd {
-  return kind === 'course' ? COURSE_FRONT_END : DEFAULT_FRONT_END;
+/** `stride`: the default model's, from its checkpoint (checkpoints before it was recorded used 2). */
+export function frontEnd(kind: ModelKind, stride = DEFAULT_STRIDE): FrontEnd {
+  return kind === 'course' ? COURSE_FRONT_END : defaultFrontEnd(stride);
 }
 
 /** The label track for `steps` answers: 1 where an activate ended less than LABEL_SECONDS before. */

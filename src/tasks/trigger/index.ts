@@ -21,9 +21,9 @@ import { deriveSeed, Rng } from '../../core/rng';
 import { Options, RunContext, Task } from '../../core/task';
 import { beginTraining, checkpointSaver, interruption, trainLoop } from '../../core/train';
 import { cropBatch, featureSet, FeatureSet } from './data';
-import { COURSE_RECIPE, EXAMPLE_SECONDS, makeExample, NEGATIVE_ONLY, Recipe } from './examples';
-import { frontEnd, FrontEnd, labelTrack, ModelKind } from './frontend';
-import { buildTriggerModel, compileTriggerModel } from './model';
+import { COURSE_RECIPE, EXAMPLE_SECONDS, makeExample, NEGATIVE_ONLY, Recipe, Segment, TRAINING_RECIPE } from './examples';
+import { DEFAULT_STRIDE, frontEnd, FrontEnd, labelTrack, ModelKind } from './frontend';
+import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from './model';
 import { DEFAULT_POOL, Pools, readRecordings, SAMPLE_RATE, speechPools } from './pool';
 import { detect, Detection, frameMetrics, matchEvents, scoreFeatures, scoreStream, Track } from './score';
 
@@ -34,6 +34,10 @@ interface TriggerConfig {
   batchSize: number;
   cropSeconds: number;
   lr: number;
+  /** the default model's frames per answer */
+  stride: number;
+  /** SpecAugment frequency mask: up to this many bands (0: none) */
+  freqMask: number;
   voices: number;
   activates: string | null;
   negatives: string | null;
@@ -61,7 +65,11 @@ async function loadPools(seed: number, voices: number, cfg: Pick<TriggerConfig, 
   // a user's words weigh as much as the synthesized ones: repeated to a third of the pool
   const repeat = (clips: Float32Array[], n: number) => (clips.length ? Array.from({ length: Math.max(clips.length, Math.round(n / 3)) }, (_, i) => clips[i % clips.length]) : []);
   return {
-    train: { activates: [...train.activates, ...repeat(user.activates, train.activates.length)], negatives: [...train.negatives, ...repeat(user.negatives, train.negatives.length)] },
+    train: {
+      activates: [...train.activates, ...repeat(user.activates, train.activates.length)],
+      negatives: [...train.negatives, ...repeat(user.negatives, train.negatives.length)],
+      negativeTexts: [...train.negativeTexts, ...repeat(user.negatives, train.negatives.length).map(() => '')],
+    },
     test,
     backgrounds: user.backgrounds,
   };
@@ -94,22 +102,24 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     batchSize: options.batchSize as number,
     cropSeconds: options.cropSeconds as number,
     lr: options.lr as number,
+    freqMask: options.freqMask as number,
+    stride: DEFAULT_STRIDE,
     voices: options.voices as number,
     activates: resolved('activates'),
     negatives: resolved('negatives'),
     backgrounds: resolved('backgrounds'),
   };
   if (config.model === 'course') refuseCourseTraining(ctx);
-  const fe = frontEnd(config.model);
+  const fe = frontEnd(config.model, config.stride ?? 2);
   const t0 = performance.now();
   const pools = await loadPools(seed, config.voices, config, ctx);
-  const set = featureSet(fe, pools.train, withBackgrounds(COURSE_RECIPE, pools), config.examples, seed, 'training examples', ctx.reporter);
+  const set = featureSet(fe, pools.train, withBackgrounds(TRAINING_RECIPE, pools), config.examples, seed, 'training examples', ctx.reporter);
   const val = featureSet(fe, pools.test, POSITIVES, VALIDATION_EXAMPLES, seed, 'validation examples', ctx.reporter);
   const valLabels = val.activates.map((words) => labelTrack(fe, words.map((w) => w.end), fe.outputSteps(val.frames)));
   const dataSeconds = (performance.now() - t0) / 1000;
   ctx.reporter.info(`data: ${config.examples} examples of ${EXAMPLE_SECONDS} s (${formatSeconds(dataSeconds)}); ${VALIDATION_EXAMPLES} held-out examples in unseen voices for validation`);
 
-  const model = resumed.model ?? buildTriggerModel(config.model, seed);
+  const model = resumed.model ?? buildTriggerModel(config.model, seed, { ...DEFAULT_MODEL, stride: config.stride });
   if (!resumed.model) compileTriggerModel(model, config.lr);
   const cropFrames = config.model === 'course' ? set.frames : Math.round(config.cropSeconds * 100);
   const batchesPerEpoch = Math.ceil(config.examples / config.batchSize);
@@ -120,7 +130,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     epochs: config.epochs,
     resumed: resumed.meta,
     batchesPerEpoch,
-    batch: (epoch, i) => cropBatch(fe, set, cropFrames, config.batchSize, deriveSeed(seed, 'trigger-crops', epoch, i)),
+    batch: (epoch, i) => cropBatch(fe, set, cropFrames, config.batchSize, deriveSeed(seed, 'trigger-crops', epoch, i), config.freqMask ?? 0),
     // cosine decay to a tenth
     learningRate: (epoch) => config.lr * (0.1 + 0.45 * (1 + Math.cos((Math.PI * (epoch - 1)) / Math.max(1, config.epochs - 1)))),
     validate: () => {
@@ -154,7 +164,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
 async function loadTrained(ctx: RunContext) {
   const { model, meta } = await loadCheckpoint(ctx.checkpointDir, 'trigger');
   const config = meta.hyperparameters as unknown as TriggerConfig;
-  return { model, meta, config, fe: frontEnd(config.model) };
+  return { model, meta, config, fe: frontEnd(config.model, config.stride ?? 2) };
 }
 
 /** An open WAV file, read at the front end's rate; one clear line for any file that is not usable audio. */
@@ -294,8 +304,22 @@ async function detectCommand(args: string[], options: Options, ctx: RunContext) 
 // ---------------------------------------------------------------- eval
 
 interface Scored {
-  /** per clip: its track and the ends of its activates */
-  clips: { track: Track; ends: number[]; seconds: number }[];
+  /** per clip: its track, the ends of its activates, and (synthetic clips) its other words */
+  clips: { track: Track; ends: number[]; seconds: number; words?: Segment[] }[];
+}
+
+/** Which other words the false alarms on negative-only clips fell on, most first. */
+function falseAlarmWords(neg: Scored, threshold: number, refractory: number): [string, number][] {
+  const counts = new Map<string, number>();
+  if (!neg.clips.some((c) => c.words)) return []; // a user's clips: what was said is not known
+  for (const c of neg.clips) {
+    for (const d of detect(c.track, threshold, refractory)) {
+      const w = c.words?.find((s) => d.time >= s.start && d.time <= s.end + 0.6);
+      const key = w ? w.text ?? 'a recorded word' : 'background (no word)';
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+  return [...counts.entries()].sort((a, b) => b[1] - a[1]);
 }
 
 const THRESHOLDS = [...Array.from({ length: 49 }, (_, i) => (i + 1) / 50), 0.99, 0.995, 0.998, 0.999];
@@ -343,7 +367,7 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   const track = (set: FeatureSet): Scored => {
     const probs = scoreFeatures(model, set.features, set.frames, set.bands);
     const times = Float32Array.from({ length: probs[0]?.length ?? 0 }, (_, j) => fe.outputTime(j));
-    return { clips: probs.map((p, k) => ({ track: { probs: p, times }, ends: set.activates[k].map((w) => w.end), seconds: EXAMPLE_SECONDS })) };
+    return { clips: probs.map((p, k) => ({ track: { probs: p, times }, ends: set.activates[k].map((w) => w.end), seconds: EXAMPLE_SECONDS, words: set.negatives[k] })) };
   };
   const pos = track(positives);
   const neg = track(negatives);
@@ -368,6 +392,8 @@ function report(what: string, pos: Scored, neg: Scored, frames: ReturnType<typeo
   const fmt = (r: { frr: number; threshold: number | null }) => (r.threshold === null ? 'not reached at any threshold' : `${(r.frr * 100).toFixed(1)}% (threshold ${r.threshold})`);
   ctx.print(`  false-reject rate at ≤ 1 false alarm per hour: ${fmt(at1)}; at ≤ 0.5 per hour: ${fmt(atHalf)}`);
   if (hours < 1) ctx.print(`  (false alarms per hour are measured on ${(hours * 60).toFixed(0)} min only: --hours 1 or more for a firm figure)`);
+  const culprits = falseAlarmWords(neg, at.threshold, refractory);
+  if (culprits.length) ctx.print(`  false alarms at ${at.threshold} fell on: ${culprits.slice(0, 10).map(([w, n]) => `${w} ${n}`).join(', ')}`);
   if (det) {
     const png = lineChartPng({
       title: `trigger DET curve (${what})`,
@@ -384,6 +410,7 @@ function report(what: string, pos: Scored, neg: Scored, frames: ReturnType<typeo
     recall: 1 - at.frr, frr: at.frr, faPerHour: at.faPerHour, falseAlarmsInPositives: at.falseAlarmsInPositives,
     frrAt1FaPerHour: at1.frr, thresholdAt1FaPerHour: at1.threshold, frrAtHalfFaPerHour: atHalf.frr, thresholdAtHalfFaPerHour: atHalf.threshold,
     ...(frames ? { frameAccuracy: frames.accuracy, zerosAccuracy: frames.zerosAccuracy, frameF1: frames.f1 } : {}),
+    falseAlarmWords: Object.fromEntries(falseAlarmWords(neg, at.threshold, refractory)),
     sweep: points.map((p) => ({ threshold: p.threshold, frr: +p.frr.toFixed(4), faPerHour: +p.faPerHour.toFixed(3) })),
     ...extra,
   };
@@ -444,7 +471,7 @@ async function sample(_args: string[], options: Options, ctx: RunContext) {
   for (const f of [out, `${base}.json`, `${base}.png`]) checkWritableFile(f);
   // a small pool of its own: a few voices are enough for one example, and it takes seconds
   const pools = await speechPools(ctx.seed, { ...DEFAULT_POOL, voices: 4 }, ctx.reporter);
-  const example = makeExample(pools.train, { ...COURSE_RECIPE, activates: [1, 4] }, new Rng(deriveSeed(ctx.seed, 'sample')));
+  const example = makeExample(pools.train, { ...TRAINING_RECIPE, activates: [1, 4] }, new Rng(deriveSeed(ctx.seed, 'sample')));
   const fe = frontEnd('default');
   const f = fe.features(example.audio);
   const steps = fe.outputSteps(f.frames);
@@ -505,6 +532,7 @@ export const trigger: Task = {
       { key: 'batchSize', flags: '--batch-size <n>', help: 'crops per step', type: 'int', default: 32, min: 1 },
       { key: 'cropSeconds', flags: '--crop-seconds <s>', help: 'length of the training crops', type: 'number', default: 3, min: 1, max: 10 },
       { key: 'lr', flags: '--lr <x>', help: 'Adam learning rate (cosine decay to a tenth)', type: 'number', default: 0.002, min: 1e-9 },
+      { key: 'freqMask', flags: '--freq-mask <bands>', help: 'half the training crops lose up to this many mel bands (0: none)', type: 'int', default: 6, min: 0, max: 20 },
       { key: 'voices', flags: '--voices <n>', help: 'eSpeak NG voices in the training pool (a fifth as many more are held out)', type: 'int', default: DEFAULT_POOL.voices, min: 4 },
       ...FOLDER_OPTIONS,
     ],

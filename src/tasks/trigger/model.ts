@@ -1,7 +1,7 @@
 /**
  * trigger's models.
- * - default: log-mel [T, 40] → BatchNorm (learns the features' scale) → Conv1D(128, 60 ms, stride
- *   20 ms) as patches + one matMul (trains on wasm) → ReLU → Dropout → GRU(96) → Dropout →
+ * - default: log-mel [T, 40] → BatchNorm (learns the features' scale) → Conv1D(128, 120 ms, stride
+ *   40 ms) as patches + one matMul (trains on wasm) → ReLU → Dropout → GRU(96) → Dropout →
  *   GRU(96) → Dropout → Dense(1, sigmoid) at every step. Causal: answer j hears nothing after
  *   outputTime(j), so it can run on a stream.
  * - course: the course's model exactly (Conv1D 196/15/4 → BN → ReLU → Dropout 0.8 → GRU(128) →
@@ -11,15 +11,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { gru } from '../../models/recurrent';
 import { conv1d } from '../../models/patches';
-import { ModelKind } from './frontend';
+import { DEFAULT_STRIDE, ModelKind } from './frontend';
 
 export interface DefaultModelConfig {
+  /** frames per answer (the Conv1D's stride; its kernel is 3 strides) */
+  stride: number;
   filters: number;
   units: number;
   dropout: number;
 }
 
-export const DEFAULT_MODEL: DefaultModelConfig = { filters: 128, units: 96, dropout: 0.2 };
+export const DEFAULT_MODEL: DefaultModelConfig = { stride: DEFAULT_STRIDE, filters: 128, units: 96, dropout: 0.2 };
 
 export function buildTriggerModel(kind: ModelKind, seed: number, cfg: DefaultModelConfig = DEFAULT_MODEL): tf.LayersModel {
   return kind === 'course' ? buildCourseModel(seed) : buildDefaultModel(seed, cfg);
@@ -29,7 +31,7 @@ function buildDefaultModel(seed: number, cfg: DefaultModelConfig): tf.LayersMode
   const input = tf.input({ shape: [null, 40], name: 'log_mel' });
   const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor) => layer.apply(x) as tf.SymbolicTensor;
   let x = apply(tf.layers.batchNormalization({ name: 'input_norm' }), input);
-  x = apply(conv1d({ filters: cfg.filters, kernelSize: 6, strides: 2, seed, name: 'conv' }), x);
+  x = apply(conv1d({ filters: cfg.filters, kernelSize: 3 * cfg.stride, strides: cfg.stride, seed, name: 'conv' }), x);
   x = apply(tf.layers.reLU(), x);
   x = apply(tf.layers.dropout({ rate: cfg.dropout, seed: seed + 1 }), x);
   x = apply(gru({ units: cfg.units, returnSequences: true, seed: seed + 10, name: 'gru_1' }), x);

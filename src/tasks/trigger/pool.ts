@@ -22,6 +22,8 @@ export interface SpeechPool {
   activates: Float32Array[];
   /** other words and phrases */
   negatives: Float32Array[];
+  /** what each negative says ('' for a user's recording) */
+  negativeTexts: string[];
 }
 
 export interface Pools {
@@ -42,11 +44,11 @@ export interface PoolSize {
 
 export const DEFAULT_POOL: PoolSize = { voices: 160, activatesPerVoice: 8, negativesPerVoice: 14 };
 
-const MAGIC = 'SQLPOOL1';
+const MAGIC = 'SQLPOOL2';
 
 /** The cached pool for (seed, size), synthesized on first use (~0.4 s per voice). */
 export async function speechPools(seed: number, size: PoolSize, reporter: Reporter, cacheDir = defaultCacheDir()): Promise<{ train: SpeechPool; test: SpeechPool }> {
-  const file = path.join(cacheDir, `trigger-speech-${seed}-${size.voices}x${size.activatesPerVoice}+${size.negativesPerVoice}.pool`);
+  const file = path.join(cacheDir, `trigger-words-${seed}-${size.voices}x${size.activatesPerVoice}+${size.negativesPerVoice}.pool`);
   if (fs.existsSync(file)) {
     const pools = readPool(file);
     if (pools) return pools;
@@ -73,7 +75,7 @@ export async function speechPools(seed: number, size: PoolSize, reporter: Report
 
 async function synthesize(speaker: Speaker, seed: number, voices: number, variants: readonly string[], size: PoolSize, progress: (k: number) => void): Promise<SpeechPool> {
   const rng = new Rng(seed);
-  const pool: SpeechPool = { activates: [], negatives: [] };
+  const pool: SpeechPool = { activates: [], negatives: [], negativeTexts: [] };
   for (let v = 0; v < voices; v++) {
     const voice: VoiceSpec = {
       accent: rng.pick(ACCENTS),
@@ -86,7 +88,11 @@ async function synthesize(speaker: Speaker, seed: number, voices: number, varian
     const spoken = await speaker.speak(voice, words, SAMPLE_RATE);
     for (const s of spoken ?? []) {
       if (s.samples.length < SAMPLE_RATE * 0.15) continue;
-      (s.text === TRIGGER ? pool.activates : pool.negatives).push(s.samples);
+      if (s.text === TRIGGER) pool.activates.push(s.samples);
+      else {
+        pool.negatives.push(s.samples);
+        pool.negativeTexts.push(s.text);
+      }
     }
     progress(v + 1);
   }
@@ -95,7 +101,7 @@ async function synthesize(speaker: Speaker, seed: number, voices: number, varian
 
 function encodePool(p: { train: SpeechPool; test: SpeechPool }): Uint8Array {
   const clips = [p.train.activates, p.train.negatives, p.test.activates, p.test.negatives];
-  const header = Buffer.from(JSON.stringify(clips.map((list) => list.map((c) => c.length))), 'utf8');
+  const header = Buffer.from(JSON.stringify({ lengths: clips.map((list) => list.map((c) => c.length)), texts: [p.train.negativeTexts, p.test.negativeTexts] }), 'utf8');
   const total = clips.flat().reduce((s, c) => s + c.length, 0);
   const out = Buffer.alloc(12 + header.length + total * 2);
   out.write(MAGIC, 0, 'ascii');
@@ -113,7 +119,7 @@ function readPool(file: string): { train: SpeechPool; test: SpeechPool } | undef
     const buf = fs.readFileSync(file);
     if (buf.toString('ascii', 0, 8) !== MAGIC) return undefined;
     const len = buf.readUInt32LE(8);
-    const lengths = JSON.parse(buf.toString('utf8', 12, 12 + len)) as number[][];
+    const { lengths, texts } = JSON.parse(buf.toString('utf8', 12, 12 + len)) as { lengths: number[][]; texts: string[][] };
     let at = 12 + len;
     if (buf.length !== at + lengths.flat().reduce((s, n) => s + n, 0) * 2) return undefined;
     const lists = lengths.map((list) => list.map((n) => {
@@ -121,7 +127,7 @@ function readPool(file: string): { train: SpeechPool; test: SpeechPool } | undef
       for (let i = 0; i < n; i++, at += 2) c[i] = buf.readInt16LE(at) / 32767;
       return c;
     }));
-    return { train: { activates: lists[0], negatives: lists[1] }, test: { activates: lists[2], negatives: lists[3] } };
+    return { train: { activates: lists[0], negatives: lists[1], negativeTexts: texts[0] }, test: { activates: lists[2], negatives: lists[3], negativeTexts: texts[1] } };
   } catch {
     return undefined;
   }
