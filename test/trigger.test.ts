@@ -4,12 +4,13 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { encodeWav16 } from '../src/audio/wav';
 import { initBackend } from '../src/core/backend';
+import { saveCheckpoint } from '../src/core/checkpoint';
 import { Rng } from '../src/core/rng';
 import { conv1d } from '../src/models/patches';
 import { cropBatch, FeatureSet } from '../src/tasks/trigger/data';
 import { COURSE_RECIPE, makeExample } from '../src/tasks/trigger/examples';
 import { frontEnd, LABEL_SECONDS, labelTrack } from '../src/tasks/trigger/frontend';
-import { buildTriggerModel } from '../src/tasks/trigger/model';
+import { buildTriggerModel, compileTriggerModel } from '../src/tasks/trigger/model';
 import { detect, frameMetrics, matchEvents, scoreFeatures, scoreStream } from '../src/tasks/trigger/score';
 import { splitAtPauses } from '../src/tasks/trigger/speech';
 import { finished, seqlab, spawnSeqlab } from './helpers';
@@ -204,6 +205,23 @@ describe('trigger from the command line', () => {
     expect(r.err).toMatch(message);
     expect(fs.readdirSync(process.cwd()).length).toBe(before);
   });
+
+  test('a course-model checkpoint (trained elsewhere) runs detect here: 44.1 kHz spectrogram, 10 s windows', async () => {
+    await initBackend('wasm');
+    const model = buildTriggerModel('course', 1);
+    compileTriggerModel(model, 1e-3);
+    const courseCk = path.join(dir, 'course-ck');
+    const hyperparameters = { model: 'course', examples: 0, epochs: 0, batchSize: 0, cropSeconds: 10, lr: 0, freqMask: 0, voices: 4, activates: null, negatives: null, backgrounds: null };
+    await saveCheckpoint(courseCk, model, { task: 'trigger', epoch: 0, seed: 1, hyperparameters, vocabularies: {}, history: [], trainSeconds: 0, backend: 'node' });
+    const f = path.join(dir, 'short.wav');
+    fs.writeFileSync(f, encodeWav16(Float32Array.from({ length: 22050 * 3 }, (_, i) => 0.1 * Math.sin(i / 3)), 22050));
+    const r = await seqlab('detect', 'trigger', f, '--checkpoint', courseCk, '--no-audio', '--no-plot', '--threshold', '0', '--refractory-ms', '0', '--json');
+    expect(r.code).toBe(0);
+    const times = JSON.parse(r.out.trim().split('\n').pop()!).files[0].detections.map((d: { time: number }) => d.time);
+    // every answer of the course's grid (10/1375 s apart) inside the 3 s file, none from the padding after it
+    expect(times.length).toBe(Math.ceil((3 * 1375) / 10));
+    expect(times[1] - times[0]).toBeCloseTo(10 / 1375, 2);
+  }, 60000);
 
   test('--model course is refused on wasm with the backends that can train it', async () => {
     const r = await seqlab('train', 'trigger', '--model', 'course', '--checkpoint', path.join(dir, 'course'), '--backend', 'wasm');

@@ -48,7 +48,7 @@ const MAGIC = 'SQLPOOL2';
 
 /** The cached pool for (seed, size), synthesized on first use (~0.4 s per voice). */
 export async function speechPools(seed: number, size: PoolSize, reporter: Reporter, cacheDir = defaultCacheDir()): Promise<{ train: SpeechPool; test: SpeechPool }> {
-  const file = path.join(cacheDir, `trigger-words-${seed}-${size.voices}x${size.activatesPerVoice}+${size.negativesPerVoice}.pool`);
+  const file = path.join(cacheDir, `trigger-words-v3-${seed}-${size.voices}x${size.activatesPerVoice}+${size.negativesPerVoice}.pool`);
   if (fs.existsSync(file)) {
     const pools = readPool(file);
     if (pools) return pools;
@@ -59,8 +59,8 @@ export async function speechPools(seed: number, size: PoolSize, reporter: Report
   const testVoices = Math.max(4, Math.round(size.voices / 5));
   reporter.info(`synthesizing the word pool with eSpeak NG: ${size.voices} training voices, ${testVoices} held-out voices (once; cached in ${file})`);
   reporter.startPhase('synthesis', size.voices + testVoices);
-  const train = await synthesize(speaker, deriveSeed(seed, 'pool-train'), size.voices, TRAINING_VARIANTS, size, (k) => reporter.batch(k, {}));
-  const test = await synthesize(speaker, deriveSeed(seed, 'pool-test'), testVoices, HELD_OUT_VARIANTS, size, (k) => reporter.batch(size.voices + k, {}));
+  const train = await synthesize(speaker, deriveSeed(seed, 'pool-train'), size.voices, TRAINING_VARIANTS, size, true, (k) => reporter.batch(k, {}));
+  const test = await synthesize(speaker, deriveSeed(seed, 'pool-test'), testVoices, HELD_OUT_VARIANTS, size, false, (k) => reporter.batch(size.voices + k, {}));
   reporter.abort();
   reporter.info(`word pool: ${train.activates.length} activates and ${train.negatives.length} other words for training, ` +
     `${test.activates.length} + ${test.negatives.length} in held-out voices (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
@@ -73,13 +73,14 @@ export async function speechPools(seed: number, size: PoolSize, reporter: Report
   return { train, test };
 }
 
-async function synthesize(speaker: Speaker, seed: number, voices: number, variants: readonly string[], size: PoolSize, progress: (k: number) => void): Promise<SpeechPool> {
+/** `plain`: a tenth of the voices are an accent's own voice, with no variant (training only: held-out voices are all unseen variants) */
+async function synthesize(speaker: Speaker, seed: number, voices: number, variants: readonly string[], size: PoolSize, plain: boolean, progress: (k: number) => void): Promise<SpeechPool> {
   const rng = new Rng(seed);
   const pool: SpeechPool = { activates: [], negatives: [], negativeTexts: [] };
   for (let v = 0; v < voices; v++) {
     const voice: VoiceSpec = {
       accent: rng.pick(ACCENTS),
-      variant: rng.chance(0.1) ? '' : rng.pick(variants),
+      variant: plain && rng.chance(0.1) ? '' : rng.pick(variants),
       speed: rng.int(140, 210),
       pitch: rng.int(25, 75),
     };
