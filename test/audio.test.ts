@@ -158,6 +158,17 @@ describe('resampling, log-mel, mixing', () => {
     expect(dbfs(aliased.subarray(300, 1700))).toBeLessThan(dbfs(tone(7000, 44100, 11025)) - 30);
   });
 
+  test('the per-phase filter table (common rates) gives what the filter computed per sample gives', () => {
+    const x = Float32Array.from({ length: 3000 }, (_, i) => Math.sin(i / 3) + 0.3 * Math.cos(i / 1.7));
+    for (const [from, to] of [[44100, 16000], [22050, 16000], [8000, 16000], [48000, 44100]]) {
+      const table = resample(x, from, to);
+      const direct = resample(x, from + 1e-9, to); // a rate that is not a whole number takes the per-sample path
+      expect(table.length).toBe(Math.floor((3000 * to) / from));
+      expect(Math.abs(table.length - direct.length)).toBeLessThanOrEqual(1); // floor() of a rate a hair above
+      expect(Math.max(...Array.from(direct, (v, i) => Math.abs(v - table[i])))).toBeLessThan(1e-4);
+    }
+  });
+
   test('log-mel: frame count, and a 1 kHz tone peaks in the band whose centre is nearest 1 kHz', () => {
     const { data, frames, bands } = logMel(tone(1000, 16000, 16000));
     expect(frames).toBe(1 + Math.floor((16000 - 400) / 160));

@@ -18,9 +18,12 @@ export async function seqlab(...args: string[]): Promise<{ code: number; out: st
   }
 }
 
-/** bin/seqlab in a child process (the global setup has built dist/). */
+/**
+ * bin/seqlab in a child process (the global setup has built dist/), with this test file's
+ * environment (jest gives each file its own process.env, which child_process would not see).
+ */
 export function spawnSeqlab(...args: string[]): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'seqlab'), ...args]);
+  return spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'seqlab'), ...args], { env: { ...process.env } });
 }
 
 /** Waits for a child to exit; returns its code and everything it printed. */

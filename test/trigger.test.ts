@@ -188,6 +188,15 @@ describe('trigger from the command line', () => {
     expect(typeof er.frrAt1FaPerHour).toBe('number');
   }, 120000);
 
+  test('--resume continues a trigger checkpoint (the compiled loss survives the save)', async () => {
+    const r = await seqlab('train', 'trigger', '--epochs', '2', '--resume', '--checkpoint', ck, '--quiet', '--json');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const meta = JSON.parse(fs.readFileSync(path.join(ck, 'seqlab.json'), 'utf8'));
+    expect(meta.epoch).toBe(2);
+    expect(meta.history).toHaveLength(2);
+  }, 60000);
+
   test.each([
     ['not a WAV', (f: string) => fs.writeFileSync(f, 'hello, this is text'), /is not a WAV file/],
     ['empty', (f: string) => fs.writeFileSync(f, ''), /is empty/],

@@ -9,6 +9,9 @@
 import { addNoise, colouredNoise, dbfs, gainTo, hum, onePole, overlay, reverb, stretch } from '../../audio/mix';
 import { Rng } from '../../core/rng';
 import { SAMPLE_RATE, SpeechPool } from './pool';
+import { NEAR_MISSES } from './speech';
+
+const NEAR_MISS_SET: ReadonlySet<string> = new Set(NEAR_MISSES);
 
 export const EXAMPLE_SECONDS = 10;
 
@@ -35,11 +38,13 @@ export interface Recipe {
   seconds: number;
   /** a user's background recordings, used for about half the examples when given */
   backgrounds?: Float32Array[];
+  /** the share of other words that are near-misses (default: as they come in the pool) */
+  nearMisses?: number;
 }
 
 export const COURSE_RECIPE: Recipe = { activates: [0, 4], negatives: [0, 2], seconds: EXAMPLE_SECONDS };
-/** what seqlab trains on: the course's, with up to 4 other words (near-misses need to be heard often) */
-export const TRAINING_RECIPE: Recipe = { ...COURSE_RECIPE, negatives: [0, 4] };
+/** what seqlab trains on: the course's, with 1-6 other words, 70% of them near-misses (they need to be heard often) */
+export const TRAINING_RECIPE: Recipe = { ...COURSE_RECIPE, negatives: [1, 6], nearMisses: 0.7 };
 /** negative-only audio, busier with speech, for measuring false alarms */
 export const NEGATIVE_ONLY: Recipe = { activates: [0, 0], negatives: [2, 6], seconds: EXAMPLE_SECONDS };
 
@@ -68,8 +73,9 @@ export function makeExample(pool: SpeechPool, recipe: Recipe, rng: Rng): Example
     const s = place(rng.pick(pool.activates));
     if (s) activates.push(s);
   }
+  const near = recipe.nearMisses === undefined ? [] : pool.negativeTexts.flatMap((t, i) => (NEAR_MISS_SET.has(t) ? [i] : []));
   for (let k = rng.int(...recipe.negatives); k > 0; k--) {
-    const which = rng.int(0, pool.negatives.length - 1);
+    const which = near.length && rng.chance(recipe.nearMisses!) ? rng.pick(near) : rng.int(0, pool.negatives.length - 1);
     const s = place(pool.negatives[which]);
     if (s) negatives.push(pool.negativeTexts[which] ? { ...s, text: pool.negativeTexts[which] } : s);
   }

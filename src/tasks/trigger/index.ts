@@ -36,6 +36,8 @@ interface TriggerConfig {
   lr: number;
   /** the default model's frames per answer */
   stride: number;
+  /** the default model's GRU units */
+  units: number;
   /** SpecAugment frequency mask: up to this many bands (0: none) */
   freqMask: number;
   voices: number;
@@ -44,8 +46,8 @@ interface TriggerConfig {
   backgrounds: string | null;
 }
 
-/** held-out examples (unseen voices) checked after each epoch */
-const VALIDATION_EXAMPLES = 64;
+/** held-out examples (unseen voices) checked after each epoch: 64, fewer for tiny runs */
+const validationExamples = (examples: number) => Math.min(64, Math.max(8, Math.round(examples / 8)));
 /** the course's recipe with at least one activate: what validation and eval's positives use */
 const POSITIVES: Recipe = { ...COURSE_RECIPE, activates: [1, 4] };
 
@@ -104,6 +106,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     lr: options.lr as number,
     freqMask: options.freqMask as number,
     stride: DEFAULT_STRIDE,
+    units: options.units as number,
     voices: options.voices as number,
     activates: resolved('activates'),
     negatives: resolved('negatives'),
@@ -114,12 +117,12 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   const t0 = performance.now();
   const pools = await loadPools(seed, config.voices, config, ctx);
   const set = featureSet(fe, pools.train, withBackgrounds(TRAINING_RECIPE, pools), config.examples, seed, 'training examples', ctx.reporter);
-  const val = featureSet(fe, pools.test, POSITIVES, VALIDATION_EXAMPLES, seed, 'validation examples', ctx.reporter);
+  const val = featureSet(fe, pools.test, POSITIVES, validationExamples(config.examples), seed, 'validation examples', ctx.reporter);
   const valLabels = val.activates.map((words) => labelTrack(fe, words.map((w) => w.end), fe.outputSteps(val.frames)));
   const dataSeconds = (performance.now() - t0) / 1000;
-  ctx.reporter.info(`data: ${config.examples} examples of ${EXAMPLE_SECONDS} s (${formatSeconds(dataSeconds)}); ${VALIDATION_EXAMPLES} held-out examples in unseen voices for validation`);
+  ctx.reporter.info(`data: ${config.examples} examples of ${EXAMPLE_SECONDS} s (${formatSeconds(dataSeconds)}); ${val.features.length} held-out examples in unseen voices for validation`);
 
-  const model = resumed.model ?? buildTriggerModel(config.model, seed, { ...DEFAULT_MODEL, stride: config.stride });
+  const model = resumed.model ?? buildTriggerModel(config.model, seed, { ...DEFAULT_MODEL, stride: config.stride, units: config.units ?? DEFAULT_MODEL.units });
   if (!resumed.model) compileTriggerModel(model, config.lr);
   const cropFrames = config.model === 'course' ? set.frames : Math.round(config.cropSeconds * 100);
   const batchesPerEpoch = Math.ceil(config.examples / config.batchSize);
@@ -532,6 +535,7 @@ export const trigger: Task = {
       { key: 'batchSize', flags: '--batch-size <n>', help: 'crops per step', type: 'int', default: 32, min: 1 },
       { key: 'cropSeconds', flags: '--crop-seconds <s>', help: 'length of the training crops', type: 'number', default: 3, min: 1, max: 10 },
       { key: 'lr', flags: '--lr <x>', help: 'Adam learning rate (cosine decay to a tenth)', type: 'number', default: 0.002, min: 1e-9 },
+      { key: 'units', flags: '--units <n>', help: 'units of each of the default model\'s two GRUs', type: 'int', default: DEFAULT_MODEL.units, min: 1 },
       { key: 'freqMask', flags: '--freq-mask <bands>', help: 'half the training crops lose up to this many mel bands (0: none)', type: 'int', default: 6, min: 0, max: 20 },
       { key: 'voices', flags: '--voices <n>', help: 'eSpeak NG voices in the training pool (a fifth as many more are held out)', type: 'int', default: DEFAULT_POOL.voices, min: 4 },
       ...FOLDER_OPTIONS,

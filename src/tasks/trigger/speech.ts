@@ -40,10 +40,14 @@ export const TRIGGER = 'activate';
  * Words that are not the trigger: near-misses first (they sound like it), then everyday words and
  * short phrases. Never a word that contains "activate" (activated, deactivate, reactivate).
  */
-export const NEGATIVE_WORDS = [
+export const NEAR_MISSES = [
   'active', 'activity', 'action', 'actor', 'captivate', 'cultivate', 'motivate', 'vacate', 'actuate', 'activist', 'evaluate',
   'navigate', 'aggravate', 'elevate', 'renovate', 'innovate', 'excavate', 'accurate', 'actively', 'activism', 'octave', 'attic',
   'tivate', 'acting', 'vacation', 'activation', 'cavity', 'captive', 'detective', 'attractive',
+] as const;
+
+export const NEGATIVE_WORDS = [
+  ...NEAR_MISSES,
   'hello', 'computer', 'music', 'weather', 'tomorrow', 'kitchen', 'lights', 'please', 'stop', 'okay', 'coffee', 'water',
   'seven', 'eleven', 'about', 'because', 'dinner', 'window', 'garden', 'telephone', 'yesterday', 'remember', 'maybe',
   'turn on the lights', 'what time is it', 'play some music', 'good morning', 'thank you', 'see you later', 'not yet',
