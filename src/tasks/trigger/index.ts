@@ -24,7 +24,7 @@ import { cropBatch, featureSet, FeatureSet } from './data';
 import { COURSE_RECIPE, EXAMPLE_SECONDS, makeExample, NEGATIVE_ONLY, Recipe, Segment, TRAINING_RECIPE } from './examples';
 import { DEFAULT_STRIDE, frontEnd, FrontEnd, labelTrack, ModelKind } from './frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from './model';
-import { DEFAULT_POOL, Pools, readRecordings, SAMPLE_RATE, speechPools } from './pool';
+import { DEFAULT_POOL, poolFile, Pools, readRecordings, SAMPLE_RATE, speechPools } from './pool';
 import { detect, Detection, frameMetrics, matchEvents, scoreFeatures, scoreStream, Track } from './score';
 
 interface TriggerConfig {
@@ -325,7 +325,12 @@ function falseAlarmWords(neg: Scored, threshold: number, refractory: number): [s
   return [...counts.entries()].sort((a, b) => b[1] - a[1]);
 }
 
-const THRESHOLDS = [...Array.from({ length: 49 }, (_, i) => (i + 1) / 50), 0.99, 0.995, 0.998, 0.999];
+/** 0.02 ... 0.94 every 0.02, then finer where the false alarms thin out: 0.95 ... 0.995 every 0.005, 0.996 ... 0.999 */
+const THRESHOLDS = [
+  ...Array.from({ length: 47 }, (_, i) => (i + 1) / 50),
+  ...Array.from({ length: 10 }, (_, i) => +(0.95 + i * 0.005).toFixed(3)),
+  0.996, 0.997, 0.998, 0.999,
+];
 
 /** FRR and false alarms per hour at each threshold; `negatives` are the clips with no activate at all. */
 function sweep(positives: Scored, negatives: Scored, refractory: number) {
@@ -398,10 +403,12 @@ function report(what: string, pos: Scored, neg: Scored, frames: ReturnType<typeo
   const culprits = falseAlarmWords(neg, at.threshold, refractory);
   if (culprits.length) ctx.print(`  false alarms at ${at.threshold} fell on: ${culprits.slice(0, 10).map(([w, n]) => `${w} ${n}`).join(', ')}`);
   if (det) {
+    // the region that matters: up to 20 false alarms per hour
+    const shown = points.filter((p) => Number.isFinite(p.faPerHour) && p.faPerHour <= 20).map((p) => [p.faPerHour, p.frr] as [number, number]);
     const png = lineChartPng({
-      title: `trigger DET curve (${what})`,
-      xLabel: 'false alarms per hour',
-      series: [{ name: 'false-reject rate as the threshold falls', points: points.filter((p) => Number.isFinite(p.faPerHour)).map((p) => [p.faPerHour, p.frr] as [number, number]).sort((a, b) => a[0] - b[0]) }],
+      title: `trigger DET curve: ${what}`,
+      xLabel: 'false alarms per hour (up to 20)',
+      series: [{ name: 'false-reject rate, threshold 0.999 (left) down', points: shown.sort((a, b) => a[0] - b[0]) }],
     });
     if (png) {
       writeFileAtomic(det, png);
@@ -472,8 +479,9 @@ async function sample(_args: string[], options: Options, ctx: RunContext) {
   if (!/\.wav$/i.test(out)) throw new UsageError(`--out ${out}: give a .wav file name`);
   const base = out.replace(/\.wav$/i, '');
   for (const f of [out, `${base}.json`, `${base}.png`]) checkWritableFile(f);
-  // a small pool of its own: a few voices are enough for one example, and it takes seconds
-  const pools = await speechPools(ctx.seed, { ...DEFAULT_POOL, voices: 4 }, ctx.reporter);
+  // the training pool when it has been made; otherwise a small one of its own (4 voices, seconds to make)
+  const size = fs.existsSync(poolFile(ctx.seed, DEFAULT_POOL)) ? DEFAULT_POOL : { ...DEFAULT_POOL, voices: 4 };
+  const pools = await speechPools(ctx.seed, size, ctx.reporter);
   const example = makeExample(pools.train, { ...TRAINING_RECIPE, activates: [1, 4] }, new Rng(deriveSeed(ctx.seed, 'sample')));
   const fe = frontEnd('default');
   const f = fe.features(example.audio);
@@ -530,7 +538,7 @@ export const trigger: Task = {
     help: 'synthesize the word pool (once, cached) and 10 s examples, then train on random crops of them',
     options: [
       { key: 'model', flags: '--model <m>', help: 'default (log-mel, trains here) or course (the course\'s model; needs tfjs-node to train)', type: ['default', 'course'], default: 'default' },
-      { key: 'examples', flags: '--examples <n>', help: '10 s training examples to synthesize', type: 'int', default: 1500, min: 8 },
+      { key: 'examples', flags: '--examples <n>', help: '10 s training examples to synthesize', type: 'int', default: 2000, min: 8 },
       { key: 'epochs', flags: '--epochs <n>', help: 'epochs, each one crop per example (default 30)', type: 'int', min: 1 },
       { key: 'batchSize', flags: '--batch-size <n>', help: 'crops per step', type: 'int', default: 32, min: 1 },
       { key: 'cropSeconds', flags: '--crop-seconds <s>', help: 'length of the training crops', type: 'number', default: 3, min: 1, max: 10 },

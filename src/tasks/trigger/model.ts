@@ -1,8 +1,8 @@
 /**
  * trigger's models.
  * - default: log-mel [T, 40] → BatchNorm (learns the features' scale) → Conv1D(128, 120 ms, stride
- *   40 ms) as patches + one matMul (trains on wasm) → ReLU → Dropout → GRU(96) → Dropout →
- *   GRU(96) → Dropout → Dense(1, sigmoid) at every step. Causal: answer j hears nothing after
+ *   40 ms) as patches + one matMul (trains on wasm) → ReLU → Dropout → GRU(128) → Dropout →
+ *   GRU(128) → Dropout → Dense(1, sigmoid) at every step. Causal: answer j hears nothing after
  *   outputTime(j), so it can run on a stream.
  * - course: the course's model exactly (Conv1D 196/15/4 → BN → ReLU → Dropout 0.8 → GRU(128) →
  *   Dropout → BN → GRU(128) → Dropout → BN → Dropout → TimeDistributed Dense sigmoid) on
@@ -21,7 +21,7 @@ export interface DefaultModelConfig {
   dropout: number;
 }
 
-export const DEFAULT_MODEL: DefaultModelConfig = { stride: DEFAULT_STRIDE, filters: 128, units: 96, dropout: 0.2 };
+export const DEFAULT_MODEL: DefaultModelConfig = { stride: DEFAULT_STRIDE, filters: 128, units: 128, dropout: 0.2 };
 
 export function buildTriggerModel(kind: ModelKind, seed: number, cfg: DefaultModelConfig = DEFAULT_MODEL): tf.LayersModel {
   return kind === 'course' ? buildCourseModel(seed) : buildDefaultModel(seed, cfg);

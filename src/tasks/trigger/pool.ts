@@ -47,8 +47,13 @@ export const DEFAULT_POOL: PoolSize = { voices: 160, activatesPerVoice: 8, negat
 const MAGIC = 'SQLPOOL2';
 
 /** The cached pool for (seed, size), synthesized on first use (~0.4 s per voice). */
+/** Where the pool for (seed, size) is cached. */
+export function poolFile(seed: number, size: PoolSize, cacheDir = defaultCacheDir()): string {
+  return path.join(cacheDir, `trigger-words-v3-${seed}-${size.voices}x${size.activatesPerVoice}+${size.negativesPerVoice}.pool`);
+}
+
 export async function speechPools(seed: number, size: PoolSize, reporter: Reporter, cacheDir = defaultCacheDir()): Promise<{ train: SpeechPool; test: SpeechPool }> {
-  const file = path.join(cacheDir, `trigger-words-v3-${seed}-${size.voices}x${size.activatesPerVoice}+${size.negativesPerVoice}.pool`);
+  const file = poolFile(seed, size, cacheDir);
   if (fs.existsSync(file)) {
     const pools = readPool(file);
     if (pools) return pools;
