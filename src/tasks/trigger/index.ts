@@ -487,7 +487,7 @@ async function sample(_args: string[], options: Options, ctx: RunContext) {
   const f = fe.features(example.audio);
   const steps = fe.outputSteps(f.frames);
   const y = labelTrack(fe, example.activates.map((w) => w.end), steps);
-  const round = (s: { start: number; end: number }) => ({ start: +s.start.toFixed(3), end: +s.end.toFixed(3) });
+  const round = (s: Segment) => ({ start: +s.start.toFixed(3), end: +s.end.toFixed(3), ...(s.text ? { text: s.text } : {}) });
   const labels = {
     seconds: EXAMPLE_SECONDS,
     sampleRate: SAMPLE_RATE,
