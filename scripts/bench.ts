@@ -266,7 +266,7 @@ async function benchTrigger(): Promise<void> {
   const { buildTriggerModel, compileTriggerModel } = await import('../src/tasks/trigger/model');
   const { frontEnd } = await import('../src/tasks/trigger/frontend');
   const { loadCheckpoint } = await import('../src/core/checkpoint');
-  const { scoreStream } = await import('../src/tasks/trigger/score');
+  const { scoreStream, matchEvents } = await import('../src/tasks/trigger/score');
   await initBackend('wasm');
   const fe = frontEnd('default');
   const model = buildTriggerModel('default', 1);
@@ -311,9 +311,10 @@ async function benchTrigger(): Promise<void> {
     const sample = seqlabJson(['sample', 'trigger', '--out', clip, '--seed', String(100 + k)]);
     const det = seqlabJson(['detect', 'trigger', clip, '--checkpoint', full, '--no-audio', '--no-plot']);
     const ends = (sample.activates as { end: number }[]).map((w) => w.end);
-    const times = ((det.files as { detections: { time: number }[] }[])[0].detections).map((d) => d.time);
+    const detections = (det.files as { detections: { time: number; score: number }[] }[])[0].detections;
+    const times = detections.map((d) => d.time);
     words += ends.length;
-    found += ends.filter((e) => times.some((time) => time >= e - 0.3 && time <= e + 1)).length;
+    found += matchEvents(detections, ends).hits;
     console.log(`  sample ${k}: activates end at ${ends.map((e) => e.toFixed(2)).join(', ')}; detect fired at ${times.map((x) => x.toFixed(2)).join(', ') || 'nothing'}`);
   }
   console.log(`detect on 5 sampled clips: ${found}/${words} activates found`);

@@ -98,6 +98,8 @@ describe('trigger scoring', () => {
     const at = (...times: number[]) => times.map((time) => ({ time, score: 1 }));
     expect(matchEvents(at(2.0, 2.5, 6.0, 9.9), [1.8, 9.0])).toEqual({ hits: 2, falseAlarms: 2 });
     expect(matchEvents(at(1.4), [1.8])).toEqual({ hits: 0, falseAlarms: 1 });
+    // a detection between two words takes the nearer; the other word is still there for the next detection
+    expect(matchEvents(at(2.21, 2.94), [1.31, 2.21, 2.89])).toEqual({ hits: 2, falseAlarms: 0 });
   });
 
   test('frame metrics beside the all-zeros baseline', () => {

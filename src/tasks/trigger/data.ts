@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { resample } from '../../audio/resample';
 import { Reporter } from '../../core/progress';
 import { deriveSeed, Rng } from '../../core/rng';
-import { Example, makeExample, Recipe, Segment } from './examples';
+import { makeExample, Recipe, Segment } from './examples';
 import { FrontEnd, LABEL_SECONDS, labelTrack } from './frontend';
 import { SAMPLE_RATE, SpeechPool } from './pool';
 
@@ -21,13 +21,8 @@ export interface FeatureSet {
   negatives: Segment[][];
 }
 
-/** `count` examples of `recipe` from `pool`, example i from seed (seed, name, i) alone. */
-export function makeExamples(pool: SpeechPool, recipe: Recipe, count: number, seed: number, name: string): Example[] {
-  return Array.from({ length: count }, (_, i) => makeExample(pool, recipe, new Rng(deriveSeed(seed, name, i))));
-}
-
 /** The audio as the front end wants it (16 kHz is the pool's rate; the course model reads 44.1 kHz). */
-export function atFrontEndRate(fe: FrontEnd, audio: Float32Array): Float32Array {
+function atFrontEndRate(fe: FrontEnd, audio: Float32Array): Float32Array {
   return fe.sampleRate === SAMPLE_RATE ? audio : resample(audio, SAMPLE_RATE, fe.sampleRate);
 }
 

@@ -266,14 +266,10 @@ async function detectCommand(args: string[], options: Options, ctx: RunContext) 
   const threshold = options.threshold as number;
   const refractory = (options.refractoryMs as number) / 1000;
   // every file is checked before the model is loaded
-  const readers = args.map((file) => {
-    const r = openAudio(file);
-    r.close();
-    return file;
-  });
+  for (const file of args) openAudio(file).close();
   const { model, fe } = await loadTrained(ctx);
   const files = [];
-  for (const file of readers) {
+  for (const file of args) {
     const reader = openAudio(file);
     try {
       const out = options.audio === false ? undefined : outputPath(options.out, file, '-chimed.wav');

@@ -28,14 +28,14 @@ export function scoreFeatures(model: tf.LayersModel, features: Float32Array[], f
 }
 
 /** How a long signal is cut: windows of `seconds`, each run with `warmup` seconds before it whose answers are dropped. */
-export interface Windowing {
+interface Windowing {
   seconds: number;
   warmup: number;
   /** pad every window to this many seconds (the course model has a fixed input) */
   padTo?: number;
 }
 
-export const windowingFor = (fe: FrontEnd): Windowing => (fe.kind === 'course' ? { seconds: 10, warmup: 0, padTo: 10 } : { seconds: 10, warmup: 2 });
+const windowingFor = (fe: FrontEnd): Windowing => (fe.kind === 'course' ? { seconds: 10, warmup: 0, padTo: 10 } : { seconds: 10, warmup: 2 });
 
 /**
  * The probability track of a signal read piece by piece: `read(start, count)` returns samples at
@@ -106,12 +106,19 @@ export function detect(track: Track, threshold: number, refractory: number): Det
 /** A detection in [end − before, end + after] of a labelled activate's end is a hit (each word matched once). */
 export const HIT_WINDOW = { before: 0.3, after: 1.0 };
 
-/** Hits (each labelled end matched at most once) and false alarms of detections against word ends. */
+/**
+ * Hits and false alarms of detections against word ends: each detection takes the nearest end
+ * whose window holds it and that no detection took yet; a detection with none is a false alarm.
+ */
 export function matchEvents(found: readonly Detection[], ends: readonly number[]): { hits: number; falseAlarms: number } {
   const used = new Set<number>();
   let falseAlarms = 0;
   for (const d of found) {
-    const k = ends.findIndex((e, i) => !used.has(i) && d.time >= e - HIT_WINDOW.before && d.time <= e + HIT_WINDOW.after);
+    let k = -1;
+    ends.forEach((e, i) => {
+      if (used.has(i) || d.time < e - HIT_WINDOW.before || d.time > e + HIT_WINDOW.after) return;
+      if (k < 0 || Math.abs(d.time - e) < Math.abs(d.time - ends[k])) k = i;
+    });
     if (k >= 0) used.add(k);
     else falseAlarms++;
   }
