@@ -577,4 +577,8 @@ export const trigger: Task = {
     usesCheckpoint: false,
     run: sample,
   },
+  status: () => {
+    const file = poolFile(1, DEFAULT_POOL);
+    return { 'word pool (seed 1)': fs.existsSync(file) ? `synthesized, cached in ${file}` : 'not synthesized yet (the first `train trigger` does it, ~30 s, with eSpeak NG)' };
+  },
 };
