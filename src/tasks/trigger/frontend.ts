@@ -65,7 +65,7 @@ const COURSE_FRONT_END: FrontEnd = {
   stride: 4,
 };
 
-/** `stride`: the default model's, from its checkpoint (checkpoints before it was recorded used 2). */
+/** `stride`: the default model's, from its checkpoint. */
 export function frontEnd(kind: ModelKind, stride = DEFAULT_STRIDE): FrontEnd {
   return kind === 'course' ? COURSE_FRONT_END : defaultFrontEnd(stride);
 }

@@ -99,7 +99,8 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   const resolved = (key: 'activates' | 'negatives' | 'backgrounds') => (options[key] ? path.resolve(options[key] as string) : null);
   const config: TriggerConfig = saved ? { ...saved, epochs } : {
     model: options.model as ModelKind,
-    examples: options.examples as number,
+    // the course model's spectrograms are 2.2 MB per 10 s example (log-mel: 160 KB), all kept in memory
+    examples: (options.examples as number | undefined) ?? (options.model === 'course' ? 400 : 2000),
     epochs,
     batchSize: options.batchSize as number,
     cropSeconds: options.cropSeconds as number,
@@ -113,7 +114,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     backgrounds: resolved('backgrounds'),
   };
   if (config.model === 'course') refuseCourseTraining(ctx);
-  const fe = frontEnd(config.model, config.stride ?? 2);
+  const fe = frontEnd(config.model, config.stride);
   const t0 = performance.now();
   const pools = await loadPools(seed, config.voices, config, ctx);
   const set = featureSet(fe, pools.train, withBackgrounds(TRAINING_RECIPE, pools), config.examples, seed, 'training examples', ctx.reporter);
@@ -122,7 +123,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   const dataSeconds = (performance.now() - t0) / 1000;
   ctx.reporter.info(`data: ${config.examples} examples of ${EXAMPLE_SECONDS} s (${formatSeconds(dataSeconds)}); ${val.features.length} held-out examples in unseen voices for validation`);
 
-  const model = resumed.model ?? buildTriggerModel(config.model, seed, { ...DEFAULT_MODEL, stride: config.stride, units: config.units ?? DEFAULT_MODEL.units });
+  const model = resumed.model ?? buildTriggerModel(config.model, seed, { ...DEFAULT_MODEL, stride: config.stride, units: config.units });
   if (!resumed.model) compileTriggerModel(model, config.lr);
   const cropFrames = config.model === 'course' ? set.frames : Math.round(config.cropSeconds * 100);
   const batchesPerEpoch = Math.ceil(config.examples / config.batchSize);
@@ -133,7 +134,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     epochs: config.epochs,
     resumed: resumed.meta,
     batchesPerEpoch,
-    batch: (epoch, i) => cropBatch(fe, set, cropFrames, config.batchSize, deriveSeed(seed, 'trigger-crops', epoch, i), config.freqMask ?? 0),
+    batch: (epoch, i) => cropBatch(fe, set, cropFrames, config.batchSize, deriveSeed(seed, 'trigger-crops', epoch, i), config.freqMask),
     // cosine decay to a tenth
     learningRate: (epoch) => config.lr * (0.1 + 0.45 * (1 + Math.cos((Math.PI * (epoch - 1)) / Math.max(1, config.epochs - 1)))),
     validate: () => {
@@ -167,7 +168,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
 async function loadTrained(ctx: RunContext) {
   const { model, meta } = await loadCheckpoint(ctx.checkpointDir, 'trigger');
   const config = meta.hyperparameters as unknown as TriggerConfig;
-  return { model, meta, config, fe: frontEnd(config.model, config.stride ?? 2) };
+  return { model, meta, config, fe: frontEnd(config.model, config.stride) };
 }
 
 /** An open WAV file, read at the front end's rate; one clear line for any file that is not usable audio. */
@@ -534,7 +535,7 @@ export const trigger: Task = {
     help: 'synthesize the word pool (once, cached) and 10 s examples, then train on random crops of them',
     options: [
       { key: 'model', flags: '--model <m>', help: 'default (log-mel, trains here) or course (the course\'s model; needs tfjs-node to train)', type: ['default', 'course'], default: 'default' },
-      { key: 'examples', flags: '--examples <n>', help: '10 s training examples to synthesize', type: 'int', default: 2000, min: 8 },
+      { key: 'examples', flags: '--examples <n>', help: '10 s training examples to synthesize (default 2000; 400 for --model course)', type: 'int', min: 8 },
       { key: 'epochs', flags: '--epochs <n>', help: 'epochs, each one crop per example (default 30)', type: 'int', min: 1 },
       { key: 'batchSize', flags: '--batch-size <n>', help: 'crops per step', type: 'int', default: 32, min: 1 },
       { key: 'cropSeconds', flags: '--crop-seconds <s>', help: 'length of the training crops', type: 'number', default: 3, min: 1, max: 10 },
