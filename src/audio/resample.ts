@@ -4,7 +4,8 @@
  *
  * When the rates have a small common structure (to/from = p/q in lowest terms with p ≤ 4096, as for
  * every common rate pair: 44,100 → 16,000 is 160/441) the output positions fall on p phases, and
- * the filter is computed once per phase instead of once per output sample (~40× faster).
+ * the filter is computed once per phase instead of once per output sample (10 s from 44.1 to
+ * 16 kHz: 0.036 s instead of 0.37 s).
  */
 export function resample(x: ArrayLike<number>, from: number, to: number, zeroCrossings = 16): Float32Array {
   if (from === to) return Float32Array.from(x);

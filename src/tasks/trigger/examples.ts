@@ -73,7 +73,7 @@ export function makeExample(pool: SpeechPool, recipe: Recipe, rng: Rng): Example
     const s = place(rng.pick(pool.activates));
     if (s) activates.push(s);
   }
-  const near = recipe.nearMisses === undefined ? [] : pool.negativeTexts.flatMap((t, i) => (NEAR_MISS_SET.has(t) ? [i] : []));
+  const near = recipe.nearMisses === undefined ? [] : nearMissIndices(pool);
   for (let k = rng.int(...recipe.negatives); k > 0; k--) {
     const which = near.length && rng.chance(recipe.nearMisses!) ? rng.pick(near) : rng.int(0, pool.negatives.length - 1);
     const s = place(pool.negatives[which]);
@@ -90,6 +90,15 @@ export function makeExample(pool: SpeechPool, recipe: Recipe, rng: Rng): Example
   const audio = gainTo(mixed, -40 + rng.random() * 28);
   clipPeaks(audio);
   return { audio, activates, negatives };
+}
+
+const nearMissCache = new WeakMap<SpeechPool, number[]>();
+
+/** Which of a pool's other words are near-misses (found once per pool, not once per example). */
+function nearMissIndices(pool: SpeechPool): number[] {
+  let found = nearMissCache.get(pool);
+  if (!found) nearMissCache.set(pool, (found = pool.negativeTexts.flatMap((t, i) => (NEAR_MISS_SET.has(t) ? [i] : []))));
+  return found;
 }
 
 /** A background of one or two kinds: white/pink/brown noise, mains hum, babble, a user's recording. */

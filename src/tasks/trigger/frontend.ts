@@ -6,6 +6,7 @@
  *   model answers 1,375 times per 10 s (answer j at j·10/1375 s, as the course's insert_ones).
  */
 import { LOG_MEL_16K, logMel } from '../../audio/features';
+import { scaled } from '../../audio/mix';
 import { COURSE_SPECGRAM, specgram } from '../../audio/spectrogram';
 
 export type ModelKind = 'default' | 'course';
@@ -57,7 +58,7 @@ const COURSE_FRONT_END: FrontEnd = {
   bands: 101,
   // the course reads int16 samples unscaled
   features: (x) => {
-    const { data, frames } = specgram(Float32Array.from(x, (v) => v * 32768), COURSE_SPECGRAM);
+    const { data, frames } = specgram(scaled(x, 32768), COURSE_SPECGRAM);
     return { data, frames };
   },
   outputSteps: (frames) => Math.max(0, Math.floor((frames - 15) / 4) + 1),
