@@ -149,3 +149,24 @@ test('a run resumed part-way through an epoch trains only the batches it had not
   expect(result.history.map((h) => h.epoch)).toEqual([2]);
   expect(result.history[0].loss).toBeGreaterThan(300 / 4); // the three earlier batches' sum counts
 });
+
+test('beforeEpoch runs before each epoch\'s batches, from the epoch a resumed run starts at', async () => {
+  const calls: string[] = [];
+  await trainLoop({
+    model: tinyModel(),
+    epochs: 3,
+    initialEpoch: 1,
+    batchesPerEpoch: 2,
+    beforeEpoch: async (epoch) => {
+      await new Promise((r) => setTimeout(r, 1));
+      calls.push(`before ${epoch}`);
+    },
+    batch: (epoch, i) => {
+      calls.push(`batch ${epoch}.${i}`);
+      return batch();
+    },
+    save: async () => undefined,
+    reporter: new Reporter('quiet'),
+  });
+  expect(calls).toEqual(['before 2', 'batch 2.0', 'batch 2.1', 'before 3', 'batch 3.0', 'batch 3.1']);
+});

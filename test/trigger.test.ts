@@ -7,10 +7,10 @@ import { initBackend } from '../src/core/backend';
 import { saveCheckpoint } from '../src/core/checkpoint';
 import { Rng } from '../src/core/rng';
 import { conv1d } from '../src/models/patches';
-import { cropBatch, FeatureSet } from '../src/tasks/trigger/data';
-import { COURSE_RECIPE, makeExample } from '../src/tasks/trigger/examples';
+import { cropBatch, FeatureSet, mineHardNegatives } from '../src/tasks/trigger/data';
+import { COURSE_RECIPE, makeExample, NEGATIVE_ONLY } from '../src/tasks/trigger/examples';
 import { frontEnd, LABEL_SECONDS, labelTrack } from '../src/tasks/trigger/frontend';
-import { buildTriggerModel, compileTriggerModel } from '../src/tasks/trigger/model';
+import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from '../src/tasks/trigger/model';
 import { detect, frameMetrics, matchEvents, scoreFeatures, scoreStream } from '../src/tasks/trigger/score';
 import { splitAtPauses } from '../src/tasks/trigger/speech';
 import { finished, seqlab, spawnSeqlab } from './helpers';
@@ -82,6 +82,45 @@ describe('trigger data', () => {
       const want = labelTrack(fe, ends, fe.outputSteps(300), start);
       expect(y[b].map((v) => v[0])).toEqual(Array.from(want));
     });
+  });
+});
+
+describe('trigger hard negatives', () => {
+  test('a mined negative is cropped with where the model fired in the crop\'s second half, labelled 0', () => {
+    const frames = 998;
+    const features = [Float32Array.from({ length: frames * 40 }, (_, i) => Math.floor(i / 40) * 0.01)];
+    const set: FeatureSet = { features, frames, bands: 40, activates: [[{ start: 1, end: 1.6 }]], negatives: [[]] };
+    const hard = { set: { features: [features[0], features[0]], at: [0.5, 6.2] }, share: 1 };
+    const { xs, ys } = cropBatch(fe, set, 300, 32, 3, 0, hard);
+    const x = xs.arraySync() as number[][][];
+    expect(Math.max(...(ys.dataSync() as Float32Array))).toBe(0);
+    const starts = x.map((crop) => crop[0][0]);
+    for (const start of starts) {
+      // a peak at 0.5 s: the crop cannot start before 0; at 6.2 s: in the second half of its crop
+      if (start === 0) continue;
+      expect(6.2 - start).toBeGreaterThanOrEqual(1.5 - 0.04);
+      expect(6.2 - start).toBeLessThanOrEqual(2.85 + 0.04);
+    }
+    expect(starts.some((s) => s === 0)).toBe(true);
+    expect(starts.some((s) => s > 3)).toBe(true);
+    // without hard negatives the crops are drawn as before
+    const plain = cropBatch(fe, set, 300, 8, 3).xs.dataSync();
+    expect(cropBatch(fe, set, 300, 8, 3, 0, { set: { features: [], at: [] }, share: 0.5 }).xs.dataSync()).toEqual(plain);
+  });
+
+  test('mining keeps the share of new negatives the model scores highest, with where each peaked', async () => {
+    await initBackend('wasm');
+    const model = buildTriggerModel('default', 4, { ...DEFAULT_MODEL, filters: 8, units: 4 });
+    const found = mineHardNegatives(model, fe, fakePool, NEGATIVE_ONLY, 10, 0.3, 9);
+    expect(found.features).toHaveLength(3);
+    expect([...found.peaks].sort((a, b) => b - a)).toEqual(found.peaks);
+    const again = scoreFeatures(model, found.features, 998, 40);
+    again.forEach((p, k) => {
+      const j = p.indexOf(Math.max(...p));
+      expect(p[j]).toBeCloseTo(found.peaks[k], 6);
+      expect(found.at[k]).toBeCloseTo(fe.outputTime(j), 6);
+    });
+    model.dispose();
   });
 });
 

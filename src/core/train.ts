@@ -35,6 +35,11 @@ export interface TrainLoopOptions {
    * on (epoch, index) alone, so a run resumed part-way through an epoch sees the batches it had not yet trained.
    */
   batch(epoch: number, index: number): Batch;
+  /**
+   * runs before each epoch (1-based) starts, after a resume too: a task's work between epochs that
+   * needs the model as trained so far (trigger mines the negatives it fires on), with its own progress
+   */
+  beforeEpoch?(epoch: number): Promise<void> | void;
   /** learning rate for an epoch (1-based); unset: the optimizer's own */
   learningRate?(epoch: number): number;
   /** held-out metrics after an epoch */
@@ -230,6 +235,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainLoopResult
   try {
     while (epoch < opts.epochs) {
       const current = epoch + 1;
+      await opts.beforeEpoch?.(current);
       if (opts.learningRate) setLearningRate(model, opts.learningRate(current));
       reporter.startEpoch(current, opts.epochs, opts.batchesPerEpoch);
       const first = resumeAt?.batch ?? 0;

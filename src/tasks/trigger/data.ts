@@ -9,6 +9,7 @@ import { deriveSeed, Rng } from '../../core/rng';
 import { makeExample, Recipe, Segment } from './examples';
 import { FrontEnd, LABEL_SECONDS, labelTrack } from './frontend';
 import { SAMPLE_RATE, SpeechPool } from './pool';
+import { scoreFeatures } from './score';
 
 export interface FeatureSet {
   /** per example: time-major features [frames × bands] */
@@ -46,6 +47,29 @@ export function featureSet(fe: FrontEnd, pool: SpeechPool, recipe: Recipe, count
   return { features, frames, bands: fe.bands, activates, negatives };
 }
 
+/** Negative-only examples a model fired on, each with the time of its highest answer. */
+export interface HardNegatives {
+  features: Float32Array[];
+  /** seconds: where the model's answer peaked */
+  at: number[];
+}
+
+/**
+ * Hard-negative mining: `count` new examples of `recipe` (no activates), scored by the model as
+ * trained so far; the `keep` share it scored highest come back, with where each peaked.
+ */
+export function mineHardNegatives(model: tf.LayersModel, fe: FrontEnd, pool: SpeechPool, recipe: Recipe, count: number, keep: number, seed: number, reporter?: Reporter): HardNegatives & { peaks: number[] } {
+  const candidates = featureSet(fe, pool, { ...recipe, activates: [0, 0] }, count, seed, 'mining negatives', reporter);
+  const probs = scoreFeatures(model, candidates.features, candidates.frames, candidates.bands);
+  const peaks = probs.map((p) => {
+    let j = 0;
+    for (let i = 1; i < p.length; i++) if (p[i] > p[j]) j = i;
+    return { p: p[j], t: fe.outputTime(j) };
+  });
+  const order = peaks.map((_, k) => k).sort((a, b) => peaks[b].p - peaks[a].p).slice(0, Math.max(1, Math.round(count * keep)));
+  return { features: order.map((k) => candidates.features[k]), at: order.map((k) => peaks[k].t), peaks: order.map((k) => peaks[k].p) };
+}
+
 /**
  * A batch of random crops of `cropFrames` frames (whole examples when cropFrames ≥ frames) with
  * their labels; a crop never starts inside an activate or its label window (the model could not
@@ -53,23 +77,34 @@ export function featureSet(fe: FrontEnd, pool: SpeechPool, recipe: Recipe, count
  * to that many bands (SpecAugment's frequency mask: a microphone or room that drops a band).
  * Depends on `seed` alone.
  */
-export function cropBatch(fe: FrontEnd, set: FeatureSet, cropFrames: number, batchSize: number, seed: number, maskBands = 0): { xs: tf.Tensor3D; ys: tf.Tensor3D } {
+export function cropBatch(fe: FrontEnd, set: FeatureSet, cropFrames: number, batchSize: number, seed: number, maskBands = 0, hard?: { set: HardNegatives; share: number }): { xs: tf.Tensor3D; ys: tf.Tensor3D } {
   const rng = new Rng(seed);
   const T = Math.min(cropFrames, set.frames);
   const steps = fe.outputSteps(T);
   const secondsPerFrame = (fe.outputTime(1) - fe.outputTime(0)) / fe.stride;
   const x = new Float32Array(batchSize * T * set.bands);
   const y = new Float32Array(batchSize * steps);
+  const lastStart = Math.floor((set.frames - T) / fe.stride);
   for (let b = 0; b < batchSize; b++) {
-    const k = rng.int(0, set.features.length - 1);
-    const words = set.activates[k];
+    let crop: Float32Array;
+    let words: Segment[] = [];
     let start = 0;
-    for (let attempt = 0; attempt < 8; attempt++) {
-      start = fe.stride * rng.int(0, Math.floor((set.frames - T) / fe.stride));
-      const t = start * secondsPerFrame;
-      if (!words.some((w) => t > w.start && t <= w.end + LABEL_SECONDS)) break;
+    if (hard?.set.features.length && rng.chance(hard.share)) {
+      // a mined negative, cropped so that where the model fired lies in the crop's second half
+      const k = rng.int(0, hard.set.features.length - 1);
+      const peak = hard.set.at[k] / secondsPerFrame;
+      start = fe.stride * Math.max(0, Math.min(lastStart, Math.round((peak - T * (0.5 + 0.45 * rng.random())) / fe.stride)));
+      crop = hard.set.features[k].subarray(start * set.bands, (start + T) * set.bands);
+    } else {
+      const k = rng.int(0, set.features.length - 1);
+      words = set.activates[k];
+      for (let attempt = 0; attempt < 8; attempt++) {
+        start = fe.stride * rng.int(0, lastStart);
+        const t = start * secondsPerFrame;
+        if (!words.some((w) => t > w.start && t <= w.end + LABEL_SECONDS)) break;
+      }
+      crop = set.features[k].subarray(start * set.bands, (start + T) * set.bands);
     }
-    const crop = set.features[k].subarray(start * set.bands, (start + T) * set.bands);
     x.set(crop, b * T * set.bands);
     if (maskBands > 0 && rng.chance(0.5)) {
       const width = rng.int(1, maskBands);

@@ -20,7 +20,7 @@ import { formatSeconds } from '../../core/progress';
 import { deriveSeed, Rng } from '../../core/rng';
 import { Options, RunContext, Task } from '../../core/task';
 import { beginTraining, checkpointSaver, interruption, trainLoop } from '../../core/train';
-import { cropBatch, featureSet, FeatureSet } from './data';
+import { cropBatch, featureSet, FeatureSet, HardNegatives, mineHardNegatives } from './data';
 import { COURSE_RECIPE, EXAMPLE_SECONDS, makeExample, NEGATIVE_ONLY, Recipe, Segment, TRAINING_RECIPE } from './examples';
 import { DEFAULT_STRIDE, frontEnd, FrontEnd, labelTrack, ModelKind } from './frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from './model';
@@ -40,6 +40,8 @@ interface TriggerConfig {
   units: number;
   /** SpecAugment frequency mask: up to this many bands (0: none) */
   freqMask: number;
+  /** the share of crops taken from mined hard negatives once mining starts (0: no mining; absent in older checkpoints) */
+  hardNegatives?: number;
   voices: number;
   activates: string | null;
   negatives: string | null;
@@ -106,6 +108,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     cropSeconds: options.cropSeconds as number,
     lr: options.lr as number,
     freqMask: options.freqMask as number,
+    hardNegatives: options.hardNegatives as number,
     stride: DEFAULT_STRIDE,
     units: options.units as number,
     voices: options.voices as number,
@@ -117,7 +120,8 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   const fe = frontEnd(config.model, config.stride);
   const t0 = performance.now();
   const pools = await loadPools(seed, config.voices, config, ctx);
-  const set = featureSet(fe, pools.train, withBackgrounds(TRAINING_RECIPE, pools), config.examples, seed, 'training examples', ctx.reporter);
+  const trainingRecipe = withBackgrounds(TRAINING_RECIPE, pools);
+  const set = featureSet(fe, pools.train, trainingRecipe, config.examples, seed, 'training examples', ctx.reporter);
   const val = featureSet(fe, pools.test, POSITIVES, validationExamples(config.examples), seed, 'validation examples', ctx.reporter);
   const valLabels = val.activates.map((words) => labelTrack(fe, words.map((w) => w.end), fe.outputSteps(val.frames)));
   const dataSeconds = (performance.now() - t0) / 1000;
@@ -129,12 +133,27 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   const batchesPerEpoch = Math.ceil(config.examples / config.batchSize);
   ctx.reporter.info(`trigger ${config.model}: ${model.countParams().toLocaleString('en-US')} weights; ${config.epochs} epochs of ${batchesPerEpoch} batches of ${config.batchSize} crops of ${config.model === 'course' ? EXAMPLE_SECONDS : config.cropSeconds} s`);
   const saver = checkpointSaver(ctx, { task: 'trigger', seed, hyperparameters: { ...config }, vocabularies: {} }, resumed.meta);
+  const hard = { set: { features: [], at: [] } as HardNegatives, share: config.hardNegatives ?? 0 };
+  const mining = miningSchedule(config.epochs, config.examples);
   const result = await trainLoop({
     model,
     epochs: config.epochs,
     resumed: resumed.meta,
     batchesPerEpoch,
-    batch: (epoch, i) => cropBatch(fe, set, cropFrames, config.batchSize, deriveSeed(seed, 'trigger-crops', epoch, i), config.freqMask),
+    beforeEpoch: (epoch) => {
+      // a resumed run mines once at its first epoch, to have hard negatives to go on with
+      if (!hard.share || epoch < mining.first || (!mining.at(epoch) && hard.set.features.length)) return;
+      const t = performance.now();
+      const found = mineHardNegatives(model, fe, pools.train, { ...trainingRecipe, negatives: NEGATIVE_ONLY.negatives }, mining.candidates, MINING_KEEP, deriveSeed(seed, 'trigger-mining', epoch), ctx.reporter);
+      hard.set.features.push(...found.features);
+      hard.set.at.push(...found.at);
+      // the oldest go first
+      hard.set.features.splice(0, Math.max(0, hard.set.features.length - mining.cap));
+      hard.set.at.splice(0, Math.max(0, hard.set.at.length - mining.cap));
+      const median = found.peaks[Math.floor(found.peaks.length / 2)];
+      ctx.reporter.info(`hard negatives: the ${found.features.length} of ${mining.candidates} new negative-only examples the model scored highest (peak ${found.peaks[0].toFixed(3)}, median ${median.toFixed(3)}) go into ${Math.round(hard.share * 100)}% of the crops; ${hard.set.features.length} in all (${formatSeconds((performance.now() - t) / 1000)})`);
+    },
+    batch: (epoch, i) => cropBatch(fe, set, cropFrames, config.batchSize, deriveSeed(seed, 'trigger-crops', epoch, i), config.freqMask, hard),
     // cosine decay to a tenth
     learningRate: (epoch) => config.lr * (0.1 + 0.45 * (1 + Math.cos((Math.PI * (epoch - 1)) / Math.max(1, config.epochs - 1)))),
     validate: () => {
@@ -161,6 +180,22 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   ctx.print(`checkpoint: ${ctx.checkpointDir}` + (chart ? ' (training curve: loss.png)' : ''));
   ctx.print('next: seqlab eval trigger, or seqlab sample trigger --out example.wav then seqlab detect trigger example.wav');
   return { model: config.model, seconds: +seconds.toFixed(1), dataSeconds: +dataSeconds.toFixed(1), valF1: final?.val_f1, valLoss: final?.val_loss, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), checkpoint: ctx.checkpointDir };
+}
+
+/** the share of each mining round's candidates kept: the ones the model scored highest */
+const MINING_KEEP = 0.2;
+
+/**
+ * Hard-negative mining: from a third of the way in, every sixth of the epochs (30 epochs: before
+ * epochs 11, 16, 21, 26), a fifth as many fresh negative-only examples as the training set, in
+ * training voices, are scored; the fifth the model fired on most join the crops, up to a fifth of
+ * the training set's size in all.
+ */
+function miningSchedule(epochs: number, examples: number) {
+  // never before the model has trained an epoch
+  const first = Math.max(2, Math.floor(epochs / 3) + 1);
+  const every = Math.max(1, Math.round(epochs / 6));
+  return { first, at: (epoch: number) => epoch >= first && (epoch - first) % every === 0, candidates: Math.max(8, Math.round(examples / 5)), cap: Math.max(8, Math.round(examples / 5)) };
 }
 
 // ---------------------------------------------------------------- a trained model
@@ -541,6 +576,7 @@ export const trigger: Task = {
       { key: 'cropSeconds', flags: '--crop-seconds <s>', help: 'length of the training crops', type: 'number', default: 3, min: 1, max: 10 },
       { key: 'lr', flags: '--lr <x>', help: 'Adam learning rate (cosine decay to a tenth)', type: 'number', default: 0.002, min: 1e-9 },
       { key: 'units', flags: '--units <n>', help: 'units of each of the default model\'s two GRUs', type: 'int', default: DEFAULT_MODEL.units, min: 1 },
+      { key: 'hardNegatives', flags: '--hard-negatives <share>', help: 'from a third of the way in, this share of the crops comes from new negative examples the model fires on most (0: no mining)', type: 'number', default: 0.2, min: 0, max: 0.9 },
       { key: 'freqMask', flags: '--freq-mask <bands>', help: 'half the training crops lose up to this many mel bands (0: none)', type: 'int', default: 6, min: 0, max: 20 },
       { key: 'voices', flags: '--voices <n>', help: 'eSpeak NG voices in the training pool (a fifth as many more are held out)', type: 'int', default: DEFAULT_POOL.voices, min: 4 },
       ...FOLDER_OPTIONS,
