@@ -19,7 +19,7 @@ describe('usage errors: one line, exit 2', () => {
   test('unknown task', async () => {
     const r = await seqlab('train', 'dates');
     expect(r.code).toBe(2);
-    expect(r.err.trim()).toBe("seqlab: unknown task 'dates' for train (tasks: nmt, rnn, emojify, dinos, trigger)");
+    expect(r.err.trim()).toBe("seqlab: unknown task 'dates' for train (tasks: nmt, rnn, emojify, dinos, trigger, jazz)");
   });
   test.each([
     [['--epochs', 'abc'], /--epochs takes a whole number, not 'abc'/],

@@ -32,6 +32,18 @@ describe.each(['wasm', 'cpu'] as const)('recurrent layers on %s', (backend) => {
     expect(tf.max(tf.abs(tf.sub(got, want))).dataSync()[0]).toBeLessThan(1e-5);
   });
 
+  test('Lstm.step, state in and out, walks the same states as the whole sequence', () => {
+    const ours = lstm({ units: 4, returnSequences: true, seed: 3 });
+    const input = x();
+    const all = (ours.apply(input) as tf.Tensor).arraySync() as number[][][];
+    let state = { h: tf.zeros([3, 4]) as tf.Tensor2D, c: tf.zeros([3, 4]) as tf.Tensor2D };
+    for (let t = 0; t < 7; t++) {
+      state = ours.step(tf.squeeze(tf.slice(input, [0, t, 0], [3, 1, 5]), [1]) as tf.Tensor2D, state);
+      const h = state.h.arraySync();
+      for (let b = 0; b < 3; b++) for (let k = 0; k < 4; k++) expect(h[b][k]).toBeCloseTo(all[b][t][k], 5);
+    }
+  });
+
   test('weights start as Keras does: forget-gate bias 1, the rest 0', () => {
     const layer = lstm({ units: 3 });
     layer.apply(x());

@@ -152,7 +152,7 @@ describe('small things a user trips on', () => {
   test('`seqlab train` with no task is a usage error', async () => {
     const r = await seqlab('train');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/train needs a task: seqlab train <task> \(tasks: nmt, rnn, emojify, dinos, trigger\)/);
+    expect(r.err).toMatch(/train needs a task: seqlab train <task> \(tasks: nmt, rnn, emojify, dinos, trigger, jazz\)/);
   });
   test('a CSV with a sentence,label header is read', () => {
     expect(parseEmojiCsv('sentence,label\ni love you,0\n', 'h.csv')).toEqual([{ sentence: 'i love you', label: 0 }]);

@@ -283,3 +283,87 @@ export function trackPng(spec: TrackPlotSpec): Buffer | undefined {
   }
   return c.toBuffer('image/png');
 }
+
+export interface PianoRollSpec {
+  title: string;
+  /** notes in quarters; `kind` picks the colour and the legend entry */
+  notes: { pitch: number; start: number; duration: number; kind: string }[];
+  /** kinds in legend order, with their colours */
+  kinds: [string, string][];
+  /** notes drawn in grey beneath (the accompaniment) */
+  background?: { pitch: number; start: number; duration: number }[];
+  /** labels along the top: chord symbols at their start (quarters) */
+  labels?: { at: number; text: string }[];
+  quarters: number;
+  /** quarters per bar line */
+  bar?: number;
+}
+
+const NOTE_NAMES = ['C', 'C#', 'D', 'Eb', 'E', 'F', 'F#', 'G', 'Ab', 'A', 'Bb', 'B'];
+
+/** A piano roll: time across, pitch up, bar lines, chord symbols over the bars, notes coloured by kind. */
+export function pianoRollPng(spec: PianoRollSpec): Buffer | undefined {
+  const cv = canvas();
+  if (!cv) return undefined;
+  const all = [...spec.notes, ...(spec.background ?? [])];
+  const lo = Math.min(...all.map((n) => n.pitch), 60) - 1;
+  const hi = Math.max(...all.map((n) => n.pitch), 72) + 1;
+  const [x0, top] = [44, 56];
+  const w = Math.max(600, Math.min(2400, Math.round(spec.quarters * 18)));
+  const rowH = Math.max(3, Math.min(10, Math.floor(520 / (hi - lo + 1))));
+  const h = (hi - lo + 1) * rowH;
+  const c = cv.createCanvas(x0 + w + 20, top + h + 40);
+  const g = c.getContext('2d');
+  g.fillStyle = '#fff';
+  g.fillRect(0, 0, c.width, c.height);
+  const px = (q: number) => x0 + (q / (spec.quarters || 1)) * w;
+  const py = (p: number) => top + (hi - p) * rowH;
+  // rows of the black keys shaded, Cs named
+  for (let p = lo; p <= hi; p++) {
+    if ([1, 3, 6, 8, 10].includes(((p % 12) + 12) % 12)) {
+      g.fillStyle = '#f3f3f3';
+      g.fillRect(x0, py(p), w, rowH);
+    }
+    if (p % 12 === 0) {
+      g.fillStyle = '#000';
+      g.font = `10px ${FONT}`;
+      g.fillText(`${NOTE_NAMES[0]}${p / 12 - 1}`, 6, py(p) + rowH);
+    }
+  }
+  g.strokeStyle = '#bbb';
+  g.lineWidth = 1;
+  for (let q = 0; q <= spec.quarters + 1e-9; q += spec.bar ?? 4) {
+    g.beginPath();
+    g.moveTo(px(q), top);
+    g.lineTo(px(q), top + h);
+    g.stroke();
+  }
+  g.fillStyle = '#ccc';
+  for (const n of spec.background ?? []) g.fillRect(px(n.start), py(n.pitch) + 1, Math.max(1, px(n.start + n.duration) - px(n.start) - 1), rowH - 2);
+  const colours = new Map(spec.kinds);
+  for (const n of spec.notes) {
+    g.fillStyle = colours.get(n.kind) ?? '#000';
+    g.fillRect(px(n.start), py(n.pitch), Math.max(2, px(n.start + n.duration) - px(n.start) - 1), rowH);
+  }
+  g.fillStyle = '#000';
+  g.font = `14px ${FONT}`;
+  g.fillText(spec.title, x0, 20);
+  g.font = `11px ${FONT}`;
+  let lastEnd = -Infinity;
+  for (const l of spec.labels ?? []) {
+    const x = px(l.at) + 2;
+    if (x < lastEnd) continue; // no overprinting when chords change quickly
+    g.fillText(l.text, x, top - 6);
+    lastEnd = x + g.measureText(l.text).width + 4;
+  }
+  let lx = x0;
+  for (const [kind, col] of spec.kinds) {
+    g.fillStyle = col;
+    g.fillRect(lx, 30, 10, 10);
+    g.fillStyle = '#000';
+    g.fillText(kind, lx + 14, 39);
+    lx += 24 + g.measureText(kind).width;
+  }
+  g.fillText(`${spec.quarters / (spec.bar ?? 4)} bars`, x0 + w / 2 - 20, top + h + 20);
+  return c.toBuffer('image/png');
+}

@@ -219,6 +219,17 @@ export class Lstm extends SequenceLayer {
     });
   }
 
+  /**
+   * One step of the trained layer, state in and out: x [batch, in], the previous h and c
+   * [batch, units] (zeros to start). Sampling costs one step per token this way, not a re-run of
+   * the whole prefix. Same numbers as the sequence op (test/recurrent.test.ts).
+   */
+  step(x: tf.Tensor2D, state: { h: tf.Tensor2D; c: tf.Tensor2D }): { h: tf.Tensor2D; c: tf.Tensor2D } {
+    return tf.tidy(() => {
+      const [h, c] = lstmStep(tf.add(tf.matMul(x, this.w.kernel.read()), this.w.bias.read()), state.h, state.c, this.w.recurrentKernel.read());
+      return { h: h as tf.Tensor2D, c: c as tf.Tensor2D };
+    });
+  }
 }
 tf.serialization.registerClass(Lstm);
 

@@ -5,5 +5,6 @@ import { rnn } from './rnn';
 import { emojify } from './emojify';
 import { dinos } from './dinos';
 import { trigger } from './trigger';
+import { jazz } from './jazz';
 
-export const TASKS: readonly Task[] = [nmt, rnn, emojify, dinos, trigger];
+export const TASKS: readonly Task[] = [nmt, rnn, emojify, dinos, trigger, jazz];

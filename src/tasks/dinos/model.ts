@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { NumpyRandom } from '../../core/numpy-random';
 import { oneHot3d } from '../../core/one-hot';
-import { lstm } from '../../models/recurrent';
+import { stackedLstmClassifier } from '../../models/stacked';
 import { CharRnnParams } from '../../models/handwritten/char-rnn';
 import { Vocab } from './data';
 
@@ -21,14 +21,7 @@ export interface LstmLmConfig {
 }
 
 export function buildLstmLm(vocab: number, cfg: LstmLmConfig, seed: number): tf.LayersModel {
-  const input = tf.input({ shape: [null, vocab], name: 'one_hot_chars' });
-  let x: tf.SymbolicTensor = input;
-  for (let l = 0; l < cfg.layers; l++) {
-    x = lstm({ units: cfg.units, returnSequences: true, seed: seed + 10 * l, name: `lstm_${l + 1}` }).apply(x) as tf.SymbolicTensor;
-    if (cfg.dropout > 0) x = tf.layers.dropout({ rate: cfg.dropout, seed: seed + 10 * l + 5 }).apply(x) as tf.SymbolicTensor;
-  }
-  const y = tf.layers.dense({ units: vocab, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 99 }), name: 'next_char' }).apply(x);
-  return tf.model({ inputs: input, outputs: y as tf.SymbolicTensor, name: 'char_lstm' });
+  return stackedLstmClassifier({ inputSize: vocab, classes: vocab, ...cfg, seed, names: { input: 'one_hot_chars', output: 'next_char', model: 'char_lstm' } });
 }
 
 /** The text as vocabulary indices: '\n' + names joined by '\n' + '\n'. */

@@ -1,0 +1,383 @@
+/**
+ * jazz: an LSTM that learns melodies over chords and improvises over a progression a user types,
+ * written back as MIDI (melody, comping, bass), a WAV to listen to at once and a piano roll.
+ *
+ * data.ts (the generated corpus in src/music/corpus.ts, or a user's MIDI files; all 12 keys;
+ * held-out pieces) → model.ts (event + chord → LSTMs → next event) → train (the shared loop) →
+ * eval (held-out NLL beside baselines, tone classes of sampled solos) → sample.
+ */
+import * as path from 'path';
+import { encodeWav16 } from '../../audio/wav';
+import { loadCheckpoint } from '../../core/checkpoint';
+import { SeqlabError, UsageError } from '../../core/errors';
+import { checkWritableDir, makeDirs, writeFileAtomic } from '../../core/files';
+import { pianoRollPng, writeLossChart } from '../../core/plot';
+import { formatSeconds } from '../../core/progress';
+import { deriveSeed } from '../../core/rng';
+import { Options, RunContext, Task } from '../../core/task';
+import { beginTraining, checkpointSaver, interruption, trainLoop } from '../../core/train';
+import { ChordError } from '../../music/chords';
+import { ChordSpan, chordAt, Lead, toneClass } from '../../music/corpus';
+import { decodeEvents, encodeMelody, EVENTS, EventRangeError, STEPS_PER_BAR, STEPS_PER_QUARTER } from '../../music/events';
+import { Note, writeMidi } from '../../music/midi';
+import { accompaniment, renderAudio } from '../../music/render';
+import { generatedLeads, leadFromMidi, progression, Sequence, sequences, splitPieces, toneShares, TrackChoice, windowBatch } from './data';
+import { buildJazzModel, compileJazzModel, JazzModelConfig, sampleEvents, sequenceNll } from './model';
+
+interface JazzConfig extends JazzModelConfig {
+  /** generated lead sheets (0: only --midi files) */
+  pieces: number;
+  /** a user's MIDI files (absolute paths) */
+  midi: string[];
+  melodyTrack: number | 'auto';
+  chordTrack: number | 'auto';
+  epochs: number;
+  batchesPerEpoch: number;
+  batchSize: number;
+  windowBars: number;
+  lr: number;
+}
+
+const DEFAULT_SOLO_CHORDS = 'Dm7 G7 Cmaj7 Cmaj7';
+
+function trackChoice(value: unknown, flag: string): number | 'auto' {
+  if (value === undefined || value === 'auto') return 'auto';
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} takes a track number (0, 1, ...) or auto, not '${value}'`);
+  return n;
+}
+
+/** The lead sheets a config names: the generated ones, then each MIDI file's. */
+function leadsFor(config: JazzConfig, seed: number): Lead[] {
+  const choice: TrackChoice = { melody: config.melodyTrack, chords: config.chordTrack };
+  const user = config.midi.map((f) => leadFromMidi(f, choice));
+  return [...generatedLeads(config.pieces, deriveSeed(seed, 'jazz-corpus')), ...user];
+}
+
+function allSequences(leads: readonly Lead[], allKeys: boolean): Sequence[] {
+  return leads.flatMap((l) => {
+    try {
+      return sequences(l, allKeys);
+    } catch (err) {
+      if (err instanceof EventRangeError) throw new SeqlabError(`${l.name}: ${err.message}`);
+      throw err;
+    }
+  });
+}
+
+// ---------------------------------------------------------------- train
+
+async function train(_args: string[], options: Options, ctx: RunContext) {
+  const resumed = await beginTraining('jazz', options, ctx, { epochs: options.epochs as number | undefined });
+  const saved = resumed.meta?.hyperparameters as unknown as JazzConfig | undefined;
+  const seed = resumed.meta?.seed ?? ctx.seed;
+  const epochs = (options.epochs as number | undefined) ?? saved?.epochs ?? 16;
+  const midi = ((options.midi as unknown as string[] | undefined) ?? []).map((f) => path.resolve(f));
+  const config: JazzConfig = saved ? { ...saved, epochs } : {
+    pieces: (options.pieces as number | undefined) ?? (midi.length ? 0 : 84),
+    midi,
+    melodyTrack: trackChoice(options.melodyTrack, '--melody-track'),
+    chordTrack: trackChoice(options.chordTrack, '--chord-track'),
+    layers: options.layers as number,
+    units: options.units as number,
+    dropout: options.dropout as number,
+    epochs,
+    batchesPerEpoch: options.batches as number,
+    batchSize: options.batchSize as number,
+    windowBars: options.windowBars as number,
+    lr: options.lr as number,
+  };
+  if (!config.pieces && !config.midi.length) throw new UsageError('nothing to learn from: --pieces 0 needs --midi FILES');
+  const t0 = performance.now();
+  const leads = leadsFor(config, seed);
+  const { train: trainLeads, held } = splitPieces(leads);
+  const trainSeqs = allSequences(trainLeads, true);
+  const heldSeqs = allSequences(held, false);
+  const notes = trainLeads.reduce((s, l) => s + l.melody.length, 0);
+  ctx.reporter.info(`data: ${trainLeads.length} pieces (${notes} notes) in ${trainSeqs.length} key versions for training, ${held.length} held out (${formatSeconds((performance.now() - t0) / 1000)})`);
+  for (const l of leads.slice(config.pieces)) ctx.reporter.info(`  ${l.name}: ${l.bars} bars, ${l.melody.length} notes, ${l.chords.length} chords`);
+
+  const model = resumed.model ?? buildJazzModel(config, seed);
+  if (!resumed.model) compileJazzModel(model, config.lr);
+  const steps = config.windowBars * STEPS_PER_BAR;
+  ctx.reporter.info(`jazz: ${model.countParams().toLocaleString('en-US')} weights; ${config.epochs} epochs of ${config.batchesPerEpoch} batches of ${config.batchSize} windows of ${config.windowBars} bars`);
+  const saver = checkpointSaver(ctx, { task: 'jazz', seed, hyperparameters: { ...config }, vocabularies: {} }, resumed.meta);
+  const result = await trainLoop({
+    model,
+    epochs: config.epochs,
+    resumed: resumed.meta,
+    batchesPerEpoch: config.batchesPerEpoch,
+    batch: (epoch, i) => windowBatch(trainSeqs, steps, config.batchSize, deriveSeed(seed, 'jazz-windows', epoch, i)),
+    validate: heldSeqs.length ? () => {
+      const { nll, events } = sequenceNll(model, heldSeqs);
+      return { val_nll: nll / events };
+    } : undefined,
+    save: (epoch, history, interrupted) => saver.save(model, epoch, history, { interrupted }),
+    reporter: ctx.reporter,
+  });
+  if (result.status === 'interrupted') throw interruption(result, ctx.checkpointDir, 'jazz', `seqlab train jazz --epochs ${config.epochs}`, ctx.print);
+  const chart = writeLossChart(ctx.checkpointDir, {
+    title: 'jazz: nats per event',
+    xLabel: 'epoch',
+    series: [
+      { name: 'training', points: result.history.map((h) => [h.epoch, h.loss]) },
+      ...(heldSeqs.length ? [{ name: 'held-out pieces', points: result.history.map((h) => [h.epoch, h.val_nll] as [number, number]) }] : []),
+    ],
+  });
+  const last = result.history[result.history.length - 1];
+  ctx.print(`jazz: trained in ${formatSeconds(saver.trainSeconds())}; loss ${last?.loss.toFixed(4)} nats per event` + (last?.val_nll !== undefined ? `, held-out ${last.val_nll.toFixed(4)}` : ''));
+  ctx.print(`checkpoint: ${ctx.checkpointDir}` + (chart ? ' (training curve: loss.png)' : ''));
+  ctx.print('next: seqlab sample jazz --chords "Dm7 G7 Cmaj7 Cmaj7" --bars 16, or seqlab eval jazz');
+  return { pieces: trainLeads.length, heldOut: held.length, vocabularySize: EVENTS, loss: last?.loss, valNll: last?.val_nll, seconds: saver.trainSeconds(), checkpoint: ctx.checkpointDir };
+}
+
+// ---------------------------------------------------------------- a trained model
+
+async function loadTrained(ctx: RunContext) {
+  const { model, meta } = await loadCheckpoint(ctx.checkpointDir, 'jazz');
+  return { model, meta, config: meta.hyperparameters as unknown as JazzConfig };
+}
+
+/** A primer: MIDI pitches as eighth notes ("60 62 64"), or the first notes of a MIDI file's melody. */
+function primerEvents(given: string | undefined, choice: TrackChoice): { events: number[]; notes: Note[] } {
+  if (!given) return { events: [], notes: [] };
+  let notes: Note[];
+  if (/\.midi?$/i.test(given)) {
+    const lead = leadFromMidi(path.resolve(given), choice);
+    const first = lead.melody[0]?.start ?? 0;
+    notes = lead.melody.filter((n) => n.start - first < 8).map((n) => ({ ...n, start: n.start - first }));
+  } else {
+    const pitches = given.split(/[\s,]+/).filter(Boolean).map(Number);
+    if (!pitches.length || pitches.some((p) => !Number.isInteger(p) || p < 48 || p > 83)) throw new UsageError(`--primer takes MIDI pitches 48-83 separated by spaces (e.g. "60 62 64") or a .mid file, not '${given}'`);
+    notes = pitches.map((pitch, k) => ({ pitch, start: k / 2, duration: 0.5, velocity: 88 }));
+  }
+  const end = Math.max(...notes.map((n) => n.start + n.duration), 0);
+  return { events: Array.from(encodeMelody(notes, Math.ceil(end * STEPS_PER_QUARTER))), notes };
+}
+
+const TONE_COLOURS: [string, string][] = [['chord tone', '#1f77b4'], ['scale tone', '#2ca02c'], ['approach', '#ff7f0e'], ['other', '#d62728']];
+const KIND_NAMES = { chord: 'chord tone', scale: 'scale tone', approach: 'approach', other: 'other' } as const;
+
+/** The three files of one solo: .mid (melody, comping, bass), .wav, .png. */
+function writeSolo(base: string, melody: Note[], chords: ChordSpan[], bars: number, tempo: number, swing: number, title: string): string[] {
+  const { comping, bass } = accompaniment(chords);
+  const midi = writeMidi({
+    tempo,
+    timeSignature: [4, 4],
+    parts: [
+      { name: 'Melody (seqlab jazz)', channel: 0, program: 66, notes: melody },
+      { name: 'Comping', channel: 1, program: 4, notes: comping },
+      { name: 'Bass', channel: 2, program: 32, notes: bass },
+    ],
+  });
+  const rate = 22050;
+  const audio = renderAudio([{ notes: melody, voice: 'lead', gain: 0.32 }, { notes: comping, voice: 'keys', gain: 0.12 }, { notes: bass, voice: 'bass', gain: 0.3 }], tempo, swing, rate);
+  const png = pianoRollPng({
+    title,
+    notes: melody.map((n) => ({ ...n, kind: KIND_NAMES[toneClass(n.pitch, chordAt(chords, n.start).chord)] })),
+    kinds: TONE_COLOURS,
+    background: [...comping, ...bass],
+    labels: chords.map((c) => ({ at: c.start, text: c.chord.symbol })),
+    quarters: bars * 4,
+  });
+  const files = [`${base}.mid`, `${base}.wav`];
+  writeFileAtomic(files[0], midi);
+  writeFileAtomic(files[1], encodeWav16(audio, rate));
+  if (png) {
+    writeFileAtomic(`${base}.png`, png);
+    files.push(`${base}.png`);
+  }
+  return files;
+}
+
+// ---------------------------------------------------------------- sample
+
+async function sample(_args: string[], options: Options, ctx: RunContext) {
+  const bars = options.bars as number;
+  let chords: ChordSpan[];
+  try {
+    chords = progression((options.chords as string | undefined) ?? DEFAULT_SOLO_CHORDS, bars);
+  } catch (err) {
+    if (err instanceof ChordError) throw new UsageError(`--chords: ${err.message}`);
+    throw err;
+  }
+  const outDir = path.resolve(options.out as string);
+  checkWritableDir(outDir, '--out folder');
+  const { model, config } = await loadTrained(ctx);
+  const primer = primerEvents(options.primer as string | undefined, { melody: config.melodyTrack ?? 'auto', chords: config.chordTrack ?? 'auto' });
+  const steps = bars * STEPS_PER_BAR;
+  if (primer.events.length >= steps) throw new UsageError(`--primer lasts ${primer.events.length / STEPS_PER_BAR} bars: give --bars more than that`);
+  const n = options.numOutputs as number;
+  const tempo = options.tempo as number;
+  const swing = options.swing as number;
+  const t0 = performance.now();
+  const drawn = sampleEvents(model, chords, steps, n, options.temperature as number, deriveSeed(ctx.seed, 'jazz-sample'), primer.events);
+  const seconds = (performance.now() - t0) / 1000;
+  makeDirs(outDir);
+  const outputs = drawn.map((events, k) => {
+    const melody = decodeEvents(events);
+    const shares = toneShares(melody, chords);
+    const base = path.join(outDir, `jazz-solo-${k + 1}`);
+    const files = writeSolo(base, melody, chords, bars, tempo, swing, `seqlab jazz: solo ${k + 1} over ${options.chords ?? DEFAULT_SOLO_CHORDS} (${bars} bars, temperature ${options.temperature})`);
+    ctx.print(`solo ${k + 1}: ${melody.length} notes, ${(100 * (shares.chord + shares.scale)).toFixed(0)}% chord or scale tones (${(100 * shares.chord).toFixed(0)}% chord tones) → ${files.map((f) => path.relative(process.cwd(), f) || f).join(', ')}`);
+    return { files, notes: melody.length, chordOrScaleToneShare: shares.chord + shares.scale, chordToneShare: shares.chord };
+  });
+  ctx.print(`${n} solo${n > 1 ? 's' : ''} of ${bars} bars sampled in ${seconds.toFixed(2)} s`);
+  const mean = (f: (o: (typeof outputs)[number]) => number) => outputs.reduce((s, o) => s + f(o), 0) / outputs.length;
+  return { chords: options.chords ?? DEFAULT_SOLO_CHORDS, bars, outputs, chordOrScaleToneShare: mean((o) => o.chordOrScaleToneShare), sampleSeconds: +seconds.toFixed(3) };
+}
+
+// ---------------------------------------------------------------- eval
+
+/** Jensen-Shannon divergence (bits) between two histograms. */
+function jsDivergence(a: readonly number[], b: readonly number[]): number {
+  const sa = a.reduce((s, x) => s + x, 0) || 1;
+  const sb = b.reduce((s, x) => s + x, 0) || 1;
+  let d = 0;
+  a.forEach((x, i) => {
+    const p = x / sa;
+    const q = b[i] / sb;
+    const m = (p + q) / 2;
+    if (p > 0) d += 0.5 * p * Math.log2(p / m);
+    if (q > 0) d += 0.5 * q * Math.log2(q / m);
+  });
+  return d;
+}
+
+/** Where melody notes fall relative to the chord's root: 12 counts. */
+function chordRelativeHistogram(melody: readonly Note[], chords: readonly ChordSpan[]): number[] {
+  const h = new Array<number>(12).fill(0);
+  for (const n of melody) {
+    const c = chordAt(chords, n.start).chord;
+    if (c.root >= 0) h[(((n.pitch - c.root) % 12) + 12) % 12]++;
+  }
+  return h;
+}
+
+async function evaluate(_args: string[], options: Options, ctx: RunContext) {
+  const { model, meta, config } = await loadTrained(ctx);
+  const leads = leadsFor(config, meta.seed);
+  const { train: trainLeads, held } = splitPieces(leads);
+  if (!held.length) throw new SeqlabError('this model was trained on one piece: nothing was held out to evaluate on');
+  const trainSeqs = allSequences(trainLeads, true);
+  const heldSeqs = allSequences(held, false);
+  // baselines from the training events: how often each event comes, and how often an event repeats the last
+  const counts = new Array<number>(EVENTS).fill(1);
+  let repeats = 0;
+  let total = 0;
+  for (const s of trainSeqs) s.events.forEach((e, t) => {
+    counts[e]++;
+    if (t > 0) {
+      total++;
+      if (e === s.events[t - 1]) repeats++;
+    }
+  });
+  const sum = counts.reduce((a, b) => a + b, 0);
+  const r = repeats / total;
+  let unigram = 0;
+  let repeatLast = 0;
+  let events = 0;
+  for (const s of heldSeqs) s.events.forEach((e, t) => {
+    unigram -= Math.log(counts[e] / sum);
+    repeatLast -= Math.log(t > 0 && e === s.events[t - 1] ? r : t > 0 ? (1 - r) / (EVENTS - 1) : 1 / EVENTS);
+    events++;
+  });
+  const { nll } = sequenceNll(model, heldSeqs);
+  const heldOut = { events, nats: nll / events, perplexity: Math.exp(nll / events), unigramNats: unigram / events, repeatLastNats: repeatLast / events };
+  ctx.print(`jazz eval on ${held.length} held-out pieces (${events} sixteenths):`);
+  ctx.print(`  NLL ${heldOut.nats.toFixed(3)} nats per event (perplexity ${heldOut.perplexity.toFixed(2)}); baselines: unigram ${heldOut.unigramNats.toFixed(3)}, repeat-last ${heldOut.repeatLastNats.toFixed(3)}`);
+
+  // solos sampled over the held-out pieces' chords, against those pieces' own melodies
+  const n = options.n as number;
+  const sampled: Note[][] = [];
+  const under: ChordSpan[][] = [];
+  for (let k = 0; k < n; k++) {
+    const lead = held[k % held.length];
+    const [events] = sampleEvents(model, lead.chords, lead.bars * STEPS_PER_BAR, 1, options.temperature as number, deriveSeed(ctx.seed, 'jazz-eval', k));
+    sampled.push(decodeEvents(events));
+    under.push(lead.chords);
+  }
+  const shares = (melodies: Note[][], chords: ChordSpan[][]) => {
+    const all = melodies.map((m, k) => toneShares(m, chords[k]));
+    const notes = all.reduce((s, a) => s + a.notes, 0) || 1;
+    const w = (key: 'chord' | 'scale' | 'approach' | 'other') => all.reduce((s, a) => s + a[key] * a.notes, 0) / notes;
+    return { chord: w('chord'), scale: w('scale'), approach: w('approach'), other: w('other'), notes: notes };
+  };
+  const ours = shares(sampled, under);
+  const corpus = shares(held.map((l) => l.melody), held.map((l) => l.chords));
+  const sumHist = (ms: Note[][], cs: ChordSpan[][]) => ms.map((m, k) => chordRelativeHistogram(m, cs[k])).reduce((a, b) => a.map((x, i) => x + b[i]), new Array<number>(12).fill(0));
+  const js = jsDivergence(sumHist(sampled, under), sumHist(trainLeads.map((l) => l.melody), trainLeads.map((l) => l.chords)));
+  // memorisation: 8-note runs (7 intervals and 8 lengths, so any key) that also occur in the training melodies
+  const grams = (m: readonly Note[]) => m.slice(7).map((_, k) => m.slice(k, k + 8).map((n, j, w) => `${j ? n.pitch - w[j - 1].pitch : ''}/${Math.round(n.duration * STEPS_PER_QUARTER)}`).join(' '));
+  const known = new Set(trainLeads.flatMap((l) => grams(l.melody)));
+  const sampledGrams = sampled.flatMap(grams);
+  const copied = sampledGrams.length ? sampledGrams.filter((g) => known.has(g)).length / sampledGrams.length : 0;
+  const barsOf = (ls: readonly { bars: number }[]) => ls.reduce((s, l) => s + l.bars, 0);
+  const sampledBars = Array.from({ length: n }, (_, k) => held[k % held.length]).reduce((s, l) => s + l.bars, 0);
+  const notesPerBar = { sampled: ours.notes / sampledBars, heldOut: corpus.notes / barsOf(held) };
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  ctx.print(`  ${n} sampled solos (${ours.notes} notes) over the held-out chords: chord tones ${pct(ours.chord)}, scale ${pct(ours.scale)}, approach ${pct(ours.approach)}, other ${pct(ours.other)}`);
+  ctx.print(`  the held-out melodies themselves: chord tones ${pct(corpus.chord)}, scale ${pct(corpus.scale)}, approach ${pct(corpus.approach)}, other ${pct(corpus.other)}`);
+  ctx.print(`  chord-relative pitch-class histogram vs the training melodies: Jensen-Shannon ${js.toFixed(4)} bits (0 = the same)`);
+  ctx.print(`  8-note runs copied from the training melodies: ${pct(copied)} of ${sampledGrams.length}; notes per bar ${notesPerBar.sampled.toFixed(1)} (held-out melodies: ${notesPerBar.heldOut.toFixed(1)})`);
+  return { heldOut, sampled: { solos: n, ...ours, chordOrScaleToneShare: ours.chord + ours.scale, copiedEightNoteShare: copied, notesPerBar: notesPerBar.sampled }, heldOutMelodies: { ...corpus, notesPerBar: notesPerBar.heldOut }, pitchClassJs: js };
+}
+
+// ---------------------------------------------------------------- the task
+
+const TRACK_OPTIONS = [
+  { key: 'melodyTrack', flags: '--melody-track <n>', help: 'the melody\'s track in --midi files (0-based, as listed), or auto: the one-note-at-a-time part with the most notes from middle C up', type: 'string', default: 'auto' },
+  { key: 'chordTrack', flags: '--chord-track <n>', help: 'the chords\' track, or auto: the part with the most onsets of three or more notes', type: 'string', default: 'auto' },
+] as const;
+
+export const jazz: Task = {
+  name: 'jazz',
+  summary: 'an LSTM that improvises jazz over chords: generated corpus or your MIDI → MIDI, WAV and piano roll',
+  examples: [
+    'seqlab train jazz',
+    'seqlab sample jazz --chords "Dm7 G7 Cmaj7 Cmaj7" --bars 16',
+    'seqlab sample jazz --chords "Cm7 F7 | Bbmaj7 | Ebmaj7 | Am7b5 D7 | Gm6" --temperature 0.8 --num-outputs 4',
+    'seqlab eval jazz',
+    'seqlab train jazz --midi tune1.mid tune2.mid --melody-track auto',
+  ],
+  train: {
+    help: 'learn melodies over chords from the generated corpus (ii-V-I, blues, rhythm changes ... in all keys) and/or your MIDI files',
+    options: [
+      { key: 'midi', flags: '--midi <files...>', help: 'your MIDI files (a melody track and a chord track each); with them the generated corpus is off unless --pieces is given', type: 'string' },
+      ...TRACK_OPTIONS,
+      { key: 'pieces', flags: '--pieces <n>', help: 'generated lead sheets to learn from (default 84; 0 with --midi: only your files)', type: 'int', min: 0 },
+      { key: 'epochs', flags: '--epochs <n>', help: 'epochs (default 16)', type: 'int', min: 1 },
+      { key: 'batches', flags: '--batches <n>', help: 'batches per epoch', type: 'int', default: 40, min: 1 },
+      { key: 'batchSize', flags: '--batch-size <n>', help: 'windows per batch', type: 'int', default: 64, min: 1 },
+      { key: 'windowBars', flags: '--window-bars <n>', help: 'bars per training window', type: 'int', default: 4, min: 1, max: 64 },
+      { key: 'layers', flags: '--layers <n>', help: 'stacked LSTMs', type: 'int', default: 2, min: 1, max: 4 },
+      { key: 'units', flags: '--units <n>', help: 'units per LSTM', type: 'int', default: 128, min: 1 },
+      { key: 'dropout', flags: '--dropout <x>', help: 'dropout after each LSTM', type: 'number', default: 0.3, min: 0, max: 0.9 },
+      { key: 'lr', flags: '--lr <x>', help: 'Adam learning rate', type: 'number', default: 0.002, min: 1e-9 },
+    ],
+    resumable: true,
+    run: train,
+  },
+  eval: {
+    help: 'held-out NLL per event beside unigram and repeat-last baselines; chord/scale/approach/other shares of sampled solos',
+    options: [
+      { key: 'n', flags: '--n <k>', help: 'solos to sample over the held-out pieces\' chords', type: 'int', default: 16, min: 1, max: 10000 },
+      { key: 'temperature', flags: '--temperature <t>', help: 'sampling temperature (0: the most likely event)', type: 'number', default: 1, min: 0 },
+    ],
+    run: evaluate,
+  },
+  sample: {
+    help: 'improvise over a chord progression: MIDI (melody, comping, bass), a WAV and a piano roll per solo',
+    options: [
+      { key: 'chords', flags: '--chords <symbols>', help: `one chord per bar, or bars split by | ("Dm7 G7 | Cmaj7"); default "${DEFAULT_SOLO_CHORDS}"`, type: 'string' },
+      { key: 'bars', flags: '--bars <n>', help: 'bars to improvise (the progression repeats)', type: 'int', default: 16, min: 1, max: 512 },
+      { key: 'temperature', flags: '--temperature <t>', help: 'sampling temperature (0: the most likely event)', type: 'number', default: 1, min: 0, max: 10 },
+      { key: 'primer', flags: '--primer <notes|file.mid>', help: 'start from these MIDI pitches as eighths ("60 62 64") or a MIDI file\'s first two bars', type: 'string' },
+      { key: 'numOutputs', flags: '--num-outputs <n>', help: 'solos to write', type: 'int', default: 1, min: 1, max: 100 },
+      { key: 'tempo', flags: '--tempo <bpm>', help: 'quarter notes per minute', type: 'number', default: 140, min: 20, max: 400 },
+      { key: 'swing', flags: '--swing <ratio>', help: 'where the off-beat eighth falls in the beat (0.5 straight, 0.66 swung)', type: 'number', default: 0.66, min: 0.5, max: 0.8 },
+      { key: 'out', flags: '--out <dir>', help: 'folder for jazz-solo-N.mid/.wav/.png', type: 'string', default: 'jazz-solos' },
+    ],
+    run: sample,
+  },
+};
