@@ -8,12 +8,17 @@ import { readMidi, writeMidi } from '../src/music/midi';
 import { chordsFromPart, leadFromMidi, progression, splitPieces, windowBatch, sequences } from '../src/tasks/jazz/data';
 import { EVENTS, INPUT_SIZE } from '../src/music/events';
 import { seqlab } from './helpers';
+import { initBackend } from '../src/core/backend';
+import { NumpyRandom } from '../src/core/numpy-random';
+import { buildCourseModel, COURSE, courseWindows } from '../src/tasks/jazz/course';
+import { buildJazzModel } from '../src/tasks/jazz/model';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-jazz-'));
 
 /** A lead sheet as a user's MIDI file: chords as three-note stacks on one track, the melody on another. */
-function userMidi(file: string, seed: number) {
-  const [lead] = generateCorpus(1, new Rng(seed));
+function userMidi(file: string, seed: number, longest = false) {
+  const pieces = generateCorpus(longest ? 7 : 1, new Rng(seed));
+  const lead = pieces.reduce((a, b) => (b.bars > a.bars ? b : a));
   const chords = lead.chords.flatMap((s) => s.chord.pitches.slice(0, 4).map((pc) => ({ pitch: 48 + pc, start: s.start, duration: s.duration, velocity: 60 })));
   fs.writeFileSync(file, writeMidi({ tempo: 120, timeSignature: [4, 4], parts: [{ name: 'Piano', channel: 0, program: 0, notes: chords }, { name: 'Sax', channel: 1, program: 66, notes: lead.melody }] }));
   return lead;
@@ -61,6 +66,56 @@ describe('jazz data', () => {
       expect(x[b][t]).toHaveLength(INPUT_SIZE);
     }
   });
+});
+
+describe('jazz --arch course', () => {
+  test('the course\'s windows: starts from NumPy\'s RNG (seed 0), a zero first input, targets one step ahead', () => {
+    const values = Array.from({ length: 12 }, (_, i) => `C,0.250,<P${i},m-2>`);
+    const tokens = Array.from({ length: 100 }, (_, i) => values[(i * 7) % 12]);
+    const { x, y, starts } = courseWindows(tokens, values);
+    const rng = new NumpyRandom(0);
+    expect(starts).toEqual(Array.from({ length: COURSE.m }, () => rng.interval(100 - COURSE.tx - 1)));
+    const V = values.length;
+    const at = (a: Float32Array, i: number, t: number) => Array.from(a.subarray((i * COURSE.tx + t) * V, (i * COURSE.tx + t + 1) * V));
+    for (const i of [0, 17, 59]) {
+      expect(at(x, i, 0).every((v) => v === 0)).toBe(true);
+      for (let t = 1; t < COURSE.tx; t++) {
+        expect(at(x, i, t)[values.indexOf(tokens[starts[i] + t])]).toBe(1);
+        expect(at(y, i, t - 1)).toEqual(at(x, i, t));
+      }
+      expect(at(y, i, COURSE.tx - 1).every((v) => v === 0)).toBe(true);
+    }
+  });
+
+  test('djmodel has the course\'s parameter counts: 45,530 at 90 values, 41,678 at 78; the default model its 248,614', async () => {
+    await initBackend('wasm');
+    expect(buildCourseModel(90, 1).countParams()).toBe(45530);
+    expect(buildCourseModel(78, 1).countParams()).toBe(41678);
+    // 2 x LSTM(128) on 90 inputs: 4·128·(90+128+1) + 4·128·(128+128+1), softmax over 38 events: 128·38 + 38
+    const model = buildJazzModel({ layers: 2, units: 128, dropout: 0.3 }, 1);
+    expect(model.countParams()).toBe(248614);
+    expect(model.outputs[0].shape).toEqual([null, null, EVENTS]);
+  });
+
+  test('trains on a MIDI solo (loss falls), samples MIDI, and eval says there is no held-out set', async () => {
+    const file = path.join(dir, 'solo.mid');
+    userMidi(file, 21, true);
+    const ckc = path.join(dir, 'ck-course');
+    const t = await seqlab('train', 'jazz', '--arch', 'course', '--midi', file, '--epochs', '4', '--checkpoint', ckc, '--json');
+    expect(t.err).toBe('');
+    expect(t.code).toBe(0);
+    const r = JSON.parse(t.out.trim().split('\n').pop()!);
+    expect(r.vocabularySize).toBeGreaterThan(5);
+    const history = JSON.parse(fs.readFileSync(path.join(ckc, 'seqlab.json'), 'utf8')).history;
+    expect(history[3].summed_loss).toBeLessThan(history[0].summed_loss);
+    expect(r.loss).toBeCloseTo(COURSE.tx * history[3].loss, 6);
+    const s = await seqlab('sample', 'jazz', '--checkpoint', ckc, '--bars', '4', '--out', path.join(dir, 'course-solos'), '--temperature', '0', '--json');
+    expect(s.code).toBe(0);
+    expect(readMidi(fs.readFileSync(path.join(dir, 'course-solos', 'jazz-solo-1.mid'))).parts[0].notes.length).toBeGreaterThan(0);
+    const e = await seqlab('eval', 'jazz', '--checkpoint', ckc, '--n', '2');
+    expect(e.code).toBe(0);
+    expect(e.out).toMatch(/the course has no held-out set/);
+  }, 60000);
 });
 
 describe('jazz from the command line', () => {

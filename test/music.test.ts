@@ -3,6 +3,7 @@ import { Rng } from '../src/core/rng';
 import { ChordError, parseChord, parseProgression, recogniseChord } from '../src/music/chords';
 import { chordAt, formChords, FORM_NAMES, generateCorpus, HIGH, LOW, toneClass } from '../src/music/corpus';
 import { decodeEvents, encodeMelody, EVENTS, eventInputs, HOLD, INPUT_SIZE, noteOn, NOTE_OFF, transpose } from '../src/music/events';
+import { intervalName, intervalSemitones, measureTokens, notesFromTokens, parseToken, quantize } from '../src/music/grammar';
 import { MidiError, Note, pickChords, pickMelody, readMidi, Song, writeMidi } from '../src/music/midi';
 import { accompaniment, renderAudio, swingTime } from '../src/music/render';
 
@@ -212,7 +213,54 @@ describe('rendering', () => {
       seg.forEach((v, i) => { re += v * Math.cos((2 * Math.PI * hz * i) / rate); im += v * Math.sin((2 * Math.PI * hz * i) / rate); });
       return re * re + im * im;
     };
+    // as long as the music plus the release tail, and never louder than the headroom it keeps
+    expect(audio.length).toBe(Math.ceil((2 + 0.6) * rate));
+    const loud = renderAudio([{ notes: [60, 64, 67, 72].map((p) => note(p, 0, 2)), voice: 'keys', gain: 3 }], 120, 0.66, rate);
+    expect(Math.max(...loud.map(Math.abs))).toBeCloseTo(0.89, 5);
     expect(power(440)).toBeGreaterThan(20 * power(330));
     expect(power(440)).toBeGreaterThan(20 * power(560));
+  });
+});
+
+describe('the course\'s grammar', () => {
+  test('intervals are named as music21 names them, and read back as semitones', () => {
+    const cases: [number, number, string][] = [[0, 0, 'P1'], [0, -1, 'd1'], [2, 3, 'm3'], [-1, -2, 'M-2'], [4, 6, 'd5'], [3, 6, 'A4'], [-7, -12, 'P-8'], [10, 17, 'P11'], [-5, -8, 'm-6'], [-4, -8, 'A-5'], [5, 7, 'd6']];
+    for (const [steps, semis, name] of cases) {
+      expect(intervalName(steps, semis)).toBe(name);
+      expect(intervalSemitones(name)).toBe(semis);
+    }
+  });
+
+  test('onsets and lengths go to the nearer of the 1/4 and 1/3 grids', () => {
+    expect(quantize(0.26)).toBe(0.25);
+    expect(quantize(0.3)).toBeCloseTo(1 / 3);
+    expect(quantize(0.49)).toBe(0.5);
+    expect(quantize(1.66)).toBeCloseTo(5 / 3);
+  });
+
+  test('a measure\'s tokens: class against the sounding chord, length, and the interval window ± a minor third', () => {
+    const c = [{ chord: parseChord('C'), start: 0, duration: 4 }];
+    // C4, E4 (chord tones), F4 (scale), F#4 (a half step below G: approach), B-3 (outside C major, next to no chord tone)
+    const tokens = measureTokens([note(60, 0, 0.5), note(64, 0.5, 0.5), note(65, 1, 0.25), note(66, 1.25, 0.25), note(58, 1.5, 1 / 3)], c);
+    // E4 -> F4 is a m2 (1 step, 1 semitone): up a m3 more is a d4, down a m3 is M-2; F4 -> F#4 (A1): M3 and d-3; F#4 -> B-3 (d-4): A-3 and M-7
+    expect(tokens).toEqual(['C,0.500', 'C,0.500,<P5,A1>', 'S,0.250,<d4,M-2>', 'A,0.250,<M3,d-3>', 'X,0.333,<A-3,M-7>']);
+    expect(parseToken(tokens[1])).toEqual({ type: 'C', duration: 0.5, window: [1, 7] });
+  });
+
+  test('tokens back to notes: each of its class, inside its window from the one before, one after another', () => {
+    const chords = [{ chord: parseChord('C'), start: 0, duration: 8 }];
+    const tokens = ['C,0.500', 'S,0.250,<P5,A1>', 'C,0.250,<m3,d-3>', 'A,0.500,<P4,m-2>', 'X,0.333,<P8,P-8>', 'C,1.000,<m-3,d-7>'];
+    const rng = new Rng(4);
+    const notes = notesFromTokens(tokens, chords, () => rng.random(), 2);
+    expect(notes.map((n) => n.start)).toEqual([2, 2.5, 2.75, 3, 3.5, 3.5 + 0.333]);
+    const want = { C: 'chord', S: 'scale', A: 'approach', X: 'other' } as const;
+    notes.forEach((n, k) => {
+      const tok = parseToken(tokens[k]);
+      expect(toneClass(n.pitch, chords[0].chord)).toBe(want[tok.type as 'C']);
+      if (k > 0 && tok.window) {
+        expect(n.pitch - notes[k - 1].pitch).toBeGreaterThanOrEqual(tok.window[0]);
+        expect(n.pitch - notes[k - 1].pitch).toBeLessThanOrEqual(tok.window[1]);
+      }
+    });
   });
 });

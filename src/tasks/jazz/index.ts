@@ -12,8 +12,9 @@ import { loadCheckpoint } from '../../core/checkpoint';
 import { SeqlabError, UsageError } from '../../core/errors';
 import { checkWritableDir, makeDirs, writeFileAtomic } from '../../core/files';
 import { pianoRollPng, writeLossChart } from '../../core/plot';
+import * as tf from '@tensorflow/tfjs';
 import { formatSeconds } from '../../core/progress';
-import { deriveSeed } from '../../core/rng';
+import { deriveSeed, Rng } from '../../core/rng';
 import { Options, RunContext, Task } from '../../core/task';
 import { beginTraining, checkpointSaver, interruption, trainLoop } from '../../core/train';
 import { ChordError } from '../../music/chords';
@@ -23,8 +24,10 @@ import { Note, writeMidi } from '../../music/midi';
 import { accompaniment, renderAudio } from '../../music/render';
 import { generatedLeads, leadFromMidi, progression, Sequence, sequences, splitPieces, toneShares, TrackChoice, windowBatch } from './data';
 import { buildJazzModel, compileJazzModel, JazzModelConfig, sampleEvents, sequenceNll } from './model';
+import { buildCourseModel, COURSE, courseLearningRate, courseSolo, courseTokens, courseWindows } from './course';
 
 interface JazzConfig extends JazzModelConfig {
+  arch?: 'default';
   /** generated lead sheets (0: only --midi files) */
   pieces: number;
   /** a user's MIDI files (absolute paths) */
@@ -65,15 +68,98 @@ function allSequences(leads: readonly Lead[], allKeys: boolean): Sequence[] {
   });
 }
 
+/** --arch course's settings: its data are fixed by the course; only where the solo is can change. */
+interface CourseConfig {
+  arch: 'course';
+  midi: string;
+  melodyTrack: number | 'auto';
+  chordTrack: number | 'auto';
+  soloQuarters: [number, number] | 'auto';
+  epochs: number;
+}
+
+function soloQuarters(value: unknown): [number, number] | 'auto' {
+  if (value === undefined || value === 'auto') return 'auto';
+  const m = /^(\d+(?:\.\d+)?)[-:](\d+(?:\.\d+)?)$/.exec(String(value));
+  if (!m || Number(m[2]) <= Number(m[1])) throw new UsageError(`--solo-quarters takes FROM-TO in quarter notes (e.g. 476-548) or auto, not '${value}'`);
+  return [Number(m[1]), Number(m[2])];
+}
+
 // ---------------------------------------------------------------- train
 
 async function train(_args: string[], options: Options, ctx: RunContext) {
   const resumed = await beginTraining('jazz', options, ctx, { epochs: options.epochs as number | undefined });
-  const saved = resumed.meta?.hyperparameters as unknown as JazzConfig | undefined;
+  const saved = resumed.meta?.hyperparameters as unknown as (JazzConfig | CourseConfig) | undefined;
+  const midi = ((options.midi as unknown as string[] | undefined) ?? []).map((f) => path.resolve(f));
+  if ((saved?.arch ?? options.arch) === 'course') return trainCourse(options, ctx, resumed, saved as CourseConfig | undefined, midi);
+  const defaultSaved = saved as JazzConfig | undefined;
+  return trainDefault(options, ctx, resumed, defaultSaved, midi);
+}
+
+async function trainCourse(options: Options, ctx: RunContext, resumed: Awaited<ReturnType<typeof beginTraining>>, saved: CourseConfig | undefined, midi: string[]) {
+  const seed = resumed.meta?.seed ?? ctx.seed;
+  if (!saved && midi.length !== 1) throw new UsageError('--arch course learns from one MIDI file: --midi FILE (the course\'s is original_metheny.mid)');
+  const config: CourseConfig = saved ? { ...saved, epochs: (options.epochs as number | undefined) ?? saved.epochs } : {
+    arch: 'course',
+    midi: midi[0],
+    melodyTrack: trackChoice(options.melodyTrack, '--melody-track'),
+    chordTrack: trackChoice(options.chordTrack, '--chord-track'),
+    soloQuarters: soloQuarters(options.soloQuarters),
+    epochs: (options.epochs as number | undefined) ?? COURSE.epochs,
+  };
+  const data = courseTokens(config.midi, { melody: config.melodyTrack, chords: config.chordTrack }, config.soloQuarters);
+  const known = resumed.meta?.vocabularies.values;
+  if (known && known.join('\n') !== data.values.join('\n')) throw new SeqlabError(`${config.midi} no longer gives the grammar this checkpoint was trained on; train without --resume`);
+  const V = data.values.length;
+  const { x, y } = courseWindows(data.tokens, data.values);
+  const model = resumed.model ?? buildCourseModel(V, seed);
+  if (!resumed.model) model.compile({ optimizer: tf.train.adam(COURSE.lr), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  ctx.reporter.info(`the course's grammar of ${config.midi} (melody: track ${data.melodyTrack}, chords: track ${data.chordTrack}, quarters ${data.window[0]}-${data.window[1]}): ${data.tokens.length} tokens, ${V} values (the course: 193 and 78, or 275 and 90, by music21's version)`);
+  ctx.reporter.info(`djmodel: LSTM(${COURSE.units}) + Dense(${V}) softmax, ${model.countParams().toLocaleString('en-US')} weights; ${COURSE.m} windows of ${COURSE.tx} tokens, batch ${COURSE.batchSize}, Adam ${COURSE.lr} with decay ${COURSE.decay}, ${config.epochs} epochs`);
+  const { m, tx, batchSize } = COURSE;
+  const saver = checkpointSaver(ctx, { task: 'jazz', seed, hyperparameters: { ...config }, vocabularies: { values: data.values } }, resumed.meta);
+  const result = await trainLoop({
+    model,
+    epochs: config.epochs,
+    resumed: resumed.meta,
+    batchesPerEpoch: Math.ceil(m / batchSize),
+    // Keras shuffles the 60 windows every epoch
+    batch: (epoch, i) => {
+      const order = new Rng(deriveSeed(seed, 'course-shuffle', epoch)).shuffle(Array.from({ length: m }, (_, k) => k)).slice(i * batchSize, (i + 1) * batchSize);
+      const row = tx * V;
+      const xs = new Float32Array(order.length * row);
+      const ys = new Float32Array(order.length * row);
+      order.forEach((k, b) => {
+        xs.set(x.subarray(k * row, (k + 1) * row), b * row);
+        ys.set(y.subarray(k * row, (k + 1) * row), b * row);
+      });
+      return { xs: tf.tensor3d(xs, [order.length, tx, V]), ys: tf.tensor3d(ys, [order.length, tx, V]) };
+    },
+    learningRate: courseLearningRate,
+    // the course's figure: the loss summed over the 30 steps (Keras' sum over 30 outputs), here of all 60 windows after the epoch
+    validate: () => tf.tidy(() => {
+      const out = model.evaluate(tf.tensor3d(x, [m, tx, V]), tf.tensor3d(y, [m, tx, V]), { batchSize: m });
+      return { summed_loss: tx * (Array.isArray(out) ? out[0] : out).dataSync()[0] };
+    }),
+    save: (epoch, history, interrupted) => saver.save(model, epoch, history, { interrupted }),
+    reporter: ctx.reporter,
+  });
+  if (result.status === 'interrupted') throw interruption(result, ctx.checkpointDir, 'jazz', `seqlab train jazz --epochs ${config.epochs}`, ctx.print);
+  const summed = result.history.map((h) => [h.epoch, tx * h.loss] as [number, number]);
+  const chart = writeLossChart(ctx.checkpointDir, { title: 'jazz --arch course: loss summed over the 30 steps (as the course prints it)', xLabel: 'epoch', series: [{ name: 'training', points: summed }] });
+  const first = summed[0];
+  const last = summed[summed.length - 1];
+  ctx.print(`jazz course: trained in ${formatSeconds(saver.trainSeconds())}; loss as the course prints it (summed over ${tx} steps): ${first ? `epoch ${first[0]} ${first[1].toFixed(3)}, ` : ''}epoch ${last[0]} ${last[1].toFixed(3)} (${(last[1] / (tx - 1)).toFixed(3)} nats per token)`);
+  ctx.print(`checkpoint: ${ctx.checkpointDir}` + (chart ? ' (training curve: loss.png)' : ''));
+  ctx.print('next: seqlab sample jazz --chords "Dm7 G7 Cmaj7 Cmaj7" (temperature 0: the course\'s argmax)');
+  return { arch: 'course', tokens: data.tokens.length, vocabularySize: V, loss: last[1], weights: model.countParams(), seconds: saver.trainSeconds(), checkpoint: ctx.checkpointDir };
+}
+
+async function trainDefault(options: Options, ctx: RunContext, resumed: Awaited<ReturnType<typeof beginTraining>>, saved: JazzConfig | undefined, midi: string[]) {
   const seed = resumed.meta?.seed ?? ctx.seed;
   const epochs = (options.epochs as number | undefined) ?? saved?.epochs ?? 16;
-  const midi = ((options.midi as unknown as string[] | undefined) ?? []).map((f) => path.resolve(f));
   const config: JazzConfig = saved ? { ...saved, epochs } : {
+    arch: 'default',
     pieces: (options.pieces as number | undefined) ?? (midi.length ? 0 : 84),
     midi,
     melodyTrack: trackChoice(options.melodyTrack, '--melody-track'),
@@ -203,19 +289,26 @@ async function sample(_args: string[], options: Options, ctx: RunContext) {
   }
   const outDir = path.resolve(options.out as string);
   checkWritableDir(outDir, '--out folder');
-  const { model, config } = await loadTrained(ctx);
-  const primer = primerEvents(options.primer as string | undefined, { melody: config.melodyTrack ?? 'auto', chords: config.chordTrack ?? 'auto' });
-  const steps = bars * STEPS_PER_BAR;
-  if (primer.events.length >= steps) throw new UsageError(`--primer lasts ${primer.events.length / STEPS_PER_BAR} bars: give --bars more than that`);
+  const { model, meta, config } = await loadTrained(ctx);
   const n = options.numOutputs as number;
   const tempo = options.tempo as number;
   const swing = options.swing as number;
+  const temperature = options.temperature as number;
   const t0 = performance.now();
-  const drawn = sampleEvents(model, chords, steps, n, options.temperature as number, deriveSeed(ctx.seed, 'jazz-sample'), primer.events);
+  let melodies: Note[][];
+  if ((config as unknown as CourseConfig).arch === 'course') {
+    if (options.primer) throw new UsageError('--primer works with the default model; the course\'s model starts from its zero input');
+    const values = meta.vocabularies.values ?? [];
+    melodies = Array.from({ length: n }, (_, k) => courseSolo(model, values, chords, bars * 4, temperature, deriveSeed(ctx.seed, 'jazz-sample', k)));
+  } else {
+    const primer = primerEvents(options.primer as string | undefined, { melody: config.melodyTrack ?? 'auto', chords: config.chordTrack ?? 'auto' });
+    const steps = bars * STEPS_PER_BAR;
+    if (primer.events.length >= steps) throw new UsageError(`--primer lasts ${primer.events.length / STEPS_PER_BAR} bars: give --bars more than that`);
+    melodies = sampleEvents(model, chords, steps, n, temperature, deriveSeed(ctx.seed, 'jazz-sample'), primer.events).map((events) => decodeEvents(events));
+  }
   const seconds = (performance.now() - t0) / 1000;
   makeDirs(outDir);
-  const outputs = drawn.map((events, k) => {
-    const melody = decodeEvents(events);
+  const outputs = melodies.map((melody, k) => {
     const shares = toneShares(melody, chords);
     const base = path.join(outDir, `jazz-solo-${k + 1}`);
     const files = writeSolo(base, melody, chords, bars, tempo, swing, `seqlab jazz: solo ${k + 1} over ${options.chords ?? DEFAULT_SOLO_CHORDS} (${bars} bars, temperature ${options.temperature})`);
@@ -254,8 +347,29 @@ function chordRelativeHistogram(melody: readonly Note[], chords: readonly ChordS
   return h;
 }
 
+/** --arch course: the course has no held-out set, so its own windows, and what solos over the default chords play. */
+function evaluateCourse(model: tf.LayersModel, meta: { vocabularies: Record<string, readonly string[]> }, config: CourseConfig, options: Options, ctx: RunContext) {
+  const data = courseTokens(config.midi, { melody: config.melodyTrack, chords: config.chordTrack }, config.soloQuarters);
+  const V = data.values.length;
+  const { x, y } = courseWindows(data.tokens, data.values);
+  const { m, tx } = COURSE;
+  const mean = tf.tidy(() => {
+    const out = model.evaluate(tf.tensor3d(x, [m, tx, V]), tf.tensor3d(y, [m, tx, V]), { batchSize: m });
+    return (Array.isArray(out) ? out[0] : out).dataSync()[0];
+  });
+  const chords = progression(DEFAULT_SOLO_CHORDS, 16);
+  const n = options.n as number;
+  const solos = Array.from({ length: n }, (_, k) => courseSolo(model, meta.vocabularies.values ?? [], chords, 64, options.temperature as number, deriveSeed(ctx.seed, 'jazz-eval', k)));
+  const all = solos.flat();
+  const shares = toneShares(all.sort((a, b) => a.start - b.start), chords);
+  ctx.print(`jazz eval (--arch course): the course has no held-out set; on its own ${m} training windows: ${((mean * tx) / (tx - 1)).toFixed(3)} nats per token (${(mean * tx).toFixed(3)} summed over ${tx} steps, as the course prints its loss)`);
+  ctx.print(`  ${n} solos over ${DEFAULT_SOLO_CHORDS} (16 bars): chord tones ${(100 * shares.chord).toFixed(1)}%, scale ${(100 * shares.scale).toFixed(1)}%, approach ${(100 * shares.approach).toFixed(1)}%, other ${(100 * shares.other).toFixed(1)}%`);
+  return { arch: 'course', heldOut: null, trainingNatsPerToken: (mean * tx) / (tx - 1), summedLoss: mean * tx, sampled: { solos: n, ...shares, chordOrScaleToneShare: shares.chord + shares.scale } };
+}
+
 async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   const { model, meta, config } = await loadTrained(ctx);
+  if ((config as unknown as CourseConfig).arch === 'course') return evaluateCourse(model, meta, config as unknown as CourseConfig, options, ctx);
   const leads = leadsFor(config, meta.seed);
   const { train: trainLeads, held } = splitPieces(leads);
   if (!held.length) throw new SeqlabError('this model was trained on one piece: nothing was held out to evaluate on');
@@ -339,10 +453,13 @@ export const jazz: Task = {
     'seqlab sample jazz --chords "Cm7 F7 | Bbmaj7 | Ebmaj7 | Am7b5 D7 | Gm6" --temperature 0.8 --num-outputs 4',
     'seqlab eval jazz',
     'seqlab train jazz --midi tune1.mid tune2.mid --melody-track auto',
+    'seqlab train jazz --arch course --midi original_metheny.mid',
   ],
   train: {
     help: 'learn melodies over chords from the generated corpus (ii-V-I, blues, rhythm changes ... in all keys) and/or your MIDI files',
     options: [
+      { key: 'arch', flags: '--arch <a>', help: 'default (chord-conditioned events, any MIDI) or course (the course\'s grammar tokens and LSTM(64), one MIDI file)', type: ['default', 'course'], default: 'default' },
+      { key: 'soloQuarters', flags: '--solo-quarters <from-to>', help: '--arch course: the solo, in quarter notes (auto: the course\'s 476-548 in its MIDI, else the whole file)', type: 'string', default: 'auto' },
       { key: 'midi', flags: '--midi <files...>', help: 'your MIDI files (a melody track and a chord track each); with them the generated corpus is off unless --pieces is given', type: 'string' },
       ...TRACK_OPTIONS,
       { key: 'pieces', flags: '--pieces <n>', help: 'generated lead sheets to learn from (default 84; 0 with --midi: only your files)', type: 'int', min: 0 },
