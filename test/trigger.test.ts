@@ -91,7 +91,7 @@ describe('trigger hard negatives', () => {
     const features = [Float32Array.from({ length: frames * 40 }, (_, i) => Math.floor(i / 40) * 0.01)];
     const set: FeatureSet = { features, frames, bands: 40, activates: [[{ start: 1, end: 1.6 }]], negatives: [[]] };
     const hard = { set: { features: [features[0], features[0]], at: [0.5, 6.2] }, share: 1 };
-    const { xs, ys } = cropBatch(fe, set, 300, 32, 3, 0, hard);
+    const { xs, ys } = cropBatch(fe, set, 300, 32, 3, { hard });
     const x = xs.arraySync() as number[][][];
     expect(Math.max(...(ys.dataSync() as Float32Array))).toBe(0);
     const starts = x.map((crop) => crop[0][0]);
@@ -105,7 +105,24 @@ describe('trigger hard negatives', () => {
     expect(starts.some((s) => s > 3)).toBe(true);
     // without hard negatives the crops are drawn as before
     const plain = cropBatch(fe, set, 300, 8, 3).xs.dataSync();
-    expect(cropBatch(fe, set, 300, 8, 3, 0, { set: { features: [], at: [] }, share: 0.5 }).xs.dataSync()).toEqual(plain);
+    expect(cropBatch(fe, set, 300, 8, 3, { hard: { set: { features: [], at: [] }, share: 0.5 } }).xs.dataSync()).toEqual(plain);
+  });
+
+  test('the vocal-tract warp reads every frame\'s bands at one factor per crop, in [1 − w, 1 + w]', () => {
+    const frames = 400;
+    const features = [Float32Array.from({ length: frames * 40 }, (_, i) => i % 40)]; // band b holds b
+    const set: FeatureSet = { features, frames, bands: 40, activates: [[]], negatives: [[]] };
+    const x = cropBatch(fe, set, 100, 64, 5, { warp: 0.2 }).xs.arraySync() as number[][][];
+    let warped = 0;
+    for (const crop of x) {
+      const f = crop[0][1]; // band 1 reads band f
+      if (Math.abs(f - 1) > 1e-6) warped++;
+      expect(f).toBeGreaterThanOrEqual(0.8 - 1e-6);
+      expect(f).toBeLessThanOrEqual(1.2 + 1e-6);
+      for (const frame of crop) frame.forEach((v, b) => expect(v).toBeCloseTo(Math.min(39, b * f), 4));
+    }
+    expect(warped).toBeGreaterThan(16); // about half
+    expect(warped).toBeLessThan(48);
   });
 
   test('mining keeps the share of new negatives the model scores highest, with where each peaked', async () => {

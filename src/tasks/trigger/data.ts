@@ -73,11 +73,32 @@ export function mineHardNegatives(model: tf.LayersModel, fe: FrontEnd, pool: Spe
 /**
  * A batch of random crops of `cropFrames` frames (whole examples when cropFrames ≥ frames) with
  * their labels; a crop never starts inside an activate or its label window (the model could not
- * know about a word it did not hear). With `maskBands`, half the crops lose a random stretch of up
- * to that many bands (SpecAugment's frequency mask: a microphone or room that drops a band).
+ * know about a word it did not hear). Augmented as `augment` says (CropAugment).
  * Depends on `seed` alone.
  */
-export function cropBatch(fe: FrontEnd, set: FeatureSet, cropFrames: number, batchSize: number, seed: number, maskBands = 0, hard?: { set: HardNegatives; share: number }): { xs: tf.Tensor3D; ys: tf.Tensor3D } {
+export interface CropAugment {
+  /** SpecAugment: half the crops lose a stretch of up to this many bands */
+  maskBands?: number;
+  /** vocal tract length: half the crops have their bands stretched or squeezed by up to this share (0.1: ±10%) */
+  warp?: number;
+  /** mined hard negatives and the share of crops cut from them */
+  hard?: { set: HardNegatives; share: number };
+}
+
+/** The bands of one frame read at `factor` times their index (linear between bands, the top band held): a longer or shorter vocal tract. */
+function warpFrame(x: Float32Array, at: number, bands: number, factor: number, scratch: Float32Array): void {
+  for (let b = 0; b < bands; b++) {
+    const src = Math.min(bands - 1, b * factor);
+    const lo = Math.floor(src);
+    const f = src - lo;
+    scratch[b] = lo + 1 < bands ? x[at + lo] * (1 - f) + x[at + lo + 1] * f : x[at + lo];
+  }
+  x.set(scratch.subarray(0, bands), at);
+}
+
+export function cropBatch(fe: FrontEnd, set: FeatureSet, cropFrames: number, batchSize: number, seed: number, augment: CropAugment = {}): { xs: tf.Tensor3D; ys: tf.Tensor3D } {
+  const { maskBands = 0, warp = 0, hard } = augment;
+  const scratch = new Float32Array(set.bands);
   const rng = new Rng(seed);
   const T = Math.min(cropFrames, set.frames);
   const steps = fe.outputSteps(T);
@@ -106,6 +127,10 @@ export function cropBatch(fe: FrontEnd, set: FeatureSet, cropFrames: number, bat
       crop = set.features[k].subarray(start * set.bands, (start + T) * set.bands);
     }
     x.set(crop, b * T * set.bands);
+    if (warp > 0 && rng.chance(0.5)) {
+      const factor = 1 + warp * (2 * rng.random() - 1);
+      for (let t = 0; t < T; t++) warpFrame(x, (b * T + t) * set.bands, set.bands, factor, scratch);
+    }
     if (maskBands > 0 && rng.chance(0.5)) {
       const width = rng.int(1, maskBands);
       const from = rng.int(0, set.bands - width);

@@ -42,6 +42,8 @@ interface TriggerConfig {
   freqMask: number;
   /** the share of crops taken from mined hard negatives once mining starts (0: no mining; absent in older checkpoints) */
   hardNegatives?: number;
+  /** half the crops' bands stretched or squeezed by up to this share (a vocal tract length; absent in older checkpoints) */
+  warp?: number;
   voices: number;
   activates: string | null;
   negatives: string | null;
@@ -109,6 +111,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     lr: options.lr as number,
     freqMask: options.freqMask as number,
     hardNegatives: options.hardNegatives as number,
+    warp: options.warp as number,
     stride: DEFAULT_STRIDE,
     units: options.units as number,
     voices: options.voices as number,
@@ -153,7 +156,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
       const median = found.peaks[Math.floor(found.peaks.length / 2)];
       ctx.reporter.info(`hard negatives: the ${found.features.length} of ${mining.candidates} new negative-only examples the model scored highest (peak ${found.peaks[0].toFixed(3)}, median ${median.toFixed(3)}) go into ${Math.round(hard.share * 100)}% of the crops; ${hard.set.features.length} in all (${formatSeconds((performance.now() - t) / 1000)})`);
     },
-    batch: (epoch, i) => cropBatch(fe, set, cropFrames, config.batchSize, deriveSeed(seed, 'trigger-crops', epoch, i), config.freqMask, hard),
+    batch: (epoch, i) => cropBatch(fe, set, cropFrames, config.batchSize, deriveSeed(seed, 'trigger-crops', epoch, i), { maskBands: config.freqMask, warp: config.warp ?? 0, hard }),
     // cosine decay to a tenth
     learningRate: (epoch) => config.lr * (0.1 + 0.45 * (1 + Math.cos((Math.PI * (epoch - 1)) / Math.max(1, config.epochs - 1)))),
     validate: () => {
@@ -577,6 +580,7 @@ export const trigger: Task = {
       { key: 'lr', flags: '--lr <x>', help: 'Adam learning rate (cosine decay to a tenth)', type: 'number', default: 0.002, min: 1e-9 },
       { key: 'units', flags: '--units <n>', help: 'units of each of the default model\'s two GRUs', type: 'int', default: DEFAULT_MODEL.units, min: 1 },
       { key: 'hardNegatives', flags: '--hard-negatives <share>', help: 'from a third of the way in, this share of the crops comes from new negative examples the model fires on most (0: no mining)', type: 'number', default: 0.2, min: 0, max: 0.9 },
+      { key: 'warp', flags: '--warp <share>', help: 'half the training crops have their mel bands stretched or squeezed by up to this share (another vocal tract length; 0: none)', type: 'number', default: 0, min: 0, max: 0.3 },
       { key: 'freqMask', flags: '--freq-mask <bands>', help: 'half the training crops lose up to this many mel bands (0: none)', type: 'int', default: 6, min: 0, max: 20 },
       { key: 'voices', flags: '--voices <n>', help: 'eSpeak NG voices in the training pool (a fifth as many more are held out)', type: 'int', default: DEFAULT_POOL.voices, min: 4 },
       ...FOLDER_OPTIONS,
