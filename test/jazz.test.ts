@@ -10,8 +10,9 @@ import { EVENTS, INPUT_SIZE } from '../src/music/events';
 import { seqlab } from './helpers';
 import { initBackend } from '../src/core/backend';
 import { NumpyRandom } from '../src/core/numpy-random';
-import { buildCourseModel, COURSE, courseWindows } from '../src/tasks/jazz/course';
-import { buildJazzModel } from '../src/tasks/jazz/model';
+import * as tf from '@tensorflow/tfjs';
+import { buildCourseModel, COURSE, courseWindows, sampleTokens } from '../src/tasks/jazz/course';
+import { buildJazzModel, sampleEvents } from '../src/tasks/jazz/model';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-jazz-'));
 
@@ -95,6 +96,17 @@ describe('jazz --arch course', () => {
     const model = buildJazzModel({ layers: 2, units: 128, dropout: 0.3 }, 1);
     expect(model.countParams()).toBe(248614);
     expect(model.outputs[0].shape).toEqual([null, null, EVENTS]);
+  });
+
+  test('sampling one step at a time leaves no tensors behind (either arch)', async () => {
+    await initBackend('wasm');
+    const events = buildJazzModel({ layers: 2, units: 8, dropout: 0.3 }, 1);
+    const course = buildCourseModel(12, 1);
+    const values = Array.from({ length: 12 }, (_, i) => `C,0.250,<P${i + 1},m-2>`);
+    const before = tf.memory().numTensors;
+    expect(sampleEvents(events, progression('Dm7 G7', 2), 32, 3, 1, 1).map((e) => e.length)).toEqual([32, 32, 32]);
+    expect(sampleTokens(course, values, 20, 1, 1)).toHaveLength(20);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   test('trains on a MIDI solo (loss falls), samples MIDI, and eval says there is no held-out set', async () => {

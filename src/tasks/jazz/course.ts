@@ -96,7 +96,7 @@ export function sampleTokens(model: tf.LayersModel, values: readonly string[], c
   for (let s = 0; s < count; s++) {
     const x = new Float32Array(V);
     if (prev >= 0) x[prev] = 1;
-    const next = layer.step(tf.tensor2d(x, [1, V]), state);
+    const next = tf.tidy(() => layer.step(tf.tensor2d(x, [1, V]), state));
     tf.dispose([state.h, state.c]);
     state = next;
     const p = tf.tidy(() => tf.softmax(tf.add(tf.matMul(next.h, kernel), bias)).dataSync() as Float32Array);
