@@ -157,6 +157,12 @@ describe('jazz from the command line', () => {
     expect(fs.readFileSync(path.join(out, 'jazz-solo-1.wav')).subarray(0, 4).toString()).toBe('RIFF');
     expect(fs.readFileSync(path.join(out, 'jazz-solo-1.png')).subarray(1, 4).toString()).toBe('PNG');
 
+    // a primer is played first, as given
+    const p = await seqlab('sample', 'jazz', '--checkpoint', ck, '--bars', '2', '--primer', '60 62 64 67', '--out', path.join(dir, 'primed'));
+    expect(p.code).toBe(0);
+    const primed = readMidi(fs.readFileSync(path.join(dir, 'primed', 'jazz-solo-1.mid'))).parts[0].notes.slice(0, 4);
+    expect(primed.map((n) => [n.pitch, n.start])).toEqual([[60, 0], [62, 0.5], [64, 1], [67, 1.5]]);
+
     const e = await seqlab('eval', 'jazz', '--checkpoint', ck, '--n', '2', '--json');
     expect(e.err).toBe('');
     expect(e.code).toBe(0);

@@ -225,8 +225,8 @@ async function loadTrained(ctx: RunContext) {
 }
 
 /** A primer: MIDI pitches as eighth notes ("60 62 64"), or the first notes of a MIDI file's melody. */
-function primerEvents(given: string | undefined, choice: TrackChoice): { events: number[]; notes: Note[] } {
-  if (!given) return { events: [], notes: [] };
+function primerEvents(given: string | undefined, choice: TrackChoice): number[] {
+  if (!given) return [];
   let notes: Note[];
   if (/\.midi?$/i.test(given)) {
     const lead = leadFromMidi(path.resolve(given), choice);
@@ -238,7 +238,7 @@ function primerEvents(given: string | undefined, choice: TrackChoice): { events:
     notes = pitches.map((pitch, k) => ({ pitch, start: k / 2, duration: 0.5, velocity: 88 }));
   }
   const end = Math.max(...notes.map((n) => n.start + n.duration), 0);
-  return { events: Array.from(encodeMelody(notes, Math.ceil(end * STEPS_PER_QUARTER))), notes };
+  return Array.from(encodeMelody(notes, Math.ceil(end * STEPS_PER_QUARTER)));
 }
 
 const TONE_COLOURS: [string, string][] = [['chord tone', '#1f77b4'], ['scale tone', '#2ca02c'], ['approach', '#ff7f0e'], ['other', '#d62728']];
@@ -303,8 +303,8 @@ async function sample(_args: string[], options: Options, ctx: RunContext) {
   } else {
     const primer = primerEvents(options.primer as string | undefined, { melody: config.melodyTrack ?? 'auto', chords: config.chordTrack ?? 'auto' });
     const steps = bars * STEPS_PER_BAR;
-    if (primer.events.length >= steps) throw new UsageError(`--primer lasts ${primer.events.length / STEPS_PER_BAR} bars: give --bars more than that`);
-    melodies = sampleEvents(model, chords, steps, n, temperature, deriveSeed(ctx.seed, 'jazz-sample'), primer.events).map((events) => decodeEvents(events));
+    if (primer.length >= steps) throw new UsageError(`--primer lasts ${primer.length / STEPS_PER_BAR} bars: give --bars more than that`);
+    melodies = sampleEvents(model, chords, steps, n, temperature, deriveSeed(ctx.seed, 'jazz-sample'), primer).map((events) => decodeEvents(events));
   }
   const seconds = (performance.now() - t0) / 1000;
   makeDirs(outDir);
