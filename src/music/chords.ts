@@ -139,13 +139,6 @@ export function parseChord(symbol: string): Chord {
   return make(text, root[0], known.intervals, known.quality, bass);
 }
 
-/** A progression: symbols separated by spaces or bar lines, e.g. "Dm7 G7 | Cmaj7 Cmaj7". */
-export function parseProgression(text: string): Chord[] {
-  const symbols = text.split(/[\s|,]+/).filter(Boolean);
-  if (!symbols.length) throw new ChordError('the chord progression is empty (e.g. "Dm7 G7 Cmaj7 Cmaj7")');
-  return symbols.map(parseChord);
-}
-
 export function pitchName(pc: number): string {
   return NAMES[((pc % 12) + 12) % 12];
 }

@@ -70,12 +70,6 @@ export function mineHardNegatives(model: tf.LayersModel, fe: FrontEnd, pool: Spe
   return { features: order.map((k) => candidates.features[k]), at: order.map((k) => peaks[k].t), peaks: order.map((k) => peaks[k].p) };
 }
 
-/**
- * A batch of random crops of `cropFrames` frames (whole examples when cropFrames ≥ frames) with
- * their labels; a crop never starts inside an activate or its label window (the model could not
- * know about a word it did not hear). Augmented as `augment` says (CropAugment).
- * Depends on `seed` alone.
- */
 export interface CropAugment {
   /** SpecAugment: half the crops lose a stretch of up to this many bands */
   maskBands?: number;
@@ -96,6 +90,12 @@ function warpFrame(x: Float32Array, at: number, bands: number, factor: number, s
   x.set(scratch.subarray(0, bands), at);
 }
 
+/**
+ * A batch of random crops of `cropFrames` frames (whole examples when cropFrames ≥ frames) with
+ * their labels; a crop never starts inside an activate or its label window (the model could not
+ * know about a word it did not hear). Augmented as `augment` says (CropAugment).
+ * Depends on `seed` alone.
+ */
 export function cropBatch(fe: FrontEnd, set: FeatureSet, cropFrames: number, batchSize: number, seed: number, augment: CropAugment = {}): { xs: tf.Tensor3D; ys: tf.Tensor3D } {
   const { maskBands = 0, warp = 0, hard } = augment;
   const scratch = new Float32Array(set.bands);

@@ -198,7 +198,8 @@ function miningSchedule(epochs: number, examples: number) {
   // never before the model has trained an epoch
   const first = Math.max(2, Math.floor(epochs / 3) + 1);
   const every = Math.max(1, Math.round(epochs / 6));
-  return { first, at: (epoch: number) => epoch >= first && (epoch - first) % every === 0, candidates: Math.max(8, Math.round(examples / 5)), cap: Math.max(8, Math.round(examples / 5)) };
+  const fifth = Math.max(8, Math.round(examples / 5));
+  return { first, at: (epoch: number) => epoch >= first && (epoch - first) % every === 0, candidates: fifth, cap: fifth };
 }
 
 // ---------------------------------------------------------------- a trained model
