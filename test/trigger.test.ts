@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { spawn } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 import { encodeWav16 } from '../src/audio/wav';
 import { initBackend } from '../src/core/backend';
@@ -12,7 +13,7 @@ import { COURSE_RECIPE, makeExample, NEGATIVE_ONLY } from '../src/tasks/trigger/
 import { frontEnd, LABEL_SECONDS, labelTrack } from '../src/tasks/trigger/frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from '../src/tasks/trigger/model';
 import { detect, frameMetrics, matchEvents, scoreFeatures, scoreStream } from '../src/tasks/trigger/score';
-import { splitAtPauses } from '../src/tasks/trigger/speech';
+import { Speaker, splitAtPauses } from '../src/tasks/trigger/speech';
 import { finished, seqlab, spawnSeqlab } from './helpers';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-trigger-'));
@@ -34,6 +35,23 @@ describe('trigger data', () => {
     expect(pieces[0][0]).toBeCloseTo(0.09, 2);
     expect(pieces[0][1]).toBeCloseTo(0.61, 2);
     expect(pieces[1][1]).toBeCloseTo(2.11, 2);
+  });
+
+  test('eSpeak says the same words the same way whatever the clock says (a seed gives one word pool)', async () => {
+    // in a child process on the built code: espeak-ng is an ES module, which jest cannot import
+    const speech = JSON.stringify(path.join(__dirname, '..', 'dist', 'src', 'tasks', 'trigger', 'speech.js'));
+    const script = `
+      const { Speaker } = require(${speech});
+      const words = [{ text: 'activate', rate: 100, pitch: 0 }, { text: 'hello', rate: 90, pitch: 10 }];
+      const say = async (sp, now) => { Date.now = () => now; return (await sp.speak({ accent: 'en-us', variant: 'whisper', speed: 170, pitch: 50 }, words)).map((w) => Array.from(w.samples)); };
+      Speaker.load().then(async (sp) => console.log(JSON.stringify([await say(sp, 1.7e12), await say(sp, 1.7e12 + 86400017)])));`;
+    const child = spawn(process.execPath, ['-e', script]);
+    const { code, out } = await finished(child as unknown as Parameters<typeof finished>[0]);
+    expect(code).toBe(0);
+    const [a, b] = JSON.parse(out) as number[][][];
+    expect(a).toHaveLength(2);
+    expect(a[0].length).toBeGreaterThan(4000);
+    expect(b).toEqual(a);
   });
 
   test('the course recipe: 0-4 activates and 0-2 other words, never overlapping, inside the 10 s', () => {

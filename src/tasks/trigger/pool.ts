@@ -46,12 +46,12 @@ export const DEFAULT_POOL: PoolSize = { voices: 160, activatesPerVoice: 8, negat
 
 const MAGIC = 'SQLPOOL2';
 
-/** The cached pool for (seed, size), synthesized on first use (~0.4 s per voice). */
 /** Where the pool for (seed, size) is cached. */
 export function poolFile(seed: number, size: PoolSize, cacheDir = defaultCacheDir()): string {
-  return path.join(cacheDir, `trigger-words-v3-${seed}-${size.voices}x${size.activatesPerVoice}+${size.negativesPerVoice}.pool`);
+  return path.join(cacheDir, `trigger-words-v4-${seed}-${size.voices}x${size.activatesPerVoice}+${size.negativesPerVoice}.pool`);
 }
 
+/** The cached pool for (seed, size), synthesized on first use (~0.4 s per voice); the same for a seed on every run and machine. */
 export async function speechPools(seed: number, size: PoolSize, reporter: Reporter, cacheDir = defaultCacheDir()): Promise<{ train: SpeechPool; test: SpeechPool }> {
   const file = poolFile(seed, size, cacheDir);
   if (fs.existsSync(file)) {
