@@ -1,12 +1,16 @@
 /**
- * Before any test: type-check and build dist/ (tsc), so tests that run the real `bin/seqlab` in a
+ * Before any test: compile the WebAssembly kernels and type-check and build dist/ (asc, tsc), so tests that run the real `bin/seqlab` in a
  * child process (Ctrl-C, streaming output) never run stale code, whether started by `npm test`
  * or by a bare `npx jest`. A type error fails the run here.
  */
 const { execFileSync } = require('child_process');
 const path = require('path');
 
+/** `npm run kernels`, as package.json says it */
+const KERNELS_ARGS = require('../package.json').scripts.kernels.split(' ').slice(1);
+
 module.exports = () => {
   const root = path.join(__dirname, '..');
+  execFileSync(process.execPath, [path.join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js'), ...KERNELS_ARGS], { stdio: 'inherit', cwd: root });
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root });
 };

@@ -1,6 +1,6 @@
 import { initBackend } from '../src/core/backend';
 import { NumpyRandom } from '../src/core/numpy-random';
-import { lstmBackward, lstmForward, lstmLoss } from '../src/models/handwritten/lstm';
+import { lstmBackward, lstmForward, lstmLoss, lstmLossFast } from '../src/models/handwritten/lstm';
 import {
   fromArray, matmul, matmulTA, matmulTB, seqAt, seqFromArray, setStep, softmaxColumns, stepOf, zeros,
 } from '../src/models/handwritten/matrix';
@@ -139,6 +139,30 @@ describe('the delay problem', () => {
       for (const [k, g] of Object.entries(grads)) for (let e = 0; e < g.data.length; e++) params[k].data[e] -= 0.1 * g.data[e];
     }
     expect(last).toBeLessThan(first * 0.5);
+  });
+
+  test('the training LSTM (SIMD kernels, stacked gates) gives lstmLoss\'s loss, every gradient and the predictions', () => {
+    for (const kind of ['f64', 'f32'] as const) {
+      const rng = new NumpyRandom(6);
+      const b = delayBatch({ symbols: 3, distractors: 4, delay: 6 }, 5, rng, kind);
+      b.labels[2][1] = 0; // a label mid-sequence too
+      b.labels[4][3] = 2;
+      const p = initParams('lstm', 7, 6, 3, rng, 1);
+      const params = Object.fromEntries(Object.entries(p).map(([k, v]) => [k, fromArray(v.rows, v.cols, v.data, kind)]));
+      const a0 = fromArray(6, 5, Array.from({ length: 30 }, (_, i) => Math.sin(i) * 0.5), kind);
+      const want = lstmLoss(b.x, b.labels, a0, params as never);
+      const got = lstmLossFast(b.x, b.labels, a0, params as never);
+      const tol = 2e-5; // float32 arithmetic, against lstmLoss in float64 and in float32
+      expect(Math.abs(got.loss - want.loss) / want.loss).toBeLessThan(tol);
+      expect(Object.keys(got.grads).sort()).toEqual(Object.keys(want.grads).sort());
+      for (const [k, g] of Object.entries(want.grads) as [string, { data: ArrayLike<number> }][]) {
+        const h = (got.grads as unknown as Record<string, { data: ArrayLike<number> }>)[k];
+        const scale = Math.max(...Array.from(g.data, Math.abs));
+        expect(scale).toBeGreaterThan(0);
+        for (let e = 0; e < g.data.length; e++) expect(Math.abs(h.data[e] - g.data[e]) / scale).toBeLessThan(tol * 10);
+      }
+      for (let e = 0; e < want.yPred.data.length; e++) expect(Math.abs(got.yPred.data[e] - want.yPred.data[e])).toBeLessThan(tol);
+    }
   });
 
   test('the RNN loss is summed only where there are labels', () => {

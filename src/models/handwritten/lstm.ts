@@ -10,6 +10,7 @@ import {
   stackRows, stepOf, sumColumns, tanhInPlace, zeros, zerosLike,
 } from './matrix';
 import { outputBackward } from './rnn';
+import { arena, kernels } from '../../core/kernels';
 
 export interface LstmParams {
   Wf: Mat; // (n_a, n_a + n_x)
@@ -158,6 +159,144 @@ export function lstmLoss(x: Seq, labels: Int32Array[], a0: Mat, p: LstmParams): 
   return {
     loss: out.loss,
     grads: { Wf: g.dWf, bf: g.dbf, Wi: g.dWi, bi: g.dbi, Wc: g.dWc, bc: g.dbc, Wo: g.dWo, bo: g.dbo, Wy: out.dW, by: out.db },
+    yPred,
+  };
+}
+
+/**
+ * lstmLoss for training, in float32 on seqlab's SIMD kernels (src/kernels/simd.ts): the four gates
+ * as one stacked weight matrix [Wf; Wi; Wc; Wo], so a step's gates are one product of the
+ * examples' [a; x] rows with it, a step's da_prev one product of dz with its transpose, and the
+ * weight gradient one product over all steps and examples at the end (dz_allᵀ [a; x]_all). The
+ * gate arithmetic and the small output layer run in JavaScript on the same memory. Same loss,
+ * gradients and predictions as lstmLoss to float32 precision (test/rnn.test.ts); lstmLoss stays
+ * the one that reads like the course.
+ */
+export function lstmLossFast(x: Seq, labels: Int32Array[], a0: Mat, p: LstmParams): { loss: number; grads: LstmParams; yPred: Seq } {
+  const k32 = kernels();
+  const { m, T } = x;
+  const nX = x.n;
+  const nA = p.Wf.rows;
+  const nY = p.Wy.rows;
+  const nC = nA + nX; // columns of [a; x]
+  const G = 4 * nA; // stacked gate rows: f, i, c̃, o
+  const TM = T * m;
+  const [W, WTa, b, cat, gates, dzAll, daPrev, dzT, catT, dW] = arena([G * nC, nA * G, G, TM * nC, TM * G, TM * G, m * nA, G * TM, nC * TM, G * nC]);
+  [p.Wf, p.Wi, p.Wc, p.Wo].forEach((w, g) => W.view.set(w.data, g * nA * nC));
+  [p.bf, p.bi, p.bc, p.bo].forEach((v, g) => b.view.set(v.data, g * nA));
+  for (let r = 0; r < G; r++) for (let k = 0; k < nA; k++) WTa.view[k * G + r] = W.view[r * nC + k];
+  const Wy = p.Wy.data;
+  const by = p.by.data;
+  // [a⟨t-1⟩; x⟨t⟩] as row t·m + j of `cat`, for step t and example j
+  const catV = cat.view;
+  for (let t = 0; t < T; t++) {
+    for (let j = 0; j < m; j++) {
+      const row = (t * m + j) * nC;
+      for (let i = 0; i < nX; i++) catV[row + nA + i] = x.data[(i * m + j) * T + t];
+      if (t === 0) for (let k = 0; k < nA; k++) catV[row + k] = a0.data[k * m + j];
+    }
+  }
+  const gv = gates.view;
+  const c = new Float32Array((T + 1) * m * nA); // c⟨0⟩ = 0
+  const tc = new Float32Array(TM * nA);
+  const aLast = new Float32Array(m * nA);
+  const yPred = seqZeros(nY, m, T, 'f32');
+  const u = new Float64Array(nY);
+  let loss = 0;
+  for (let t = 0; t < T; t++) {
+    // the gates of every example: [a; x] rows times Wᵀ, plus b
+    k32.gemmABt32(cat.ptr + t * m * nC * 4, nC, W.ptr, nC, gates.ptr + t * m * G * 4, G, m, G, nC, b.ptr, false);
+    for (let j = 0; j < m; j++) {
+      const gi = (t * m + j) * G;
+      const s = (t * m + j) * nA;
+      const cNow = ((t + 1) * m + j) * nA;
+      const aDst = t + 1 < T ? catV : aLast;
+      const aOut = t + 1 < T ? ((t + 1) * m + j) * nC : j * nA; // into the next step's [a; x], or aLast
+      for (let k = 0; k < nA; k++) {
+        const f = (gv[gi + k] = 1 / (1 + Math.exp(-gv[gi + k])));
+        const i = (gv[gi + nA + k] = 1 / (1 + Math.exp(-gv[gi + nA + k])));
+        const cc = (gv[gi + 2 * nA + k] = Math.tanh(gv[gi + 2 * nA + k]));
+        const o = (gv[gi + 3 * nA + k] = 1 / (1 + Math.exp(-gv[gi + 3 * nA + k])));
+        const cv = (c[cNow + k] = f * c[s + k] + i * cc);
+        const th = (tc[s + k] = Math.tanh(cv));
+        aDst[aOut + k] = o * th;
+      }
+      // ŷ⟨t⟩ = softmax(Wy a⟨t⟩ + by) for this example
+      let max = -Infinity;
+      for (let q = 0; q < nY; q++) {
+        let v = by[q];
+        for (let k = 0; k < nA; k++) v += Wy[q * nA + k] * aDst[aOut + k];
+        u[q] = v;
+        if (v > max) max = v;
+      }
+      let sum = 0;
+      for (let q = 0; q < nY; q++) sum += u[q] = Math.exp(u[q] - max);
+      for (let q = 0; q < nY; q++) yPred.data[(q * m + j) * T + t] = u[q] / sum;
+      const label = labels[t][j];
+      if (label >= 0) loss -= Math.log(yPred.data[(label * m + j) * T + t]);
+    }
+  }
+
+  // BPTT: dz of every step and example into dzAll; da_prev = dz Wᵀ (its a columns) per step
+  const dz = dzAll.view;
+  const dp = daPrev.view;
+  const dWy = new Float32Array(nY * nA);
+  const dby = new Float32Array(nY);
+  const da = new Float64Array(nA);
+  const dc = new Float64Array(m * nA);
+  for (let t = T - 1; t >= 0; t--) {
+    for (let j = 0; j < m; j++) {
+      const aSrc = t + 1 < T ? catV : aLast;
+      const at = t + 1 < T ? ((t + 1) * m + j) * nC : j * nA;
+      for (let k = 0; k < nA; k++) da[k] = t === T - 1 ? 0 : dp[j * nA + k];
+      const label = labels[t][j];
+      if (label >= 0) {
+        for (let q = 0; q < nY; q++) {
+          const d = yPred.data[(q * m + j) * T + t] - (q === label ? 1 : 0);
+          dby[q] += d;
+          for (let k = 0; k < nA; k++) {
+            dWy[q * nA + k] += d * aSrc[at + k];
+            da[k] += Wy[q * nA + k] * d;
+          }
+        }
+      }
+      const gi = (t * m + j) * G;
+      const s = (t * m + j) * nA;
+      for (let k = 0; k < nA; k++) {
+        const f = gv[gi + k];
+        const i = gv[gi + nA + k];
+        const cc = gv[gi + 2 * nA + k];
+        const o = gv[gi + 3 * nA + k];
+        const th = tc[s + k];
+        const d = dc[j * nA + k] + o * (1 - th * th) * da[k];
+        dz[gi + k] = d * c[s + k] * f * (1 - f);
+        dz[gi + nA + k] = d * cc * i * (1 - i);
+        dz[gi + 2 * nA + k] = d * i * (1 - cc * cc);
+        dz[gi + 3 * nA + k] = da[k] * th * o * (1 - o);
+        dc[j * nA + k] = d * f;
+      }
+    }
+    if (t > 0) k32.gemmABt32(dzAll.ptr + t * m * G * 4, G, WTa.ptr, G, daPrev.ptr, nA, m, nA, G, 0, false);
+  }
+  // dW = Σ over steps and examples of dz [a; x]ᵀ, as one product of the transposes; db = Σ dz
+  k32.transpose32(dzAll.ptr, dzT.ptr, TM, G);
+  k32.transpose32(cat.ptr, catT.ptr, TM, nC);
+  k32.gemmABt32(dzT.ptr, TM, catT.ptr, TM, dW.ptr, nC, G, nC, TM, 0, false);
+  const db = new Float32Array(G);
+  for (let r = 0; r < G; r++) {
+    let sb = 0;
+    for (let n = 0; n < TM; n++) sb += dzT.view[r * TM + n];
+    db[r] = sb;
+  }
+  const dWv = dW.view;
+  const part = (data: Float32Array, g: number, rows: number, cols: number): Mat => ({ rows, cols, data: data.slice(g * rows * cols, (g + 1) * rows * cols) });
+  return {
+    loss,
+    grads: {
+      Wf: part(dWv, 0, nA, nC), Wi: part(dWv, 1, nA, nC), Wc: part(dWv, 2, nA, nC), Wo: part(dWv, 3, nA, nC),
+      bf: part(db, 0, nA, 1), bi: part(db, 1, nA, 1), bc: part(db, 2, nA, 1), bo: part(db, 3, nA, 1),
+      Wy: { rows: nY, cols: nA, data: dWy }, by: { rows: nY, cols: 1, data: dby },
+    },
     yPred,
   };
 }

@@ -9,7 +9,7 @@ import { NonFiniteLossError, SeqlabError } from '../../core/errors';
 import { formatSeconds } from '../../core/progress';
 import { Options, RunContext, Task } from '../../core/task';
 import { clipInPlace, fromArray, Mat, zeros } from '../../models/handwritten/matrix';
-import { lstmLoss, LstmParams } from '../../models/handwritten/lstm';
+import { lstmLossFast, LstmParams } from '../../models/handwritten/lstm';
 import { rnnLoss, RnnParams } from '../../models/handwritten/rnn';
 import { CheckRow, runChecks } from './checks';
 import { delayBatch, DelayProblem } from './delay';
@@ -56,7 +56,7 @@ function lossAndGrads(cell: Cell, batch: ReturnType<typeof delayBatch>, params: 
   const a0 = zeros(nA, batch.x.m, 'f32');
   return cell === 'rnn'
     ? rnnLoss(batch.x, batch.labels, a0, params as unknown as RnnParams)
-    : lstmLoss(batch.x, batch.labels, a0, params as unknown as LstmParams);
+    : lstmLossFast(batch.x, batch.labels, a0, params as unknown as LstmParams);
 }
 
 /** Accuracy of the last step's prediction on a batch. */

@@ -1,0 +1,68 @@
+/**
+ * Loads seqlab's WebAssembly kernels (src/kernels/simd.ts, built into dist/kernels.wasm by
+ * `npm run build`) and lays out arrays in their memory. A caller asks for all the arrays one
+ * computation needs at once (`arena`), fills them through the returned views, and passes their
+ * byte offsets to the kernels; the next `arena` call reuses the same memory, so views from an
+ * earlier call must not be kept.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { SeqlabError } from './errors';
+import { packageRoot } from './paths';
+
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  /** C = A Bᵀ (+ bias) (+ C): see src/kernels/simd.ts */
+  gemmABt32(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, M: number, N: number, K: number, bias: number, accumulate: boolean): void;
+  transpose32(a: number, b: number, M: number, N: number): void;
+}
+
+/** A float32 array in kernel memory: its byte offset and a view of it. */
+export interface F32 {
+  ptr: number;
+  view: Float32Array;
+}
+
+let loaded: KernelExports | undefined;
+
+/** Arrays start after the module's own first page (its static data, if any, lives there). */
+const BASE = 65536;
+
+export function kernels(): KernelExports {
+  if (loaded) return loaded;
+  const file = path.join(packageRoot(), 'dist', 'kernels.wasm');
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch {
+    throw new SeqlabError(`seqlab's compiled kernels are missing (${file}): run npm run build`);
+  }
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(bytes)), {
+    env: {
+      abort: () => {
+        throw new Error('a seqlab kernel aborted');
+      },
+    },
+  });
+  loaded = instance.exports as unknown as KernelExports;
+  return loaded;
+}
+
+/**
+ * Float32 arrays of the given lengths in kernel memory (16-byte aligned, zero-filled), growing
+ * the memory if needed. They stay valid until the next arena call.
+ */
+export function arena(lengths: number[]): F32[] {
+  const k = kernels();
+  const offsets: number[] = [];
+  let end = BASE;
+  for (const n of lengths) {
+    offsets.push(end);
+    end += Math.ceil((n * 4) / 16) * 16;
+  }
+  const pages = Math.ceil(end / 65536);
+  const have = k.memory.buffer.byteLength / 65536;
+  if (pages > have) k.memory.grow(pages - have);
+  new Uint8Array(k.memory.buffer, BASE, end - BASE).fill(0);
+  return lengths.map((n, i) => ({ ptr: offsets[i], view: new Float32Array(k.memory.buffer, offsets[i], n) }));
+}
