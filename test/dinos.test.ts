@@ -78,6 +78,30 @@ describe('the hand-written char-RNN', () => {
     expect(aPrev.some((x) => x !== 0)).toBe(true);
   });
 
+  test('optimize (one call into the SIMD kernels) is forward, backward, clip and an SGD step as written in JavaScript', () => {
+    const rnn = fresh();
+    const ref = fresh();
+    const aPrev = Float64Array.from({ length: 5 }, (_, i) => (i - 2) * 0.1);
+    const aRef = Float64Array.from(aPrev);
+    for (let step = 0; step < 3; step++) {
+      const loss = rnn.optimize(name.X, name.Y, aPrev, 0.05, 0.5);
+      const want = ref.forward(name.X, name.Y, aRef);
+      ref.backward(name.X, name.Y, aRef);
+      const last = Float64Array.from((ref as unknown as { a: Float64Array[] }).a[name.X.length - 1]); // the state carried on
+      for (const k of PARAM_NAMES) {
+        ref.grads[k].forEach((g, i) => (ref.grads[k][i] = Math.max(-0.5, Math.min(0.5, g))));
+        ref.p[k].forEach((w, i) => (ref.p[k][i] = w - 0.05 * ref.grads[k][i]));
+      }
+      aRef.set(last);
+      expect(loss).toBeCloseTo(want, 10);
+      aPrev.forEach((x, i) => expect(x).toBeCloseTo(aRef[i], 12));
+      for (const k of PARAM_NAMES) {
+        rnn.p[k].forEach((w, i) => expect(w).toBeCloseTo(ref.p[k][i], 12));
+        rnn.grads[k].forEach((g, i) => expect(g).toBeCloseTo(ref.grads[k][i], 10));
+      }
+    }
+  });
+
   test('sampling: reproducible with a seed, greedy at temperature 0, ends with newline, continues a prefix', () => {
     const rnn = fresh();
     const s1 = rnn.sample(v.newline, 7);

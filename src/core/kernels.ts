@@ -15,6 +15,7 @@ export interface KernelExports {
   /** C = A Bᵀ (+ bias) (+ C): see src/kernels/simd.ts */
   gemmABt32(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, M: number, N: number, K: number, bias: number, accumulate: boolean): void;
   transpose32(a: number, b: number, M: number, N: number): void;
+  charRnnOptimize(p: number, g: number, nA: number, V: number, X: number, Y: number, T: number, aPrev: number, lr: number, clip: number, work: number): number;
 }
 
 /** A float32 array in kernel memory: its byte offset and a view of it. */
@@ -49,20 +50,26 @@ export function kernels(): KernelExports {
 }
 
 /**
- * Float32 arrays of the given lengths in kernel memory (16-byte aligned, zero-filled), growing
- * the memory if needed. They stay valid until the next arena call.
+ * Byte offsets of blocks of the given sizes in kernel memory (16-byte aligned; zero-filled
+ * unless `zeroed` is false), growing the memory if needed. They stay valid until the next layout or arena call.
  */
-export function arena(lengths: number[]): F32[] {
+export function layout(bytes: number[], zeroed = true): number[] {
   const k = kernels();
   const offsets: number[] = [];
   let end = BASE;
-  for (const n of lengths) {
+  for (const n of bytes) {
     offsets.push(end);
-    end += Math.ceil((n * 4) / 16) * 16;
+    end += Math.ceil(n / 16) * 16;
   }
   const pages = Math.ceil(end / 65536);
   const have = k.memory.buffer.byteLength / 65536;
   if (pages > have) k.memory.grow(pages - have);
-  new Uint8Array(k.memory.buffer, BASE, end - BASE).fill(0);
-  return lengths.map((n, i) => ({ ptr: offsets[i], view: new Float32Array(k.memory.buffer, offsets[i], n) }));
+  if (zeroed) new Uint8Array(k.memory.buffer, BASE, end - BASE).fill(0);
+  return offsets;
+}
+
+/** Float32 arrays of the given lengths in kernel memory, as `layout` places them. */
+export function arena(lengths: number[]): F32[] {
+  const buffer = () => kernels().memory.buffer;
+  return layout(lengths.map((n) => n * 4)).map((ptr, i) => ({ ptr, view: new Float32Array(buffer(), ptr, lengths[i]) }));
 }

@@ -53,3 +53,146 @@ export function transpose32(a: usize, b: usize, M: i32, N: i32): void {
     for (let j = 0; j < N; j++) store<f32>(b + (((<usize>j) * M + i) << 2), load<f32>(a + (((<usize>i) * N + j) << 2)));
   }
 }
+
+/** Σ_k a[k] b[k] over n float64 values, 4 at a time in two lanes. */
+@inline
+function dot64(a: usize, b: usize, n: i32): f64 {
+  let s0 = f64x2.splat(0);
+  let s1 = f64x2.splat(0);
+  let k = 0;
+  for (; k + 3 < n; k += 4) {
+    const o = (<usize>k) << 3;
+    s0 = f64x2.add(s0, f64x2.mul(v128.load(a + o), v128.load(b + o)));
+    s1 = f64x2.add(s1, f64x2.mul(v128.load(a + o, 16), v128.load(b + o, 16)));
+  }
+  s0 = f64x2.add(s0, s1);
+  let s = f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1);
+  for (; k < n; k++) s += load<f64>(a + ((<usize>k) << 3)) * load<f64>(b + ((<usize>k) << 3));
+  return s;
+}
+
+/** dW[0..n) += d · a[0..n) and acc[0..n) += W[0..n) · d, in one pass (float64). */
+@inline
+function outerAndBack64(W: usize, dW: usize, a: usize, acc: usize, d: f64, n: i32): void {
+  const dd = f64x2.splat(d);
+  let k = 0;
+  for (; k + 1 < n; k += 2) {
+    const o = (<usize>k) << 3;
+    v128.store(dW + o, f64x2.add(v128.load(dW + o), f64x2.mul(dd, v128.load(a + o))));
+    v128.store(acc + o, f64x2.add(v128.load(acc + o), f64x2.mul(v128.load(W + o), dd)));
+  }
+  if (k < n) {
+    const o = (<usize>k) << 3;
+    store<f64>(dW + o, load<f64>(dW + o) + d * load<f64>(a + o));
+    store<f64>(acc + o, load<f64>(acc + o) + load<f64>(W + o) * d);
+  }
+}
+
+/** dW[0..n) += d · a[0..n) (float64). */
+@inline
+function outer64(dW: usize, a: usize, d: f64, n: i32): void {
+  const dd = f64x2.splat(d);
+  let k = 0;
+  for (; k + 1 < n; k += 2) {
+    const o = (<usize>k) << 3;
+    v128.store(dW + o, f64x2.add(v128.load(dW + o), f64x2.mul(dd, v128.load(a + o))));
+  }
+  if (k < n) store<f64>(dW + ((<usize>k) << 3), load<f64>(dW + ((<usize>k) << 3)) + d * load<f64>(a + ((<usize>k) << 3)));
+}
+
+/**
+ * The course's char-RNN optimize() for one name, float64, in place (src/models/handwritten/
+ * char-rnn.ts has the same in JavaScript, and the equations): forward over X with targets Y from
+ * aPrev, BPTT, every gradient clipped to [-clip, clip], p -= lr·g. `p` and `g` hold Wax (nA×V),
+ * Waa (nA×nA), Wya (V×nA), b (nA), by (V) back to back; X and Y are int32 (X[t] = -1: the zero
+ * vector); `work` has room for T·(nA + V) + 2·nA + V values. Returns the summed cross-entropy;
+ * the last hidden state is written into aPrev and the clipped gradients stay in g.
+ */
+export function charRnnOptimize(p: usize, g: usize, nA: i32, V: i32, X: usize, Y: usize, T: i32, aPrev: usize, lr: f64, clip: f64, work: usize): f64 {
+  const nAb = (<usize>nA) << 3;
+  const Vb = (<usize>V) << 3;
+  const Wax = p;
+  const Waa = Wax + nAb * V;
+  const Wya = Waa + nAb * nA;
+  const b = Wya + Vb * nA;
+  const by = b + nAb;
+  const total = nA * V + nA * nA + V * nA + nA + V;
+  const aAll = work; // a⟨t⟩, T × nA
+  const yAll = aAll + nAb * T; // ŷ⟨t⟩, T × V
+  const da = yAll + Vb * T;
+  const daNext = da + nAb;
+  const dy = daNext + nAb;
+  let loss: f64 = 0;
+  for (let t = 0; t < T; t++) {
+    const x = load<i32>(X + ((<usize>t) << 2));
+    const prev = t == 0 ? aPrev : aAll + nAb * (t - 1);
+    const a = aAll + nAb * t;
+    const y = yAll + Vb * t;
+    for (let i = 0; i < nA; i++) {
+      let s = load<f64>(b + ((<usize>i) << 3)) + dot64(Waa + nAb * i, prev, nA);
+      if (x >= 0) s += load<f64>(Wax + (((<usize>i) * V + x) << 3));
+      store<f64>(a + ((<usize>i) << 3), s);
+    }
+    for (let i = 0; i < nA; i++) store<f64>(a + ((<usize>i) << 3), Math.tanh(load<f64>(a + ((<usize>i) << 3))));
+    let max = -Infinity;
+    for (let j = 0; j < V; j++) {
+      const v = load<f64>(by + ((<usize>j) << 3)) + dot64(Wya + nAb * j, a, nA);
+      store<f64>(y + ((<usize>j) << 3), v);
+      if (v > max) max = v;
+    }
+    let sum: f64 = 0;
+    for (let j = 0; j < V; j++) {
+      const e = Math.exp(load<f64>(y + ((<usize>j) << 3)) - max);
+      store<f64>(y + ((<usize>j) << 3), e);
+      sum += e;
+    }
+    for (let j = 0; j < V; j++) store<f64>(y + ((<usize>j) << 3), load<f64>(y + ((<usize>j) << 3)) / sum);
+    loss -= Math.log(load<f64>(y + ((<usize>load<i32>(Y + ((<usize>t) << 2))) << 3)));
+  }
+  memory.fill(g, 0, (<usize>total) << 3);
+  memory.fill(daNext, 0, nAb);
+  const dWax = g;
+  const dWaa = dWax + nAb * V;
+  const dWya = dWaa + nAb * nA;
+  const db = dWya + Vb * nA;
+  const dby = db + nAb;
+  for (let t = T - 1; t >= 0; t--) {
+    const a = aAll + nAb * t;
+    const prev = t == 0 ? aPrev : aAll + nAb * (t - 1);
+    memory.copy(dy, yAll + Vb * t, Vb);
+    const yt = dy + ((<usize>load<i32>(Y + ((<usize>t) << 2))) << 3);
+    store<f64>(yt, load<f64>(yt) - 1);
+    // dWya += dy aᵀ and da = Wyaᵀ dy + da_next
+    memory.copy(da, daNext, nAb);
+    for (let j = 0; j < V; j++) {
+      const d = load<f64>(dy + ((<usize>j) << 3));
+      store<f64>(dby + ((<usize>j) << 3), load<f64>(dby + ((<usize>j) << 3)) + d);
+      outerAndBack64(Wya + nAb * j, dWya + nAb * j, a, da, d, nA);
+    }
+    // through tanh; dWaa += draw a_prevᵀ and da_next = Waaᵀ draw
+    memory.fill(daNext, 0, nAb);
+    const x = load<i32>(X + ((<usize>t) << 2));
+    for (let i = 0; i < nA; i++) {
+      const ai = load<f64>(a + ((<usize>i) << 3));
+      const d = (1 - ai * ai) * load<f64>(da + ((<usize>i) << 3));
+      store<f64>(db + ((<usize>i) << 3), load<f64>(db + ((<usize>i) << 3)) + d);
+      if (x >= 0) {
+        const at = dWax + (((<usize>i) * V + x) << 3);
+        store<f64>(at, load<f64>(at) + d);
+      }
+      if (t > 0) outerAndBack64(Waa + nAb * i, dWaa + nAb * i, prev, daNext, d, nA);
+      else outer64(dWaa + nAb * i, prev, d, nA); // da⟨0⟩ is not needed
+    }
+  }
+  // clip and step
+  for (let k = 0; k < total; k++) {
+    const o = (<usize>k) << 3;
+    let c = load<f64>(g + o);
+    if (c > clip) c = clip;
+    else if (c < -clip) c = -clip;
+    store<f64>(g + o, c);
+    store<f64>(p + o, load<f64>(p + o) - lr * c);
+  }
+  memory.copy(aPrev, aAll + nAb * (T - 1), nAb);
+  return loss;
+}

@@ -6,6 +6,7 @@
  *
  *   a⟨t⟩ = tanh(Wax x⟨t⟩ + Waa a⟨t-1⟩ + b)      ŷ⟨t⟩ = softmax(Wya a⟨t⟩ + by)
  */
+import { kernels, layout } from '../../core/kernels';
 import { NumpyRandom } from '../../core/numpy-random';
 
 export interface CharRnnParams {
@@ -23,17 +24,6 @@ export function initCharRnn(nA: number, vocab: number, seed = 1): CharRnnParams 
   const r = new NumpyRandom(seed);
   const small = (rows: number, cols: number) => r.randn(rows, cols).map((v) => v * 0.01);
   return { Wax: small(nA, vocab), Waa: small(nA, nA), Wya: small(vocab, nA), b: new Float64Array(nA), by: new Float64Array(vocab) };
-}
-
-/** g = clip(g, -clip, clip); p -= lr · g. (A function of its own: V8 optimises the tight loop.) */
-function clipAndStep(p: Float64Array, g: Float64Array, lr: number, clip: number): void {
-  for (let k = 0; k < p.length; k++) {
-    let c = g[k];
-    if (c > clip) c = clip;
-    else if (c < -clip) c = -clip;
-    g[k] = c;
-    p[k] -= lr * c;
-  }
 }
 
 /** Σ_k W[row + k] · v[k] with four running sums (a single sum waits on each add). */
@@ -165,12 +155,36 @@ export class CharRnn {
   /**
    * The course's optimize(): forward, backward, clip every gradient to [-clip, clip], SGD step.
    * Returns the loss; the last hidden state is written into aPrev (carried to the next name).
+   * It runs as one call into seqlab's SIMD kernels (charRnnOptimize in src/kernels/simd.ts: the
+   * same equations as forward() and backward() here, two float64 lanes at a time); the clipped
+   * gradients are left in this.grads.
    */
   optimize(X: readonly number[], Y: readonly number[], aPrev: Float64Array, lr: number, clip: number): number {
-    const loss = this.forward(X, Y, aPrev);
-    this.backward(X, Y, aPrev);
-    for (const name of PARAM_NAMES) clipAndStep(this.p[name], this.grads[name], lr, clip);
-    aPrev.set(this.a[X.length - 1]);
+    const { nA, V } = this;
+    const T = X.length;
+    const sizes = PARAM_NAMES.map((k) => this.p[k].length);
+    const total = sizes.reduce((s, n) => s + n, 0);
+    const [pp, gp, xp, yp, ap, wp] = layout([total * 8, total * 8, T * 4, T * 4, nA * 8, (T * (nA + V) + 2 * nA + V) * 8], false); // the kernel writes all it reads
+    const buffer = kernels().memory.buffer;
+    const params = new Float64Array(buffer, pp, total);
+    let at = 0;
+    for (const k of PARAM_NAMES) {
+      params.set(this.p[k], at);
+      at += this.p[k].length;
+    }
+    new Int32Array(buffer, xp, T).set(X);
+    new Int32Array(buffer, yp, T).set(Y);
+    const a = new Float64Array(buffer, ap, nA);
+    a.set(aPrev);
+    const loss = kernels().charRnnOptimize(pp, gp, nA, V, xp, yp, T, ap, lr, clip, wp);
+    const grads = new Float64Array(buffer, gp, total);
+    at = 0;
+    for (const k of PARAM_NAMES) {
+      this.p[k].set(params.subarray(at, at + this.p[k].length));
+      this.grads[k].set(grads.subarray(at, at + this.p[k].length));
+      at += this.p[k].length;
+    }
+    aPrev.set(a);
     return loss;
   }
 
