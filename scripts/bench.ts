@@ -8,6 +8,14 @@
  * 99% held-out exact match, and exact match per kind of writing on fresh dates and on seqlab's
  * real-world set.
  *
+ * After the nmt and trigger figures, the same models' train step beside PyTorch at the peers'
+ * shapes, measured in the same run (scripts/peers.ts; `--peers none` skips it).
+ *
+ * `npm run bench -- dinos [--corpus dinos.txt]`: the hand-written RNN's whole `train dinos`
+ * beside NumPy, and the 2 × LSTM(128) train step beside PyTorch.
+ *
+ * `npm run bench -- rnn`: `train rnn` per 1,000 steps, its SIMD LSTM beside the course-style one.
+ *
  * `npm run bench -- emojify [--train FILE.csv] [--seeds 1,2,3,4] [--models v1,v2] [--folds K] [--lr X --word-dropout P --average-last N (v2)]`
  * Loads the embedded word vectors cold (into an empty cache) and cached, then trains each model
  * once per seed with the real CLI and reports its accuracy on seqlab's course-style test set and
@@ -28,6 +36,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { BackendName, initBackend } from '../src/core/backend';
 import { packageRoot } from '../src/core/paths';
+import { arg, dinosBesidePeer, nmtBesidePeer, rnnSpeeds, speedChild, triggerBesidePeer } from './peers';
 
 interface StepResult {
   backend: string;
@@ -62,11 +71,6 @@ async function nmtSteps(backend: BackendName, batchSize: number, steps: number):
     examplesPerSecond: Math.round((batchSize * 1000) / ms),
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
-}
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
 interface Scores {
@@ -259,6 +263,7 @@ async function benchNmt(): Promise<void> {
       );
     }
   }
+  if (arg('--peers', '') !== 'none') nmtBesidePeer();
   if (process.argv.includes('--full')) await fullTrainings();
 }
 
@@ -292,6 +297,7 @@ async function benchTrigger(): Promise<void> {
     const sec = (performance.now() - t) / 1000;
     console.log(`detect on ${seconds} s (features + model, ${trained === model ? 'untrained' : 'trained'} model loaded): ${sec.toFixed(3)} s, real-time factor ${(sec / seconds).toFixed(4)}`);
   }
+  if (arg('--peers', '') !== 'none') triggerBesidePeer();
   if (!process.argv.includes('--full')) return;
   const seed = arg('--seed', '1');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-bench-trigger-'));
@@ -322,13 +328,22 @@ async function benchTrigger(): Promise<void> {
 
 const USAGE = `usage: npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full [--seeds 1,2,3] [--parallel 2] [--epochs 20]]
        npm run bench -- emojify [--train FILE.csv] [--seeds 1,2,3,4] [--models v1,v2] [--folds K] [--lr X --word-dropout P --average-last N (v2)]
-       npm run bench -- trigger [--checkpoint DIR] [--full [--seed N]]`;
+       npm run bench -- trigger [--checkpoint DIR] [--full [--seed N]]
+       npm run bench -- dinos [--corpus dinos.txt] [--steps 10]
+       npm run bench -- rnn [--steps 1000]
+       beside the peers (nmt, dinos, trigger): [--peers DIR|none] [--rounds 2]`;
 
 async function main(): Promise<void> {
   const task = process.argv[2];
   if (task === '--child') {
     const [backend, batch, steps] = process.argv.slice(3);
     console.log(JSON.stringify(await nmtSteps(backend as BackendName, Number(batch), Number(steps))));
+  } else if (task === '--child-speed') {
+    console.log(JSON.stringify(await speedChild(process.argv[3], process.argv.slice(4))));
+  } else if (task === 'dinos') {
+    dinosBesidePeer();
+  } else if (task === 'rnn') {
+    rnnSpeeds();
   } else if (task === '--child-vectors') {
     console.log(JSON.stringify(await vectorLoad(process.argv[3])));
   } else if (task === 'nmt') {
