@@ -15,6 +15,8 @@ export interface KernelExports {
   /** C = A Bᵀ (+ bias) (+ C): see src/kernels/simd.ts */
   gemmABt32(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, M: number, N: number, K: number, bias: number, accumulate: boolean): void;
   transpose32(a: number, b: number, M: number, N: number): void;
+  gruForward(proj: number, UT: number, bRec: number, T: number, B: number, n: number, hs: number, zr: number, cand: number, hh: number, hp: number): void;
+  gruBackward(dy: number, U: number, T: number, B: number, n: number, hs: number, zr: number, cand: number, hh: number, dProj: number, dHp: number, dh: number): void;
   charRnnOptimize(p: number, g: number, nA: number, V: number, X: number, Y: number, T: number, aPrev: number, lr: number, clip: number, work: number): number;
 }
 

@@ -196,3 +196,90 @@ export function charRnnOptimize(p: usize, g: usize, nA: i32, V: i32, X: usize, Y
   memory.copy(aPrev, aAll + nAb * (T - 1), nAb);
   return loss;
 }
+
+@inline
+function sigmoid32(x: f32): f32 {
+  return 1 / (1 + Mathf.exp(-x));
+}
+
+/**
+ * A GRU (Keras reset_after layout, gates z, r, h) over T steps of a batch of B, n units, float32:
+ * proj is x·W + b_in for every step [T, B, 3n], UT the recurrent kernel transposed [3n, n], bRec
+ * its bias [3n]; hs [T + 1, B, n] holds h_0 on entry and gets h_1 ... h_T. Saved for the
+ * backward pass: zr [T, B, 2n] (activated), cand [T, B, n], hh [T, B, n] (h·U_h + b_h).
+ * hp [B, 3n] is room to work in. The same arithmetic as gruSequence in src/models/recurrent.ts.
+ */
+export function gruForward(proj: usize, UT: usize, bRec: usize, T: i32, B: i32, n: i32, hs: usize, zr: usize, cand: usize, hh: usize, hp: usize): void {
+  const n3 = 3 * n;
+  for (let t = 0; t < T; t++) {
+    const h = hs + (((<usize>t) * B * n) << 2);
+    const hNext = h + (((<usize>B) * n) << 2);
+    gemmABt32(h, n, UT, n, hp, n3, B, n3, n, bRec, false);
+    for (let b = 0; b < B; b++) {
+      const p = proj + ((((<usize>t) * B + b) * n3) << 2);
+      const q = hp + (((<usize>b) * n3) << 2);
+      const g = zr + ((((<usize>t) * B + b) * 2 * n) << 2);
+      const c = cand + ((((<usize>t) * B + b) * n) << 2);
+      const hv = hh + ((((<usize>t) * B + b) * n) << 2);
+      const hb = h + (((<usize>b) * n) << 2);
+      const hn = hNext + (((<usize>b) * n) << 2);
+      for (let k = 0; k < 2 * n; k++) {
+        const o = (<usize>k) << 2;
+        store<f32>(g + o, sigmoid32(load<f32>(p + o) + load<f32>(q + o)));
+      }
+      for (let k = 0; k < n; k++) {
+        const o = (<usize>k) << 2;
+        const z = load<f32>(g + o);
+        const r = load<f32>(g + (((<usize>n + k)) << 2));
+        const hhv = load<f32>(q + (((<usize>2 * n + k)) << 2));
+        store<f32>(hv + o, hhv);
+        const cv = Mathf.tanh(load<f32>(p + (((<usize>2 * n + k)) << 2)) + r * hhv);
+        store<f32>(c + o, cv);
+        store<f32>(hn + o, cv + z * (load<f32>(hb + o) - cv));
+      }
+    }
+  }
+}
+
+/**
+ * The GRU's backward pass through time, for what gruForward saved: dy [T, B, n] is the gradient
+ * of every h_t; U is the recurrent kernel [n, 3n]. Writes dProj [T, B, 3n] (the gradient of
+ * proj) and dHp [T, B, 3n] (of h·U + b_rec at every step), and leaves the gradient of h_0 in dh
+ * [B, n] (zero on entry).
+ */
+export function gruBackward(dy: usize, U: usize, T: i32, B: i32, n: i32, hs: usize, zr: usize, cand: usize, hh: usize, dProj: usize, dHp: usize, dh: usize): void {
+  const n3 = 3 * n;
+  for (let t = T - 1; t >= 0; t--) {
+    const h = hs + (((<usize>t) * B * n) << 2);
+    for (let b = 0; b < B; b++) {
+      const row = (<usize>t) * B + b;
+      const g = zr + ((row * 2 * n) << 2);
+      const c = cand + ((row * n) << 2);
+      const hv = hh + ((row * n) << 2);
+      const d = dy + ((row * n) << 2);
+      const hb = h + (((<usize>b) * n) << 2);
+      const dhb = dh + (((<usize>b) * n) << 2);
+      const dp = dProj + ((row * n3) << 2);
+      const dq = dHp + ((row * n3) << 2);
+      for (let k = 0; k < n; k++) {
+        const o = (<usize>k) << 2;
+        const z = load<f32>(g + o);
+        const r = load<f32>(g + (((<usize>n + k)) << 2));
+        const cv = load<f32>(c + o);
+        const dhv = load<f32>(d + o) + load<f32>(dhb + o);
+        const da = dhv * (1 - z) * (1 - cv * cv);
+        const dz = dhv * (load<f32>(hb + o) - cv) * z * (1 - z);
+        const dr = da * load<f32>(hv + o) * r * (1 - r);
+        store<f32>(dq + o, dz);
+        store<f32>(dq + (((<usize>n + k)) << 2), dr);
+        store<f32>(dq + (((<usize>2 * n + k)) << 2), da * r);
+        store<f32>(dp + o, dz);
+        store<f32>(dp + (((<usize>n + k)) << 2), dr);
+        store<f32>(dp + (((<usize>2 * n + k)) << 2), da);
+        store<f32>(dhb + o, dhv * z);
+      }
+    }
+    // dh_prev = dh·z + dHp_t Uᵀ
+    gemmABt32(dHp + (((<usize>t) * B * n3) << 2), n3, U, n3, dh, n, B, n, n3, 0, true);
+  }
+}

@@ -15,6 +15,7 @@
  * (test/recurrent.test.ts compares outputs and every gradient).
  */
 import * as tf from '@tensorflow/tfjs';
+import { arena, kernels } from '../core/kernels';
 
 type Kwargs = Record<string, unknown>;
 type LayerVariable = tf.LayerVariable;
@@ -341,8 +342,64 @@ export function gruStep(xProj: tf.Tensor, h: tf.Tensor, recurrentKernel: tf.Tens
  * [batch, n]; returns every state [steps, batch, n] (the last is the state to carry on from).
  */
 export function gruSequence(projected: tf.Tensor3D, recurrentKernel: tf.Tensor2D, recurrentBias: tf.Tensor1D, h0: tf.Tensor2D): tf.Tensor3D {
-  return gruSequenceOp(projected, recurrentKernel, recurrentBias, h0) as tf.Tensor3D;
+  const op = onKernels() ? gruSequenceKernelOp : gruSequenceOp;
+  return op(projected, recurrentKernel, recurrentBias, h0) as tf.Tensor3D;
 }
+
+/**
+ * Whether sequences run in seqlab's own kernels (src/kernels/simd.ts): on the CPU backends that
+ * read tensors synchronously (wasm, cpu), where a step's dozen small tfjs ops cost more in
+ * overhead than in arithmetic. SEQLAB_KERNELS=0 turns them off (for comparisons).
+ */
+function onKernels(): boolean {
+  const backend = tf.getBackend();
+  return (backend === 'wasm' || backend === 'cpu') && process.env.SEQLAB_KERNELS !== '0';
+}
+
+/**
+ * gruSequence as two calls into seqlab's kernels (gruForward, gruBackward: the whole recursion,
+ * gates and products, float32 SIMD), with the recurrent kernel's gradient as one product over all
+ * steps. What the backward pass needs is kept as arrays by the gradient function, not as tensors.
+ */
+const gruSequenceKernelOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [projected, recurrentKernel, recurrentBias, h0] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+  const [T, B, width] = projected.shape as number[];
+  const n = width / 3;
+  const k = kernels();
+  const U = recurrentKernel.dataSync() as Float32Array;
+  const [proj, UT, bRec, hs, zr, cand, hh, hp] = arena([T * B * width, width * n, width, (T + 1) * B * n, T * B * 2 * n, T * B * n, T * B * n, B * width]);
+  proj.view.set(projected.dataSync() as Float32Array);
+  for (let r = 0; r < n; r++) for (let c = 0; c < width; c++) UT.view[c * n + r] = U[r * width + c];
+  bRec.view.set(recurrentBias.dataSync() as Float32Array);
+  hs.view.set(h0.dataSync() as Float32Array);
+  k.gruForward(proj.ptr, UT.ptr, bRec.ptr, T, B, n, hs.ptr, zr.ptr, cand.ptr, hh.ptr, hp.ptr);
+  const saved = { hs: hs.view.slice(), zr: zr.view.slice(), cand: cand.view.slice(), hh: hh.view.slice(), U: U.slice() };
+  const value = tf.tensor3d(saved.hs.subarray(B * n), [T, B, n]);
+
+  const gradFunc = (dy: tf.Tensor) => {
+    const TB = T * B;
+    const [dys, Uk, hsk, zrk, candk, hhk, dProj, dHp, dh, hPrevT, dHpT, dU] = arena([TB * n, n * width, (T + 1) * B * n, TB * 2 * n, TB * n, TB * n, TB * width, TB * width, B * n, n * TB, width * TB, n * width]);
+    dys.view.set(dy.dataSync() as Float32Array);
+    Uk.view.set(saved.U);
+    hsk.view.set(saved.hs);
+    zrk.view.set(saved.zr);
+    candk.view.set(saved.cand);
+    hhk.view.set(saved.hh);
+    k.gruBackward(dys.ptr, Uk.ptr, T, B, n, hsk.ptr, zrk.ptr, candk.ptr, hhk.ptr, dProj.ptr, dHp.ptr, dh.ptr);
+    // dU = Σ over steps and examples of h_prevᵀ dHp; db_rec = Σ dHp
+    k.transpose32(hsk.ptr, hPrevT.ptr, TB, n);
+    k.transpose32(dHp.ptr, dHpT.ptr, TB, width);
+    k.gemmABt32(hPrevT.ptr, TB, dHpT.ptr, TB, dU.ptr, width, n, width, TB, 0, false);
+    const dBias = new Float32Array(width);
+    for (let c = 0; c < width; c++) {
+      let sum = 0;
+      for (let m = 0; m < TB; m++) sum += dHpT.view[c * TB + m];
+      dBias[c] = sum;
+    }
+    return [tf.tensor3d(dProj.view.slice(), [T, B, width]), tf.tensor2d(dU.view.slice(), [n, width]), tf.tensor1d(dBias), tf.tensor2d(dh.view.slice(), [B, n])];
+  };
+  return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
+});
 
 const gruSequenceOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [projected, recurrentKernel, recurrentBias, h0, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
