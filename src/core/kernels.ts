@@ -17,6 +17,8 @@ export interface KernelExports {
   transpose32(a: number, b: number, M: number, N: number): void;
   gruForward(proj: number, UT: number, bRec: number, T: number, B: number, n: number, hs: number, zr: number, cand: number, hh: number, hp: number): void;
   gruBackward(dy: number, U: number, T: number, B: number, n: number, hs: number, zr: number, cand: number, hh: number, dProj: number, dHp: number, dh: number): void;
+  lstmForward(proj: number, UT: number, T: number, B: number, n: number, hs: number, cs: number, gates: number, tcs: number, z: number): void;
+  lstmBackward(dy: number, U: number, T: number, B: number, n: number, cs: number, gates: number, tcs: number, dz: number, dh: number, dc: number): void;
   charRnnOptimize(p: number, g: number, nA: number, V: number, X: number, Y: number, T: number, aPrev: number, lr: number, clip: number, work: number): number;
 }
 

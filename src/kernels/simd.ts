@@ -28,22 +28,92 @@ function dot32(a: usize, b: usize, n: i32): f32 {
   return s;
 }
 
+@inline
+function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** Stores s (+ bias[j]) (+ the old value when accumulate) at c. */
+@inline
+function put(c: usize, s: f32, bias: usize, j: i32, accumulate: bool): void {
+  if (bias) s += load<f32>(bias + ((<usize>j) << 2));
+  if (accumulate) s += load<f32>(c);
+  store<f32>(c, s);
+}
+
 /**
  * C = A Bᵀ (+ bias per column) (+ C when accumulate), float32: A is M×K with rows lda apart, B is
- * N×K with rows ldb apart, C is M×N with rows ldc apart (strides in elements); every element is
- * one contiguous dot product. bias = 0: none.
+ * N×K with rows ldb apart, C is M×N with rows ldc apart (strides in elements). Blocks of 2 rows
+ * of A by 4 rows of B share their loads (8 sums of 4 lanes in registers), K 4 at a time; the
+ * edges are single dot products. bias = 0: none.
  */
 export function gemmABt32(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, M: i32, N: i32, K: i32, bias: usize, accumulate: bool): void {
-  for (let i = 0; i < M; i++) {
+  const K4 = K & ~3;
+  let i = 0;
+  for (; i + 1 < M; i += 2) {
+    const a0 = a + (((<usize>i) * lda) << 2);
+    const a1 = a0 + ((<usize>lda) << 2);
+    const c0 = c + (((<usize>i) * ldc) << 2);
+    const c1 = c0 + ((<usize>ldc) << 2);
+    let j = 0;
+    for (; j + 3 < N; j += 4) {
+      const b0 = b + (((<usize>j) * ldb) << 2);
+      const b1 = b0 + ((<usize>ldb) << 2);
+      const b2 = b1 + ((<usize>ldb) << 2);
+      const b3 = b2 + ((<usize>ldb) << 2);
+      let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s02 = f32x4.splat(0), s03 = f32x4.splat(0);
+      let s10 = f32x4.splat(0), s11 = f32x4.splat(0), s12 = f32x4.splat(0), s13 = f32x4.splat(0);
+      for (let k = 0; k < K4; k += 4) {
+        const o = (<usize>k) << 2;
+        const x0 = v128.load(a0 + o);
+        const x1 = v128.load(a1 + o);
+        const y0 = v128.load(b0 + o);
+        const y1 = v128.load(b1 + o);
+        const y2 = v128.load(b2 + o);
+        const y3 = v128.load(b3 + o);
+        s00 = f32x4.add(s00, f32x4.mul(x0, y0));
+        s01 = f32x4.add(s01, f32x4.mul(x0, y1));
+        s02 = f32x4.add(s02, f32x4.mul(x0, y2));
+        s03 = f32x4.add(s03, f32x4.mul(x0, y3));
+        s10 = f32x4.add(s10, f32x4.mul(x1, y0));
+        s11 = f32x4.add(s11, f32x4.mul(x1, y1));
+        s12 = f32x4.add(s12, f32x4.mul(x1, y2));
+        s13 = f32x4.add(s13, f32x4.mul(x1, y3));
+      }
+      let r00 = hsum(s00), r01 = hsum(s01), r02 = hsum(s02), r03 = hsum(s03);
+      let r10 = hsum(s10), r11 = hsum(s11), r12 = hsum(s12), r13 = hsum(s13);
+      for (let k = K4; k < K; k++) {
+        const o = (<usize>k) << 2;
+        const x0 = load<f32>(a0 + o);
+        const x1 = load<f32>(a1 + o);
+        const y0 = load<f32>(b0 + o);
+        const y1 = load<f32>(b1 + o);
+        const y2 = load<f32>(b2 + o);
+        const y3 = load<f32>(b3 + o);
+        r00 += x0 * y0; r01 += x0 * y1; r02 += x0 * y2; r03 += x0 * y3;
+        r10 += x1 * y0; r11 += x1 * y1; r12 += x1 * y2; r13 += x1 * y3;
+      }
+      const cj0 = c0 + ((<usize>j) << 2);
+      const cj1 = c1 + ((<usize>j) << 2);
+      put(cj0, r00, bias, j, accumulate);
+      put(cj0 + 4, r01, bias, j + 1, accumulate);
+      put(cj0 + 8, r02, bias, j + 2, accumulate);
+      put(cj0 + 12, r03, bias, j + 3, accumulate);
+      put(cj1, r10, bias, j, accumulate);
+      put(cj1 + 4, r11, bias, j + 1, accumulate);
+      put(cj1 + 8, r12, bias, j + 2, accumulate);
+      put(cj1 + 12, r13, bias, j + 3, accumulate);
+    }
+    for (; j < N; j++) {
+      const bj = b + (((<usize>j) * ldb) << 2);
+      put(c0 + ((<usize>j) << 2), dot32(a0, bj, K), bias, j, accumulate);
+      put(c1 + ((<usize>j) << 2), dot32(a1, bj, K), bias, j, accumulate);
+    }
+  }
+  for (; i < M; i++) {
     const ai = a + (((<usize>i) * lda) << 2);
     const ci = c + (((<usize>i) * ldc) << 2);
-    for (let j = 0; j < N; j++) {
-      let s = dot32(ai, b + (((<usize>j) * ldb) << 2), K);
-      if (bias) s += load<f32>(bias + ((<usize>j) << 2));
-      const at = ci + ((<usize>j) << 2);
-      if (accumulate) s += load<f32>(at);
-      store<f32>(at, s);
-    }
+    for (let j = 0; j < N; j++) put(ci + ((<usize>j) << 2), dot32(ai, b + (((<usize>j) * ldb) << 2), K), bias, j, accumulate);
   }
 }
 
@@ -281,5 +351,89 @@ export function gruBackward(dy: usize, U: usize, T: i32, B: i32, n: i32, hs: usi
     }
     // dh_prev = dh·z + dHp_t Uᵀ
     gemmABt32(dHp + (((<usize>t) * B * n3) << 2), n3, U, n3, dh, n, B, n, n3, 0, true);
+  }
+}
+
+/**
+ * An LSTM (Keras layout, gates i, f, c, o) over T steps of a batch of B, n units, float32, from
+ * zero state: proj is x·W + b for every step [T, B, 4n], UT the recurrent kernel transposed
+ * [4n, n]. hs and cs [T + 1, B, n] (row 0 zero on entry) get h_t and c_t; saved for the backward
+ * pass: gates [T, B, 4n] (activated) and tcs [T, B, n] (tanh c_t). z [B, 4n] is room to work in.
+ * The same arithmetic as lstmSequence in src/models/recurrent.ts.
+ */
+export function lstmForward(proj: usize, UT: usize, T: i32, B: i32, n: i32, hs: usize, cs: usize, gates: usize, tcs: usize, z: usize): void {
+  const n4 = 4 * n;
+  for (let t = 0; t < T; t++) {
+    const h = hs + (((<usize>t) * B * n) << 2);
+    const c = cs + (((<usize>t) * B * n) << 2);
+    const step = ((<usize>B) * n) << 2;
+    gemmABt32(h, n, UT, n, z, n4, B, n4, n, 0, false);
+    for (let b = 0; b < B; b++) {
+      const row = (<usize>t) * B + b;
+      const zb = z + (((<usize>b) * n4) << 2);
+      const p = proj + ((row * n4) << 2);
+      const g = gates + ((row * n4) << 2);
+      const tc = tcs + ((row * n) << 2);
+      const cb = c + (((<usize>b) * n) << 2);
+      const hn = h + step + (((<usize>b) * n) << 2);
+      const cn = c + step + (((<usize>b) * n) << 2);
+      for (let k = 0; k < n; k++) {
+        const o = (<usize>k) << 2;
+        const on = ((<usize>n) << 2) + o;
+        const i = sigmoid32(load<f32>(zb + o) + load<f32>(p + o));
+        const f = sigmoid32(load<f32>(zb + on) + load<f32>(p + on));
+        const gg = Mathf.tanh(load<f32>(zb + on + ((<usize>n) << 2)) + load<f32>(p + on + ((<usize>n) << 2)));
+        const og = sigmoid32(load<f32>(zb + on + ((<usize>n) << 3)) + load<f32>(p + on + ((<usize>n) << 3)));
+        store<f32>(g + o, i);
+        store<f32>(g + on, f);
+        store<f32>(g + on + ((<usize>n) << 2), gg);
+        store<f32>(g + on + ((<usize>n) << 3), og);
+        const cv = f * load<f32>(cb + o) + i * gg;
+        const tv = Mathf.tanh(cv);
+        store<f32>(cn + o, cv);
+        store<f32>(tc + o, tv);
+        store<f32>(hn + o, og * tv);
+      }
+    }
+  }
+}
+
+/**
+ * The LSTM's backward pass through time, for what lstmForward saved: dy [T, B, n] is the gradient
+ * of every h_t, U the recurrent kernel [n, 4n]. Writes dz [T, B, 4n], the gradient of the gate
+ * pre-activations (= of proj); dh and dc [B, n] are room to work in (zero on entry).
+ */
+export function lstmBackward(dy: usize, U: usize, T: i32, B: i32, n: i32, cs: usize, gates: usize, tcs: usize, dz: usize, dh: usize, dc: usize): void {
+  const n4 = 4 * n;
+  for (let t = T - 1; t >= 0; t--) {
+    const c = cs + (((<usize>t) * B * n) << 2); // c_(t-1)
+    for (let b = 0; b < B; b++) {
+      const row = (<usize>t) * B + b;
+      const g = gates + ((row * n4) << 2);
+      const tc = tcs + ((row * n) << 2);
+      const d = dy + ((row * n) << 2);
+      const dzb = dz + ((row * n4) << 2);
+      const cb = c + (((<usize>b) * n) << 2);
+      const dhb = dh + (((<usize>b) * n) << 2);
+      const dcb = dc + (((<usize>b) * n) << 2);
+      for (let k = 0; k < n; k++) {
+        const o = (<usize>k) << 2;
+        const on = ((<usize>n) << 2) + o;
+        const i = load<f32>(g + o);
+        const f = load<f32>(g + on);
+        const gg = load<f32>(g + on + ((<usize>n) << 2));
+        const og = load<f32>(g + on + ((<usize>n) << 3));
+        const tv = load<f32>(tc + o);
+        const dhv = load<f32>(d + o) + load<f32>(dhb + o);
+        const dcv = load<f32>(dcb + o) + dhv * og * (1 - tv * tv);
+        store<f32>(dzb + o, dcv * gg * i * (1 - i));
+        store<f32>(dzb + on, dcv * load<f32>(cb + o) * f * (1 - f));
+        store<f32>(dzb + on + ((<usize>n) << 2), dcv * i * (1 - gg * gg));
+        store<f32>(dzb + on + ((<usize>n) << 3), dhv * tv * og * (1 - og));
+        store<f32>(dcb + o, dcv * f);
+      }
+    }
+    // dh_prev = dz_t Uᵀ
+    gemmABt32(dz + (((<usize>t) * B * n4) << 2), n4, U, n4, dh, n, B, n, n4, 0, false);
   }
 }

@@ -42,8 +42,41 @@ export function lstmStep(xProj: tf.Tensor, h: tf.Tensor, c: tf.Tensor, recurrent
  * full-width tensors, and the recurrent kernel's gradient is one matMul over all steps.
  */
 export function lstmSequence(projected: tf.Tensor3D, recurrentKernel: tf.Tensor2D): tf.Tensor3D {
-  return lstmSequenceOp(projected, recurrentKernel) as tf.Tensor3D;
+  return (onKernels() ? lstmSequenceKernelOp : lstmSequenceOp)(projected, recurrentKernel) as tf.Tensor3D;
 }
+
+/** lstmSequence as two calls into seqlab's kernels (lstmForward, lstmBackward), like gruSequenceKernelOp. */
+const lstmSequenceKernelOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [projected, recurrentKernel] = args as [tf.Tensor, tf.Tensor];
+  const [T, B, width] = projected.shape as number[];
+  const n = width / 4;
+  const k = kernels();
+  const U = recurrentKernel.dataSync() as Float32Array;
+  const [proj, UT, hs, cs, gates, tcs, z] = arena([T * B * width, width * n, (T + 1) * B * n, (T + 1) * B * n, T * B * width, T * B * n, B * width]);
+  proj.view.set(projected.dataSync() as Float32Array);
+  for (let r = 0; r < n; r++) for (let c = 0; c < width; c++) UT.view[c * n + r] = U[r * width + c];
+  k.lstmForward(proj.ptr, UT.ptr, T, B, n, hs.ptr, cs.ptr, gates.ptr, tcs.ptr, z.ptr);
+  const saved = { hs: hs.view.slice(), cs: cs.view.slice(), gates: gates.view.slice(), tcs: tcs.view.slice(), U: U.slice() };
+  const value = tf.tensor3d(saved.hs.subarray(B * n), [T, B, n]);
+
+  const gradFunc = (dy: tf.Tensor) => {
+    const TB = T * B;
+    const [dys, Uk, hsk, csk, gatesk, tcsk, dz, dh, dc, hPrevT, dzT, dU] = arena([TB * n, n * width, (T + 1) * B * n, (T + 1) * B * n, TB * width, TB * n, TB * width, B * n, B * n, n * TB, width * TB, n * width]);
+    dys.view.set(dy.dataSync() as Float32Array);
+    Uk.view.set(saved.U);
+    hsk.view.set(saved.hs);
+    csk.view.set(saved.cs);
+    gatesk.view.set(saved.gates);
+    tcsk.view.set(saved.tcs);
+    k.lstmBackward(dys.ptr, Uk.ptr, T, B, n, csk.ptr, gatesk.ptr, tcsk.ptr, dz.ptr, dh.ptr, dc.ptr);
+    // dU = Σ over steps and examples of h_prevᵀ dz
+    k.transpose32(hsk.ptr, hPrevT.ptr, TB, n);
+    k.transpose32(dz.ptr, dzT.ptr, TB, width);
+    k.gemmABt32(hPrevT.ptr, TB, dzT.ptr, TB, dU.ptr, width, n, width, TB, 0, false);
+    return [tf.tensor3d(dz.view.slice(), [T, B, width]), tf.tensor2d(dU.view.slice(), [n, width])];
+  };
+  return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
+});
 
 /** Per-gate-column factor k: sigmoid(k·z) for i, f, o (k = 1) and the c gate (k = 2, then 2s - 1 = tanh z). */
 function gateScale(n: number): tf.Tensor1D {
