@@ -77,3 +77,23 @@ export function arena(lengths: number[]): F32[] {
   const buffer = () => kernels().memory.buffer;
   return layout(lengths.map((n) => n * 4)).map((ptr, i) => ({ ptr, view: new Float32Array(buffer(), ptr, lengths[i]) }));
 }
+
+/**
+ * Σ over `rows` of a_rowᵀ b_row (a weight gradient: inputs a [rows, aw] against output gradients
+ * b [rows, bw], both row-major in kernel memory) into out [aw, bw], as one product of the
+ * transposes (aT [aw, rows] and bT [bw, rows], room the caller laid out); returns b's column sums
+ * (the bias gradient).
+ */
+export function weightGradient(a: F32, aw: number, b: F32, bw: number, rows: number, aT: F32, bT: F32, out: F32): Float32Array {
+  const k = kernels();
+  k.transpose32(a.ptr, aT.ptr, rows, aw);
+  k.transpose32(b.ptr, bT.ptr, rows, bw);
+  k.gemmABt32(aT.ptr, rows, bT.ptr, rows, out.ptr, bw, aw, bw, rows, 0, false);
+  const sums = new Float32Array(bw);
+  for (let c = 0; c < bw; c++) {
+    let sum = 0;
+    for (let r = 0; r < rows; r++) sum += bT.view[c * rows + r];
+    sums[c] = sum;
+  }
+  return sums;
+}

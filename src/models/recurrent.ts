@@ -15,7 +15,7 @@
  * (test/recurrent.test.ts compares outputs and every gradient).
  */
 import * as tf from '@tensorflow/tfjs';
-import { arena, kernels } from '../core/kernels';
+import { arena, F32, kernels, weightGradient } from '../core/kernels';
 
 type Kwargs = Record<string, unknown>;
 type LayerVariable = tf.LayerVariable;
@@ -45,6 +45,13 @@ export function lstmSequence(projected: tf.Tensor3D, recurrentKernel: tf.Tensor2
   return (onKernels() ? lstmSequenceKernelOp : lstmSequenceOp)(projected, recurrentKernel) as tf.Tensor3D;
 }
 
+/** `arrays` copied into kernel memory, followed by zeroed room of the `scratch` lengths. */
+function inKernelMemory(arrays: Float32Array[], scratch: number[]): F32[] {
+  const out = arena([...arrays.map((a) => a.length), ...scratch]);
+  arrays.forEach((a, i) => out[i].view.set(a));
+  return out;
+}
+
 /** lstmSequence as two calls into seqlab's kernels (lstmForward, lstmBackward), like gruSequenceKernelOp. */
 const lstmSequenceKernelOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [projected, recurrentKernel] = args as [tf.Tensor, tf.Tensor];
@@ -52,27 +59,21 @@ const lstmSequenceKernelOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFun
   const n = width / 4;
   const k = kernels();
   const U = recurrentKernel.dataSync() as Float32Array;
-  const [proj, UT, hs, cs, gates, tcs, z] = arena([T * B * width, width * n, (T + 1) * B * n, (T + 1) * B * n, T * B * width, T * B * n, B * width]);
-  proj.view.set(projected.dataSync() as Float32Array);
-  for (let r = 0; r < n; r++) for (let c = 0; c < width; c++) UT.view[c * n + r] = U[r * width + c];
+  const [proj, Uk, UT, hs, cs, gates, tcs, z] = inKernelMemory([projected.dataSync() as Float32Array, U], [width * n, (T + 1) * B * n, (T + 1) * B * n, T * B * width, T * B * n, B * width]);
+  k.transpose32(Uk.ptr, UT.ptr, n, width);
   k.lstmForward(proj.ptr, UT.ptr, T, B, n, hs.ptr, cs.ptr, gates.ptr, tcs.ptr, z.ptr);
   const saved = { hs: hs.view.slice(), cs: cs.view.slice(), gates: gates.view.slice(), tcs: tcs.view.slice(), U: U.slice() };
   const value = tf.tensor3d(saved.hs.subarray(B * n), [T, B, n]);
 
   const gradFunc = (dy: tf.Tensor) => {
     const TB = T * B;
-    const [dys, Uk, hsk, csk, gatesk, tcsk, dz, dh, dc, hPrevT, dzT, dU] = arena([TB * n, n * width, (T + 1) * B * n, (T + 1) * B * n, TB * width, TB * n, TB * width, B * n, B * n, n * TB, width * TB, n * width]);
-    dys.view.set(dy.dataSync() as Float32Array);
-    Uk.view.set(saved.U);
-    hsk.view.set(saved.hs);
-    csk.view.set(saved.cs);
-    gatesk.view.set(saved.gates);
-    tcsk.view.set(saved.tcs);
+    const [dys, Uk, hsk, csk, gatesk, tcsk, dz, dh, dc, hPrevT, dzT, dU] = inKernelMemory(
+      [dy.dataSync() as Float32Array, saved.U, saved.hs, saved.cs, saved.gates, saved.tcs],
+      [TB * width, B * n, B * n, n * TB, width * TB, n * width],
+    );
     k.lstmBackward(dys.ptr, Uk.ptr, T, B, n, csk.ptr, gatesk.ptr, tcsk.ptr, dz.ptr, dh.ptr, dc.ptr);
     // dU = Σ over steps and examples of h_prevᵀ dz
-    k.transpose32(hsk.ptr, hPrevT.ptr, TB, n);
-    k.transpose32(dz.ptr, dzT.ptr, TB, width);
-    k.gemmABt32(hPrevT.ptr, TB, dzT.ptr, TB, dU.ptr, width, n, width, TB, 0, false);
+    weightGradient(hsk, n, dz, width, TB, hPrevT, dzT, dU);
     return [tf.tensor3d(dz.view.slice(), [T, B, width]), tf.tensor2d(dU.view.slice(), [n, width])];
   };
   return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
@@ -400,35 +401,25 @@ const gruSequenceKernelOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc
   const n = width / 3;
   const k = kernels();
   const U = recurrentKernel.dataSync() as Float32Array;
-  const [proj, UT, bRec, hs, zr, cand, hh, hp] = arena([T * B * width, width * n, width, (T + 1) * B * n, T * B * 2 * n, T * B * n, T * B * n, B * width]);
-  proj.view.set(projected.dataSync() as Float32Array);
-  for (let r = 0; r < n; r++) for (let c = 0; c < width; c++) UT.view[c * n + r] = U[r * width + c];
-  bRec.view.set(recurrentBias.dataSync() as Float32Array);
-  hs.view.set(h0.dataSync() as Float32Array);
+  const [proj, Uk, bRec, hs, UT, zr, cand, hh, hp] = inKernelMemory(
+    [projected.dataSync() as Float32Array, U, recurrentBias.dataSync() as Float32Array],
+    [(T + 1) * B * n, width * n, T * B * 2 * n, T * B * n, T * B * n, B * width],
+  );
+  hs.view.set(h0.dataSync() as Float32Array); // h_0, then room for h_1 ... h_T
+  k.transpose32(Uk.ptr, UT.ptr, n, width);
   k.gruForward(proj.ptr, UT.ptr, bRec.ptr, T, B, n, hs.ptr, zr.ptr, cand.ptr, hh.ptr, hp.ptr);
   const saved = { hs: hs.view.slice(), zr: zr.view.slice(), cand: cand.view.slice(), hh: hh.view.slice(), U: U.slice() };
   const value = tf.tensor3d(saved.hs.subarray(B * n), [T, B, n]);
 
   const gradFunc = (dy: tf.Tensor) => {
     const TB = T * B;
-    const [dys, Uk, hsk, zrk, candk, hhk, dProj, dHp, dh, hPrevT, dHpT, dU] = arena([TB * n, n * width, (T + 1) * B * n, TB * 2 * n, TB * n, TB * n, TB * width, TB * width, B * n, n * TB, width * TB, n * width]);
-    dys.view.set(dy.dataSync() as Float32Array);
-    Uk.view.set(saved.U);
-    hsk.view.set(saved.hs);
-    zrk.view.set(saved.zr);
-    candk.view.set(saved.cand);
-    hhk.view.set(saved.hh);
+    const [dys, Uk, hsk, zrk, candk, hhk, dProj, dHp, dh, hPrevT, dHpT, dU] = inKernelMemory(
+      [dy.dataSync() as Float32Array, saved.U, saved.hs, saved.zr, saved.cand, saved.hh],
+      [TB * width, TB * width, B * n, n * TB, width * TB, n * width],
+    );
     k.gruBackward(dys.ptr, Uk.ptr, T, B, n, hsk.ptr, zrk.ptr, candk.ptr, hhk.ptr, dProj.ptr, dHp.ptr, dh.ptr);
-    // dU = Σ over steps and examples of h_prevᵀ dHp; db_rec = Σ dHp
-    k.transpose32(hsk.ptr, hPrevT.ptr, TB, n);
-    k.transpose32(dHp.ptr, dHpT.ptr, TB, width);
-    k.gemmABt32(hPrevT.ptr, TB, dHpT.ptr, TB, dU.ptr, width, n, width, TB, 0, false);
-    const dBias = new Float32Array(width);
-    for (let c = 0; c < width; c++) {
-      let sum = 0;
-      for (let m = 0; m < TB; m++) sum += dHpT.view[c * TB + m];
-      dBias[c] = sum;
-    }
+    // dU = Σ over steps and examples of h_prevᵀ dHp (h_0 ... h_(T-1) are the first T·B rows of hs); db_rec = Σ dHp
+    const dBias = weightGradient(hsk, n, dHp, width, TB, hPrevT, dHpT, dU);
     return [tf.tensor3d(dProj.view.slice(), [T, B, width]), tf.tensor2d(dU.view.slice(), [n, width]), tf.tensor1d(dBias), tf.tensor2d(dh.view.slice(), [B, n])];
   };
   return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
