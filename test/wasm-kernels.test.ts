@@ -45,6 +45,19 @@ describe('wasm kernel replacements give the cpu backend\'s results', () => {
     expect(wasm).toEqual(cpu);
   });
 
+  test('tile along every combination of axes, and of a single row or element', async () => {
+    const [cpu, wasm] = await onBoth(() => [
+      tf.tile(data([3, 4, 5]), [2, 1, 3]),
+      tf.tile(data([3, 4, 5]), [1, 3, 1]),
+      tf.tile(data([2, 3]), [4, 2]),
+      tf.tile(data([1, 1, 5]), [8, 7, 1]),
+      tf.tile(data([6]), [3]),
+      tf.tile(data([2, 2, 2, 2]), [2, 1, 2, 1]),
+      tf.tile(tf.tensor([[1, 2], [3, 4]], undefined, 'int32'), [2, 3]),
+    ]);
+    expect(wasm).toEqual(cpu);
+  });
+
   test('transposed matMul', async () => {
     const [cpu, wasm] = await onBoth(() => [
       tf.matMul(data([5, 3]), data([5, 4]), true, false),
