@@ -6,7 +6,10 @@
  * tfjs-layers' LSTM spends ~20 ops per step plus per-step slicing, and autodiff doubles that.
  * Here:
  * - the input projection of a whole sequence is one matMul;
- * - a sequence is one custom-gradient op (lstmSequence) with a hand-written backward pass;
+ * - a sequence is one custom-gradient op (lstmSequence, gruSequence) with a hand-written backward
+ *   pass; on the wasm and cpu backends its forward and backward passes are one call each into
+ *   seqlab's SIMD kernels (src/kernels/simd.ts), so a step costs no tfjs ops at all; elsewhere
+ *   (a native or GPU backend, or SEQLAB_KERNELS=0) it runs op by op;
  * - both directions of a bidirectional LSTM run as one LSTM with a block-diagonal kernel, so a
  *   step is one 2-D matMul for both;
  * - a decoder that must interleave other work between steps (attention) uses lstmStep.
