@@ -17,6 +17,7 @@
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend';
@@ -118,7 +119,7 @@ export function dinosBesidePeer(): void {
   const rounds = arg('--rounds', '2');
   console.log(`dinos beside the peers (medians of ${rounds} interleaved runs; seqlab: 1 thread, peers: 2 threads + OpenBLAS)`);
   const haveCorpus = fs.existsSync(corpus);
-  const tmp = fs.mkdtempSync(path.join(require('os').tmpdir(), 'seqlab-bench-dinos-'));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-bench-dinos-'));
   compare(
     'dinos rnn: 35,000 SGD steps',
     'whole command',
