@@ -8,7 +8,8 @@ import { initBackend } from '../src/core/backend';
 import { saveCheckpoint } from '../src/core/checkpoint';
 import { Rng } from '../src/core/rng';
 import { conv1d } from '../src/models/patches';
-import { cropBatch, FeatureSet, mineHardNegatives } from '../src/tasks/trigger/data';
+import { cropBatch, mineHardNegatives } from '../src/tasks/trigger/data';
+import { featureSet, FeatureSet, generation, Renewal } from '../src/tasks/trigger/sets';
 import { COURSE_RECIPE, makeExample, NEGATIVE_ONLY } from '../src/tasks/trigger/examples';
 import { frontEnd, LABEL_SECONDS, labelTrack } from '../src/tasks/trigger/frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from '../src/tasks/trigger/model';
@@ -156,6 +157,51 @@ describe('trigger hard negatives', () => {
       expect(found.at[k]).toBeCloseTo(fe.outputTime(j), 6);
     });
     model.dispose();
+  });
+});
+
+describe('trigger training-set renewal', () => {
+  const spec = { model: 'default' as const, stride: 4, recipe: { ...COURSE_RECIPE, activates: [1, 2] as [number, number] }, count: 3, seed: 5 };
+  // plain numbers: arrays that come from a worker thread are of another realm's Float32Array than jest's
+  const firstFrames = (set: FeatureSet) => set.features.map((f) => Array.from(f.subarray(0, 400)));
+
+  test('generation 0 is the set a run starts with; each later one is new examples from its own seed', () => {
+    const g0 = generation(fakePool, spec, 0);
+    expect(firstFrames(g0)).toEqual(firstFrames(featureSet(fe, fakePool, spec.recipe, 3, 5, 'training examples')));
+    const g1 = generation(fakePool, spec, 1);
+    expect(g1.features).toHaveLength(3);
+    expect(firstFrames(g1)).not.toEqual(firstFrames(g0));
+    expect(g1.activates).not.toEqual(g0.activates);
+  });
+
+  test('the set is replaced in place every `every` epochs, and the worker thread makes exactly what this thread makes', async () => {
+    const workerFile = path.resolve(__dirname, '../dist/src/tasks/trigger/sets-worker.js');
+    for (const file of [workerFile, null]) {
+      const renewal = new Renewal(fakePool, spec, 2, 6, file);
+      expect(renewal.inWorker).toBe(file !== null);
+      const set = generation(fakePool, spec, 0);
+      const seen: number[] = [];
+      const firsts: number[][] = [];
+      for (let epoch = 1; epoch <= 6; epoch++) {
+        seen.push(await renewal.prepare(epoch, set));
+        firsts.push(firstFrames(set)[0]);
+      }
+      expect(renewal.inWorker).toBe(file !== null); // it did not fall back
+      await renewal.close();
+      expect(seen).toEqual([0, 0, 1, 1, 2, 2]);
+      expect(firsts[1]).toEqual(firstFrames(generation(fakePool, spec, 0))[0]);
+      expect(firsts[2]).toEqual(firstFrames(generation(fakePool, spec, 1))[0]);
+      expect(firstFrames(set)).toEqual(firstFrames(generation(fakePool, spec, 2)));
+      expect(JSON.stringify(set.activates)).toBe(JSON.stringify(generation(fakePool, spec, 2).activates));
+    }
+  });
+
+  test('a run resumed at epoch 5 trains on generation 2, as the run that never stopped did', async () => {
+    const renewal = new Renewal(fakePool, spec, 2, 6, null);
+    const set = generation(fakePool, spec, 0);
+    expect(await renewal.prepare(5, set)).toBe(2);
+    expect(firstFrames(set)).toEqual(firstFrames(generation(fakePool, spec, 2)));
+    await renewal.close();
   });
 });
 

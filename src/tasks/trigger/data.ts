@@ -1,51 +1,15 @@
 /**
- * trigger's data sets: 10 s examples mixed from the word pool (examples.ts) and turned into
- * features once (frontend.ts), then random crops of them as training batches.
+ * trigger's training batches: random crops of the example sets (sets.ts), augmented, and the
+ * hard negatives mined with the model as trained so far.
  */
 import * as tf from '@tensorflow/tfjs';
-import { resample } from '../../audio/resample';
 import { Reporter } from '../../core/progress';
-import { deriveSeed, Rng } from '../../core/rng';
-import { makeExample, Recipe, Segment } from './examples';
+import { Rng } from '../../core/rng';
+import { Recipe, Segment } from './examples';
 import { FrontEnd, LABEL_SECONDS, labelTrack } from './frontend';
-import { SAMPLE_RATE, SpeechPool } from './pool';
+import { SpeechPool } from './pool';
 import { scoreFeatures } from './score';
-
-export interface FeatureSet {
-  /** per example: time-major features [frames × bands] */
-  features: Float32Array[];
-  frames: number;
-  bands: number;
-  /** per example: where each activate is (s) */
-  activates: Segment[][];
-  /** per example: where each other word is */
-  negatives: Segment[][];
-}
-
-/** The audio as the front end wants it (16 kHz is the pool's rate; the course model reads 44.1 kHz). */
-function atFrontEndRate(fe: FrontEnd, audio: Float32Array): Float32Array {
-  return fe.sampleRate === SAMPLE_RATE ? audio : resample(audio, SAMPLE_RATE, fe.sampleRate);
-}
-
-/** Features of `count` examples of `recipe` (made one at a time: the audio is not kept). */
-export function featureSet(fe: FrontEnd, pool: SpeechPool, recipe: Recipe, count: number, seed: number, name: string, reporter?: Reporter): FeatureSet {
-  reporter?.startPhase(name, count);
-  const features: Float32Array[] = [];
-  const activates: Segment[][] = [];
-  const negatives: Segment[][] = [];
-  let frames = 0;
-  for (let i = 0; i < count; i++) {
-    const e = makeExample(pool, recipe, new Rng(deriveSeed(seed, name, i)));
-    const f = fe.features(atFrontEndRate(fe, e.audio));
-    features.push(f.data);
-    activates.push(e.activates);
-    negatives.push(e.negatives);
-    frames = f.frames;
-    if (i % 16 === 15) reporter?.batch(i + 1, {});
-  }
-  reporter?.abort();
-  return { features, frames, bands: fe.bands, activates, negatives };
-}
+import { FeatureSet, featureSet } from './sets';
 
 /** Negative-only examples a model fired on, each with the time of its highest answer. */
 export interface HardNegatives {

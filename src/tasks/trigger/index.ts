@@ -20,12 +20,13 @@ import { formatSeconds } from '../../core/progress';
 import { deriveSeed, Rng } from '../../core/rng';
 import { Options, RunContext, Task } from '../../core/task';
 import { beginTraining, checkpointSaver, interruption, trainLoop } from '../../core/train';
-import { cropBatch, featureSet, FeatureSet, HardNegatives, mineHardNegatives } from './data';
+import { cropBatch, HardNegatives, mineHardNegatives } from './data';
 import { COURSE_RECIPE, EXAMPLE_SECONDS, makeExample, NEGATIVE_ONLY, Recipe, Segment, TRAINING_RECIPE } from './examples';
 import { DEFAULT_STRIDE, frontEnd, FrontEnd, labelTrack, ModelKind } from './frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from './model';
 import { DEFAULT_POOL, poolFile, Pools, readRecordings, SAMPLE_RATE, speechPools } from './pool';
 import { detect, Detection, frameMetrics, matchEvents, scoreFeatures, scoreStream, Track } from './score';
+import { featureSet, FeatureSet, generation, Renewal } from './sets';
 
 interface TriggerConfig {
   model: ModelKind;
@@ -42,6 +43,8 @@ interface TriggerConfig {
   freqMask: number;
   /** the share of crops taken from mined hard negatives once mining starts (0: no mining; absent in older checkpoints) */
   hardNegatives?: number;
+  /** a new generation of training examples every this many epochs (0: one set throughout; absent in older checkpoints) */
+  renewEvery?: number;
   /** half the crops' bands stretched or squeezed by up to this share (a vocal tract length; absent in older checkpoints) */
   warp?: number;
   voices: number;
@@ -112,6 +115,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     freqMask: options.freqMask as number,
     hardNegatives: options.hardNegatives as number,
     warp: options.warp as number,
+    renewEvery: options.renewEvery as number,
     stride: DEFAULT_STRIDE,
     units: options.units as number,
     voices: options.voices as number,
@@ -124,7 +128,8 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   const t0 = performance.now();
   const pools = await loadPools(seed, config.voices, config, ctx);
   const trainingRecipe = withBackgrounds(TRAINING_RECIPE, pools);
-  const set = featureSet(fe, pools.train, trainingRecipe, config.examples, seed, 'training examples', ctx.reporter);
+  const generations = { model: config.model, stride: config.stride, recipe: trainingRecipe, count: config.examples, seed };
+  const set = generation(pools.train, generations, 0, ctx.reporter);
   const val = featureSet(fe, pools.test, POSITIVES, validationExamples(config.examples), seed, 'validation examples', ctx.reporter);
   const valLabels = val.activates.map((words) => labelTrack(fe, words.map((w) => w.end), fe.outputSteps(val.frames)));
   const dataSeconds = (performance.now() - t0) / 1000;
@@ -138,12 +143,16 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   const saver = checkpointSaver(ctx, { task: 'trigger', seed, hyperparameters: { ...config }, vocabularies: {} }, resumed.meta);
   const hard = { set: { features: [], at: [] } as HardNegatives, share: config.hardNegatives ?? 0 };
   const mining = miningSchedule(config.epochs, config.examples);
+  const renewal = config.renewEvery && config.epochs > config.renewEvery ? new Renewal(pools.train, generations, config.renewEvery, config.epochs) : undefined;
   const result = await trainLoop({
     model,
     epochs: config.epochs,
     resumed: resumed.meta,
     batchesPerEpoch,
-    beforeEpoch: (epoch) => {
+    beforeEpoch: async (epoch) => {
+      const before = renewal?.generationOf(epoch - 1);
+      const g = await renewal?.prepare(epoch, set, ctx.reporter);
+      if (g !== undefined && epoch > 1 && g !== before) ctx.reporter.info(`epoch ${epoch}: ${config.examples} new training examples (generation ${g + 1} of ${renewal!.generationOf(config.epochs) + 1}, made beside training)`);
       // a resumed run mines once at its first epoch, to have hard negatives to go on with
       if (!hard.share || epoch < mining.first || (!mining.at(epoch) && hard.set.features.length)) return;
       const t = performance.now();
@@ -166,7 +175,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     save: (epoch, history, interrupted) => saver.save(model, epoch, history, { interrupted }),
     reporter: ctx.reporter,
     averageLast: Math.min(config.epochs, Math.max(1, Math.round(config.epochs / 6))),
-  });
+  }).finally(() => renewal?.close());
   if (result.status === 'interrupted') throw interruption(result, ctx.checkpointDir, 'trigger', `seqlab train trigger --epochs ${config.epochs}`, ctx.print);
   const chart = writeLossChart(ctx.checkpointDir, {
     title: `trigger ${config.model}`,
@@ -582,6 +591,7 @@ export const trigger: Task = {
       { key: 'units', flags: '--units <n>', help: 'units of each of the default model\'s two GRUs', type: 'int', default: DEFAULT_MODEL.units, min: 1 },
       { key: 'hardNegatives', flags: '--hard-negatives <share>', help: 'from a third of the way in, this share of the crops comes from new negative examples the model fires on most (0: no mining)', type: 'number', default: 0.2, min: 0, max: 0.9 },
       { key: 'warp', flags: '--warp <share>', help: 'half the training crops have their mel bands stretched or squeezed by up to this share (another vocal tract length; 0: none)', type: 'number', default: 0.1, min: 0, max: 0.3 },
+      { key: 'renewEvery', flags: '--renew-every <epochs>', help: 'a new set of training examples every this many epochs, made in a worker thread while training goes on (0: one set throughout)', type: 'int', default: 5, min: 0 },
       { key: 'freqMask', flags: '--freq-mask <bands>', help: 'half the training crops lose up to this many mel bands (0: none)', type: 'int', default: 6, min: 0, max: 20 },
       { key: 'voices', flags: '--voices <n>', help: 'eSpeak NG voices in the training pool (a fifth as many more are held out)', type: 'int', default: DEFAULT_POOL.voices, min: 4 },
       ...FOLDER_OPTIONS,
