@@ -98,11 +98,14 @@ function refuseCourseTraining(ctx: RunContext): void {
 
 // ---------------------------------------------------------------- train
 
+/** with new examples every 5 epochs, 40 beat 30 (seed 1, 2 h of negatives: FRR at ≤ 1 false alarm/h 4.5% against 5.8%) */
+const DEFAULT_EPOCHS = 40;
+
 async function train(_args: string[], options: Options, ctx: RunContext) {
   const resumed = await beginTraining('trigger', options, ctx, { epochs: options.epochs as number | undefined });
   const saved = resumed.meta?.hyperparameters as unknown as TriggerConfig | undefined;
   const seed = resumed.meta?.seed ?? ctx.seed;
-  const epochs = (options.epochs as number | undefined) ?? saved?.epochs ?? 30;
+  const epochs = (options.epochs as number | undefined) ?? saved?.epochs ?? DEFAULT_EPOCHS;
   const resolved = (key: 'activates' | 'negatives' | 'backgrounds') => (options[key] ? path.resolve(options[key] as string) : null);
   const config: TriggerConfig = saved ? { ...saved, epochs } : {
     model: options.model as ModelKind,
@@ -198,8 +201,8 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
 const MINING_KEEP = 0.2;
 
 /**
- * Hard-negative mining: from a third of the way in, every sixth of the epochs (30 epochs: before
- * epochs 11, 16, 21, 26), a fifth as many fresh negative-only examples as the training set, in
+ * Hard-negative mining: from a third of the way in, every sixth of the epochs (40 epochs: before
+ * epochs 14, 21, 28, 35), a fifth as many fresh negative-only examples as the training set, in
  * training voices, are scored; the fifth the model fired on most join the crops, up to a fifth of
  * the training set's size in all.
  */
@@ -584,7 +587,7 @@ export const trigger: Task = {
     options: [
       { key: 'model', flags: '--model <m>', help: 'default (log-mel, trains here) or course (the course\'s model; needs tfjs-node to train)', type: ['default', 'course'], default: 'default' },
       { key: 'examples', flags: '--examples <n>', help: '10 s training examples to synthesize (default 2000; 400 for --model course)', type: 'int', min: 8 },
-      { key: 'epochs', flags: '--epochs <n>', help: 'epochs, each one crop per example (default 30)', type: 'int', min: 1 },
+      { key: 'epochs', flags: '--epochs <n>', help: `epochs, each one crop per example (default ${DEFAULT_EPOCHS})`, type: 'int', min: 1 },
       { key: 'batchSize', flags: '--batch-size <n>', help: 'crops per step', type: 'int', default: 32, min: 1 },
       { key: 'cropSeconds', flags: '--crop-seconds <s>', help: 'length of the training crops', type: 'number', default: 3, min: 1, max: 10 },
       { key: 'lr', flags: '--lr <x>', help: 'Adam learning rate (cosine decay to a tenth)', type: 'number', default: 0.002, min: 1e-9 },
