@@ -291,9 +291,9 @@ async function benchTrigger(): Promise<void> {
   const trained = fs.existsSync(path.join(ck, 'seqlab.json')) ? (await loadCheckpoint(ck, 'trigger')).model : model;
   for (const seconds of [10, 60]) {
     const n = seconds * 16000;
-    scoreStream(trained, fe, n, (s, c) => audio.subarray(s, Math.min(n, s + c)));
+    await scoreStream(trained, fe, n, (s, c) => audio.subarray(s, Math.min(n, s + c)));
     t = performance.now();
-    scoreStream(trained, fe, n, (s, c) => audio.subarray(s, Math.min(n, s + c)));
+    await scoreStream(trained, fe, n, (s, c) => audio.subarray(s, Math.min(n, s + c)));
     const sec = (performance.now() - t) / 1000;
     console.log(`detect on ${seconds} s (features + model, ${trained === model ? 'untrained' : 'trained'} model loaded): ${sec.toFixed(3)} s, real-time factor ${(sec / seconds).toFixed(4)}`);
   }

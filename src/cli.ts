@@ -135,6 +135,7 @@ export function buildProgram(tasks: readonly Task[] = TASKS): Commander {
         tfjs: info.tfjsVersion,
         backend: info.name,
         threads: info.threads,
+        ...(info.adapter ? { adapter: info.adapter } : {}),
         tried: info.attempts,
         tasks: tasks.map((t) => t.name),
         data: Object.fromEntries(tasks.filter((t) => t.status).map((t) => [t.name, t.status!()])),
@@ -145,7 +146,7 @@ export function buildProgram(tasks: readonly Task[] = TASKS): Commander {
       }
       process.stdout.write(
         `seqlab ${facts.seqlab} (node ${facts.node}, tfjs ${facts.tfjs})\n` +
-          `backend: ${info.name} (${info.threads} thread${info.threads === 1 ? '' : 's'})\n` +
+          `backend: ${info.name} (${info.adapter ?? `${info.threads} thread${info.threads === 1 ? '' : 's'}`})\n` +
           info.attempts.map((a) => `  ${a}`).join('\n') +
           `\ntasks: ${facts.tasks.join(', ')}\n` +
           Object.entries(facts.data)

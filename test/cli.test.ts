@@ -26,7 +26,7 @@ describe('usage errors: one line, exit 2', () => {
     [['--epochs', '0'], /--epochs must be at least 1/],
     [['--lr', '-1'], /--lr must be at least/],
     [['--arch', 'huge'], /Allowed choices are/],
-    [['--backend', 'gpu'], /Allowed choices are auto, cuda, node, wasm, cpu/],
+    [['--backend', 'gpu'], /Allowed choices are auto, cuda, webgpu, node, wasm, cpu/],
     [['--frobnicate'], /unknown option '--frobnicate'/],
   ])('bad flag %j', async (flags, message) => {
     const r = await seqlab('train', 'nmt', ...(flags as string[]));

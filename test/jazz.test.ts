@@ -104,8 +104,8 @@ describe('jazz --arch course', () => {
     const course = buildCourseModel(12, 1);
     const values = Array.from({ length: 12 }, (_, i) => `C,0.250,<P${i + 1},m-2>`);
     const before = tf.memory().numTensors;
-    expect(sampleEvents(events, progression('Dm7 G7', 2), 32, 3, 1, 1).map((e) => e.length)).toEqual([32, 32, 32]);
-    expect(sampleTokens(course, values, 20, 1, 1)).toHaveLength(20);
+    expect((await sampleEvents(events, progression('Dm7 G7', 2), 32, 3, 1, 1)).map((e) => e.length)).toEqual([32, 32, 32]);
+    expect(await sampleTokens(course, values, 20, 1, 1)).toHaveLength(20);
     expect(tf.memory().numTensors).toBe(before);
   });
 

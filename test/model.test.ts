@@ -43,9 +43,9 @@ test('a tiny training run lowers the loss', async () => {
   expect(last).toBeLessThan(first * 0.8);
 });
 
-test('translate returns one ISO-shaped string per input, with confidence in [0, 1]', () => {
+test('translate returns one ISO-shaped string per input, with confidence in [0, 1]', async () => {
   const model = buildModel('course', 1);
-  const out = translate(model, ['3 May 1979', 'no date here at all'], { attention: true });
+  const out = await translate(model, ['3 May 1979', 'no date here at all'], { attention: true });
   expect(out).toHaveLength(2);
   for (const r of out) {
     expect(r.output).toMatch(/^[0-9-]{10}$/);
@@ -55,13 +55,13 @@ test('translate returns one ISO-shaped string per input, with confidence in [0, 
   }
 });
 
-test('garbage and random strings of any length up to the limit still get a real calendar date, never an impossible one', () => {
+test('garbage and random strings of any length up to the limit still get a real calendar date, never an impossible one', async () => {
   const model = buildModel('course', 3); // untrained: its raw argmax is anything
   const rng = new Rng(11);
   const chars = ' ./-:0123456789abcdefghijklmnopqrstuvwxyz?!€😀\t';
   const inputs = Array.from({ length: 300 }, () => Array.from({ length: rng.int(0, MAX_INPUT) }, () => rng.pick([...chars])).join(''));
   inputs.push('', '9999-99-99', '2023-02-29', '0000-00-00', '1900-02-29', '99/99/9999', '31st of February 2021');
-  const out = translate(model, inputs);
+  const out = await translate(model, inputs);
   expect(out).toHaveLength(inputs.length);
   for (const r of out) {
     const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(r.output);
@@ -69,7 +69,7 @@ test('garbage and random strings of any length up to the limit still get a real 
   }
 });
 
-test('input longer than the model reads is an error that says so, not a silent cut', () => {
+test('input longer than the model reads is an error that says so, not a silent cut', async () => {
   const model = buildModel('course', 1);
-  expect(() => translate(model, ['1'.repeat(MAX_INPUT + 1)])).toThrow(/'1{60}…' \(65 characters\) is longer than the 64 characters the date model reads/);
+  await expect(translate(model, ['1'.repeat(MAX_INPUT + 1)])).rejects.toThrow(/'1{60}…' \(65 characters\) is longer than the 64 characters the date model reads/);
 });

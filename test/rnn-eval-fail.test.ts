@@ -2,7 +2,7 @@ import { main } from '../src/cli';
 
 // a failing check must make `seqlab eval rnn` exit non-zero, after printing the table
 jest.mock('../src/tasks/rnn/checks', () => ({
-  runChecks: () => [
+  runChecks: async () => [
     { name: 'good row', expected: '1', got: '1', pass: true },
     { name: 'bad row', expected: '1', got: '2', pass: false },
   ],

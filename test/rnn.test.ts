@@ -63,10 +63,15 @@ describe('matrix helpers', () => {
 });
 
 describe('hand-written cells reproduce the course and agree with finite differences and autodiff', () => {
-  beforeAll(() => initBackend('cpu'));
-  const rows = runChecks();
-  test.each(rows.map((r) => [r.name, r]))('%s', (_name, row) => {
-    expect(row).toMatchObject({ pass: true });
+  let rows: Awaited<ReturnType<typeof runChecks>> = [];
+  beforeAll(async () => {
+    await initBackend('cpu');
+    rows = await runChecks();
+  });
+  test('every row of the table passes', () => {
+    expect(rows.length).toBeGreaterThan(30);
+    // the names of the rows that fail, with what they expected and got
+    expect(rows.filter((r) => !r.pass)).toEqual([]);
   });
   test('the table covers every forward and backward function', () => {
     for (const fn of ['rnn_cell_forward', 'rnn_forward', 'rnn_backward', 'lstm_forward', 'lstm_cell_backward']) {

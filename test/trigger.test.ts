@@ -147,10 +147,10 @@ describe('trigger hard negatives', () => {
   test('mining keeps the share of new negatives the model scores highest, with where each peaked', async () => {
     await initBackend('wasm');
     const model = buildTriggerModel('default', 4, { ...DEFAULT_MODEL, filters: 8, units: 4 });
-    const found = mineHardNegatives(model, fe, fakePool, NEGATIVE_ONLY, 10, 0.3, 9);
+    const found = await mineHardNegatives(model, fe, fakePool, NEGATIVE_ONLY, 10, 0.3, 9);
     expect(found.features).toHaveLength(3);
     expect([...found.peaks].sort((a, b) => b - a)).toEqual(found.peaks);
-    const again = scoreFeatures(model, found.features, 998, 40);
+    const again = await scoreFeatures(model, found.features, 998, 40);
     again.forEach((p, k) => {
       const j = p.indexOf(Math.max(...p));
       expect(p[j]).toBeCloseTo(found.peaks[k], 6);
@@ -247,10 +247,10 @@ describe('trigger models', () => {
     expect(tf.max(tf.abs(tf.sub(got, want))).dataSync()[0]).toBeLessThan(1e-5);
   });
 
-  test('a long signal is scored in windows: one answer every 40 ms, none missing or repeated', () => {
+  test('a long signal is scored in windows: one answer every 40 ms, none missing or repeated', async () => {
     const model = buildTriggerModel('default', 2);
     const x = Float32Array.from({ length: 16000 * 25 }, (_, i) => 0.1 * Math.sin(i / 7));
-    const track = scoreStream(model, fe, x.length, (s, n) => x.subarray(s, s + n));
+    const track = await scoreStream(model, fe, x.length, (s, n) => x.subarray(s, s + n));
     const gaps = Array.from(track.times.slice(1), (t, j) => t - track.times[j]);
     expect(Math.max(...gaps)).toBeCloseTo(0.04, 5);
     expect(Math.min(...gaps)).toBeCloseTo(0.04, 5);
@@ -258,7 +258,7 @@ describe('trigger models', () => {
     expect(track.times[track.times.length - 1]).toBeGreaterThan(24.9);
     // the first window (no warm-up) is exactly the model on those 10 s alone
     const f = fe.features(x.subarray(0, 160000));
-    const [alone] = scoreFeatures(model, [f.data], f.frames, 40);
+    const [alone] = await scoreFeatures(model, [f.data], f.frames, 40);
     const n = alone.length;
     expect(Math.max(...Array.from(alone, (v, j) => Math.abs(v - track.probs[j])).slice(0, n - 1))).toBeLessThan(1e-5);
   });

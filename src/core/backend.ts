@@ -1,14 +1,18 @@
 /**
- * Backend choice. seqlab always has the wasm and pure-JS cpu backends; the native ones
- * (@tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node) are optional packages that only install
- * where libtensorflow can be downloaded. `auto` takes the best that loads:
- * CUDA GPU > native CPU > wasm > cpu, and remembers why the others were passed over.
+ * Backend choice. seqlab always has the wasm and pure-JS cpu backends; the others are optional
+ * packages: @tensorflow/tfjs-node-gpu and @tensorflow/tfjs-node install only where libtensorflow
+ * can be downloaded; `webgpu` (Dawn, prebuilt in its npm tarball) with
+ * @tensorflow/tfjs-backend-webgpu runs on any GPU with a Vulkan (Linux), Metal or D3D12 driver.
+ * `auto` takes the best that loads: CUDA GPU > WebGPU > native CPU > wasm > cpu, and remembers
+ * why the others were passed over. A CPU-emulated WebGPU adapter (Mesa's lavapipe, SwiftShader)
+ * is never picked by `auto`; `--backend webgpu` takes it (that is how the tests run without a GPU).
  */
+import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { SeqlabError, UsageError, messageOf } from './errors';
 import { speedUpWasmKernels } from './wasm-kernels';
 
-export const BACKENDS = ['auto', 'cuda', 'node', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'cuda', 'webgpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 export interface BackendInfo {
@@ -20,12 +24,15 @@ export interface BackendInfo {
   attempts: string[];
   tfjsVersion: string;
   threads: number;
+  /** webgpu: the GPU it runs on, e.g. "nvidia hopper (NVIDIA H100 80GB HBM3)" */
+  adapter?: string;
 }
 
 interface Candidate {
   name: Exclude<BackendName, 'auto'>;
   tfBackend: string;
-  load(): Promise<void>;
+  /** loads the backend's package; `auto` is true when the user did not ask for this one by name */
+  load(auto: boolean): Promise<void | { adapter: string }>;
 }
 
 const candidates: Candidate[] = [
@@ -37,6 +44,7 @@ const candidates: Candidate[] = [
       require('@tensorflow/tfjs-node-gpu');
     },
   },
+  { name: 'webgpu', tfBackend: 'webgpu', load: loadWebgpu },
   {
     name: 'node',
     tfBackend: 'tensorflow',
@@ -70,7 +78,7 @@ console.warn = (...args: unknown[]) => {
 /** Short reason for a failed load: the first line, without the require stack. */
 function shortReason(err: unknown): string {
   const msg = messageOf(err).split('\n')[0];
-  if (/Cannot find module/.test(msg)) return 'not installed';
+  if (/Cannot find (module|package)/.test(msg)) return 'not installed';
   return msg.length > 160 ? msg.slice(0, 157) + '...' : msg;
 }
 
@@ -84,7 +92,7 @@ export async function initBackend(preference: BackendName = 'auto'): Promise<Bac
   const attempts: string[] = [];
   for (const cand of wanted) {
     try {
-      await cand.load();
+      const loaded = await cand.load(preference === 'auto');
       const ok = await tf.setBackend(cand.tfBackend);
       if (!ok) throw new Error(`tf.setBackend('${cand.tfBackend}') failed`);
       await tf.ready();
@@ -95,6 +103,7 @@ export async function initBackend(preference: BackendName = 'auto'): Promise<Bac
         attempts,
         tfjsVersion: tf.version.tfjs,
         threads: threadsOf(cand.tfBackend),
+        ...(loaded ? { adapter: loaded.adapter } : {}),
       };
       return current;
     } catch (err) {
@@ -104,12 +113,83 @@ export async function initBackend(preference: BackendName = 'auto'): Promise<Bac
   throw new SeqlabError(`backend '${preference}' is not available here (${attempts.join('; ')})`);
 }
 
+/** What a WebGPU adapter says it is, in one line. */
+export function describeAdapter(info: { vendor?: string; architecture?: string; device?: string; description?: string }): string {
+  const main = [info.vendor, info.architecture].filter(Boolean).join(' ') || 'unknown adapter';
+  const detail = info.description || info.device;
+  return detail ? `${main} (${detail})` : main;
+}
+
+/** A CPU emulation of a GPU (lavapipe, SwiftShader): correct, but slower than wasm. */
+export function isSoftwareAdapter(info: { architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean }): boolean {
+  return !!info.isFallbackAdapter || info.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${info.device} ${info.description}`);
+}
+
+interface Dawn {
+  create(flags: string[]): { requestAdapter(o?: object): Promise<GpuAdapterLike | null> };
+  globals: Record<string, unknown>;
+}
+interface GpuAdapterLike {
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+}
+
+/** The `webgpu` package is an ES module: imported for real, not through the CommonJS require tsc writes. */
+async function importDawn(): Promise<Dawn> {
+  try {
+    const importEsm = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<Dawn>;
+    return await importEsm('webgpu');
+  } catch (err) {
+    // where dynamic import is unavailable (a vm context such as jest's): the addon the package wraps
+    if (/Cannot find (module|package) 'webgpu'/.test(messageOf(err))) throw err;
+    const arch = process.platform === 'darwin' ? 'universal' : process.arch;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(`webgpu/dist/${process.platform}-${arch}/dawn.node`) as Dawn;
+  }
+}
+
+/** A GPU device node exists (Linux): without one Dawn can only find CPU emulations, and says so noisily. */
+function hasGpuDevice(): boolean {
+  if (process.platform !== 'linux') return true;
+  try {
+    return fs.readdirSync('/dev/dri').some((f) => f.startsWith('renderD')) || fs.readdirSync('/dev').some((f) => /^nvidia\d+$/.test(f));
+  } catch {
+    try {
+      return fs.readdirSync('/dev').some((f) => /^nvidia\d+$/.test(f));
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Dawn and its adapter, made once per process: a second instance (and the first one's teardown) can abort the process. */
+let webgpuLoaded: { adapter: string } | undefined;
+
+async function loadWebgpu(auto: boolean): Promise<{ adapter: string }> {
+  if (webgpuLoaded) return webgpuLoaded;
+  if (auto && !hasGpuDevice()) throw new Error('no GPU device here (/dev/dri/renderD*, /dev/nvidia*)');
+  const dawn = await importDawn();
+  const gpu = dawn.create([]);
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new Error('no WebGPU adapter (no Vulkan, Metal or D3D12 driver for a GPU)');
+  const info = adapter.info ?? {};
+  if (auto && isSoftwareAdapter(info)) {
+    throw new Error(`only a CPU-emulated adapter, ${describeAdapter(info)} (--backend webgpu uses it)`);
+  }
+  // tfjs-backend-webgpu registers itself only if navigator.gpu exists when it loads
+  Object.assign(globalThis, dawn.globals);
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('@tensorflow/tfjs-backend-webgpu');
+  webgpuLoaded = { adapter: describeAdapter(info) };
+  return webgpuLoaded;
+}
+
 function threadsOf(tfBackend: string): number {
   if (tfBackend === 'wasm') {
     // Node rejects the worker the threaded wasm build needs, so it runs on one thread.
     return 1;
   }
-  if (tfBackend === 'cpu') return 1;
+  if (tfBackend === 'cpu' || tfBackend === 'webgpu') return 1;
   return require('os').cpus().length;
 }
 
@@ -117,5 +197,6 @@ function threadsOf(tfBackend: string): number {
 export function describeBackend(info: BackendInfo): string {
   const passed = info.attempts.filter((a) => !a.endsWith(': loaded'));
   const why = passed.length ? ` (${passed.join('; ')})` : '';
-  return `backend: ${info.name}${why}`;
+  const on = info.adapter ? ` on ${info.adapter}` : '';
+  return `backend: ${info.name}${on}${why}`;
 }

@@ -36,12 +36,12 @@ async function loadTrained(ctx: RunContext) {
       nll: (names: readonly string[]) => namesNll(model, names, vocab),
     };
   }
-  const rnn = new CharRnn(fromLayersModel(model));
+  const rnn = new CharRnn(await fromLayersModel(model));
   return {
     vocab,
     config,
-    sampleOne: (seed: number, o: { temperature?: number; prime?: string }) => sampleNames(rnn, vocab, 1, seed, o)[0],
-    nll: (names: readonly string[]) => {
+    sampleOne: async (seed: number, o: { temperature?: number; prime?: string }) => sampleNames(rnn, vocab, 1, seed, o)[0],
+    nll: async (names: readonly string[]) => {
       const h = heldOutNll(rnn, names, vocab);
       return { nll: h.nats * h.chars, chars: h.chars };
     },
@@ -53,11 +53,12 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   const { names, source } = readNames(trained.config.corpus ?? undefined);
   const { held } = split(names, trained.config.valSplit);
   if (!held.length) throw new SeqlabError('the model was trained with --val-split 0: no names were held out');
-  const { nll, chars } = trained.nll(held);
+  const { nll, chars } = await trained.nll(held);
   const heldOut = { names: held.length, chars, nats: nll / chars, bits: nll / chars / Math.LN2 };
   const n = options.n as number;
   const known = new Set(names);
-  const samples = Array.from({ length: n }, (_, k) => trained.sampleOne(ctx.seed + k, {}));
+  const samples: string[] = [];
+  for (let k = 0; k < n; k++) samples.push(await trained.sampleOne(ctx.seed + k, {}));
   const empty = samples.filter((s) => s === '').length; // an empty name is no name, new or old
   const novel = samples.filter((s) => s !== '' && !known.has(s));
   ctx.print(`dinos (${trained.config.model ?? 'rnn'}) on ${heldOut.names} held-out names of ${source} (${heldOut.chars} characters):`);
@@ -76,7 +77,7 @@ async function sample(args: string[], options: Options, ctx: RunContext) {
     if (prime) for (const c of prime) if (!trained.vocab.index.has(c)) throw new UsageError(`'${c}' in --prime '${p}' is not in the model's vocabulary`);
     for (let k = 0; k < (options.n as number); k++) {
       // printed as each is drawn: a long run shows its names at once, and Ctrl-C keeps those printed
-      const name = capitalise(trained.sampleOne(ctx.seed + k, { temperature: options.temperature as number, prime }));
+      const name = capitalise(await trained.sampleOne(ctx.seed + k, { temperature: options.temperature as number, prime }));
       ctx.print(name);
       if (all.length < MAX_RESULT_NAMES) all.push(name);
     }

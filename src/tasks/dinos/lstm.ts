@@ -70,14 +70,15 @@ export async function trainLstm(_args: string[], options: Options, ctx: RunConte
       if (order.epoch !== epoch) order = { epoch, starts: new Rng(deriveSeed(seed, 'dinos-lstm-windows', epoch)).shuffle([...windowStarts]) };
       return windowBatch(text, order.starts.slice(i * config.batchSize, (i + 1) * config.batchSize), L, vocab.chars.length);
     },
-    validate() {
+    async validate() {
       const metrics: Record<string, number> = {};
       if (held.length) {
-        const { nll, chars } = namesNll(model, held, vocab);
+        const { nll, chars } = await namesNll(model, held, vocab);
         metrics.val_nll = nll / chars;
       }
       for (const t of [0.5, 1]) {
-        const samples = Array.from({ length: 5 }, (_, k) => capitalise(sampleLstm(model, vocab, seed + k, t)));
+        const samples: string[] = [];
+        for (let k = 0; k < 5; k++) samples.push(capitalise(await sampleLstm(model, vocab, seed + k, t)));
         ctx.reporter.info(`  temperature ${t}: ${samples.join(', ')}`);
       }
       return metrics;

@@ -7,6 +7,7 @@
  * And the hand-written RNN's checkpoint form: the same model as tfjs layers (SimpleRNN + Dense).
  */
 import * as tf from '@tensorflow/tfjs';
+import { readArray, readData } from '../../core/read';
 import { NumpyRandom } from '../../core/numpy-random';
 import { oneHot3d } from '../../core/one-hot';
 import { stackedLstmClassifier } from '../../models/stacked';
@@ -39,7 +40,7 @@ export function windowBatch(text: Int32Array, starts: readonly number[], seqLen:
 }
 
 /** Summed −log p of each name's characters and final '\n', given '\n' before it (in batches). */
-export function namesNll(model: tf.LayersModel, names: readonly string[], v: Vocab): { nll: number; chars: number } {
+export async function namesNll(model: tf.LayersModel, names: readonly string[], v: Vocab): Promise<{ nll: number; chars: number }> {
   const V = v.chars.length;
   let nll = 0;
   let chars = 0;
@@ -48,7 +49,7 @@ export function namesNll(model: tf.LayersModel, names: readonly string[], v: Voc
     const T = Math.max(...chunk.map((n) => n.length)) + 1;
     const x = new Float32Array(chunk.length * T * V);
     chunk.forEach((n, b) => [...('\n' + n)].forEach((c, t) => (x[(b * T + t) * V + v.index.get(c)!] = 1)));
-    const probs = tf.tidy(() => (model.predict(tf.tensor3d(x, [chunk.length, T, V])) as tf.Tensor).arraySync() as number[][][]);
+    const probs = await readArray<number[][][]>(() => model.predict(tf.tensor3d(x, [chunk.length, T, V])) as tf.Tensor);
     chunk.forEach((n, b) => {
       const targets = [...n, '\n'];
       targets.forEach((c, t) => (nll -= Math.log(Math.max(probs[b][t][v.index.get(c)!], 1e-12))));
@@ -59,14 +60,14 @@ export function namesNll(model: tf.LayersModel, names: readonly string[], v: Voc
 }
 
 /** Samples a name after '\n' (and the prefix): softmax at `temperature` (0: greedy), stop at '\n' or 50 characters. */
-export function sampleLstm(model: tf.LayersModel, v: Vocab, seed: number, temperature: number, prime = ''): string {
+export async function sampleLstm(model: tf.LayersModel, v: Vocab, seed: number, temperature: number, prime = ''): Promise<string> {
   const rng = new NumpyRandom(seed >>> 0);
   const V = v.chars.length;
   let text = '\n' + prime;
   for (let n = 0; n < 50; n++) {
     const x = new Float32Array(text.length * V);
     [...text].forEach((c, t) => (x[t * V + v.index.get(c)!] = 1));
-    const p = tf.tidy(() => (model.predict(tf.tensor3d(x, [1, text.length, V])) as tf.Tensor).slice([0, text.length - 1, 0], [1, 1, V]).dataSync());
+    const p = await readData(() => (model.predict(tf.tensor3d(x, [1, text.length, V])) as tf.Tensor).slice([0, text.length - 1, 0], [1, 1, V]));
     let k: number;
     if (temperature <= 0) k = p.indexOf(Math.max(...p));
     else {
@@ -92,8 +93,8 @@ export function toLayersModel(p: CharRnnParams, vocab: number, nA: number): tf.L
   return model;
 }
 
-export function fromLayersModel(model: tf.LayersModel): CharRnnParams {
+export async function fromLayersModel(model: tf.LayersModel): Promise<CharRnnParams> {
   const [kernel, recurrent, b, dense, by] = model.getWeights();
-  const back = (w: tf.Tensor) => Float64Array.from(tf.tidy(() => tf.transpose(w)).dataSync());
-  return { Wax: back(kernel), Waa: back(recurrent), b: Float64Array.from(b.dataSync()), Wya: back(dense), by: Float64Array.from(by.dataSync()) };
+  const back = async (w: tf.Tensor, transpose = true) => Float64Array.from(await readData(() => (transpose ? tf.transpose(w) : w.clone())));
+  return { Wax: await back(kernel), Waa: await back(recurrent), b: await back(b, false), Wya: await back(dense), by: await back(by, false) };
 }

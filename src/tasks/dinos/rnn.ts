@@ -92,7 +92,7 @@ export async function trainRnn(_args: string[], options: Options, ctx: RunContex
   const { train: trainNames, held } = split(names, config.valSplit);
   if (!trainNames.length) throw new UsageError('--val-split leaves no names to train on');
   const examples = trainNames.map((n) => encodeName(n, vocab));
-  const rnn = new CharRnn(resumed.model ? fromLayersModel(resumed.model) : initCharRnn(config.hidden, vocab.chars.length, seed));
+  const rnn = new CharRnn(resumed.model ? await fromLayersModel(resumed.model) : initCharRnn(config.hidden, vocab.chars.length, seed));
   const every = options.reportEvery as number;
   ctx.reporter.info(
     `dinos: ${trainNames.length} names from ${source} (${held.length} held out), vocabulary ${vocab.chars.length}, ` +

@@ -9,6 +9,7 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { loadCheckpoint } from '../../core/checkpoint';
+import { readArray } from '../../core/read';
 import { SeqlabError, UsageError } from '../../core/errors';
 import { readInputs } from '../../core/inputs';
 import { writeLossChart } from '../../core/plot';
@@ -70,8 +71,8 @@ export const oneHotLabels = (examples: readonly Example[]) => tf.tidy(() => tf.o
 
 // ---------------------------------------------------------------- evaluation helpers
 
-function predict(model: tf.LayersModel, variant: Variant, sentences: readonly string[], v: WordVectors, maxLen: number): number[][] {
-  return tf.tidy(() => (model.predict(inputs(variant, sentences, v, maxLen)) as tf.Tensor).arraySync() as number[][]);
+function predict(model: tf.LayersModel, variant: Variant, sentences: readonly string[], v: WordVectors, maxLen: number): Promise<number[][]> {
+  return readArray(() => model.predict(inputs(variant, sentences, v, maxLen)) as tf.Tensor);
 }
 
 const argmax = (row: number[]) => row.indexOf(Math.max(...row));
@@ -142,7 +143,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
         const sentences = chunk.map((e) => (config.wordDropout ? dropWords(e.sentence, config.wordDropout, dropRng) : e.sentence));
         return { xs: inputs('v2', sentences, v, maxLen), ys: oneHotLabels(chunk) };
       },
-      validate: () => ({ test_acc: accuracyOf(predict(model, 'v2', data.test.map((e) => e.sentence), v, maxLen), data.test) }),
+      validate: async () => ({ test_acc: accuracyOf(await predict(model, 'v2', data.test.map((e) => e.sentence), v, maxLen), data.test) }),
       save: (epoch, history, interrupted) => saver.save(model, epoch, history, { interrupted }),
       reporter: ctx.reporter,
       averageLast: config.averageLast,
@@ -158,8 +159,8 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     });
   }
   const seconds = saver.trainSeconds();
-  const trainAcc = accuracyOf(predict(model, variant, data.train.map((e) => e.sentence), v, maxLen), data.train);
-  const testAcc = accuracyOf(predict(model, variant, data.test.map((e) => e.sentence), v, maxLen), data.test);
+  const trainAcc = accuracyOf(await predict(model, variant, data.train.map((e) => e.sentence), v, maxLen), data.train);
+  const testAcc = accuracyOf(await predict(model, variant, data.test.map((e) => e.sentence), v, maxLen), data.test);
   ctx.print(`emojify ${variant}: trained in ${formatSeconds(seconds)}; train accuracy ${(trainAcc * 100).toFixed(1)}%, test accuracy ${(testAcc * 100).toFixed(1)}% (${data.testName})`);
   ctx.print(`checkpoint: ${ctx.checkpointDir}` + (chart ? ' (training curve: loss.png)' : ''));
   return { model: variant, seconds: +seconds.toFixed(1), trainAccuracy: trainAcc, testAccuracy: testAcc, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), checkpoint: ctx.checkpointDir };
@@ -178,7 +179,7 @@ async function loadTrained(options: Options, ctx: RunContext) {
 async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   const { model, config, v } = await loadTrained(options, ctx);
   const { examples: test, name: testName } = testSet(options.test as string | undefined);
-  const probs = predict(model, config.model, test.map((e) => e.sentence), v, config.maxLen);
+  const probs = await predict(model, config.model, test.map((e) => e.sentence), v, config.maxLen);
   const predicted = probs.map(argmax);
   const confusion = Array.from({ length: CLASSES }, () => new Array(CLASSES).fill(0));
   test.forEach((e, i) => confusion[e.label][predicted[i]]++);
@@ -206,7 +207,7 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
 async function sample(args: string[], options: Options, ctx: RunContext) {
   const sentences = await readInputs(args, 'a sentence such as "i adore you"');
   const { model, config, v } = await loadTrained(options, ctx);
-  const probs = predict(model, config.model, sentences, v, config.maxLen);
+  const probs = await predict(model, config.model, sentences, v, config.maxLen);
   const top = options.top as number;
   const results = sentences.map((s, i) => {
     const ranked = probs[i].map((p, c) => ({ emoji: EMOJI[c], name: CLASS_NAMES[c], probability: +p.toFixed(4) })).sort((a, b) => b.probability - a.probability);

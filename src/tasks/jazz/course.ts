@@ -10,6 +10,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
+import { readData } from '../../core/read';
 import { SeqlabError } from '../../core/errors';
 import { NumpyRandom } from '../../core/numpy-random';
 import { Rng } from '../../core/rng';
@@ -85,7 +86,7 @@ export function courseLearningRate(epoch: number): number {
 }
 
 /** Tokens drawn one LSTM step at a time from a zero input, each fed back (temperature 0: the course's argmax). */
-export function sampleTokens(model: tf.LayersModel, values: readonly string[], count: number, temperature: number, seed: number): string[] {
+export async function sampleTokens(model: tf.LayersModel, values: readonly string[], count: number, temperature: number, seed: number): Promise<string[]> {
   const rng = new Rng(seed);
   const V = values.length;
   const [layer] = model.layers.filter((l): l is Lstm => l instanceof Lstm);
@@ -99,7 +100,7 @@ export function sampleTokens(model: tf.LayersModel, values: readonly string[], c
     const next = tf.tidy(() => layer.step(tf.tensor2d(x, [1, V]), state));
     tf.dispose([state.h, state.c]);
     state = next;
-    const p = tf.tidy(() => tf.softmax(tf.add(tf.matMul(next.h, kernel), bias)).dataSync() as Float32Array);
+    const p = await readData(() => tf.softmax(tf.add(tf.matMul(next.h, kernel), bias)));
     prev = temperature <= 0 ? p.indexOf(Math.max(...p)) : rng.weighted(Array.from(p, (q) => Math.pow(Math.max(q, 1e-30), 1 / temperature)));
     out.push(values[prev]);
   }
@@ -108,12 +109,12 @@ export function sampleTokens(model: tf.LayersModel, values: readonly string[], c
 }
 
 /** A solo from the course's model over `chords`: tokens drawn in runs of 50 (as the course generates) until `quarters` are filled. */
-export function courseSolo(model: tf.LayersModel, values: readonly string[], chords: readonly ChordSpan[], quarters: number, temperature: number, seed: number): Note[] {
+export async function courseSolo(model: tf.LayersModel, values: readonly string[], chords: readonly ChordSpan[], quarters: number, temperature: number, seed: number): Promise<Note[]> {
   const rng = new Rng(seed);
   const notes: Note[] = [];
   let t = 0;
   for (let run = 0; t < quarters && run < 1000; run++) {
-    const tokens = sampleTokens(model, values, COURSE.generate, temperature, seed + run);
+    const tokens = await sampleTokens(model, values, COURSE.generate, temperature, seed + run);
     const length = tokens.reduce((s, k) => s + parseToken(k).duration, 0);
     if (length <= 0) break;
     const placed = notesFromTokens(tokens, chords, () => rng.random(), t, notes.length ? notes[notes.length - 1].pitch : 67);

@@ -13,6 +13,7 @@ import { SeqlabError, UsageError } from '../../core/errors';
 import { checkWritableDir, makeDirs, writeFileAtomic } from '../../core/files';
 import { pianoRollPng, writeLossChart } from '../../core/plot';
 import * as tf from '@tensorflow/tfjs';
+import { readData } from '../../core/read';
 import { formatSeconds } from '../../core/progress';
 import { deriveSeed, Rng } from '../../core/rng';
 import { Options, RunContext, Task } from '../../core/task';
@@ -137,10 +138,13 @@ async function trainCourse(options: Options, ctx: RunContext, resumed: Awaited<R
     },
     learningRate: courseLearningRate,
     // the course's figure: the loss summed over the 30 steps (Keras' sum over 30 outputs), here of all 60 windows after the epoch
-    validate: () => tf.tidy(() => {
-      const out = model.evaluate(tf.tensor3d(x, [m, tx, V]), tf.tensor3d(y, [m, tx, V]), { batchSize: m });
-      return { summed_loss: tx * (Array.isArray(out) ? out[0] : out).dataSync()[0] };
-    }),
+    validate: async () => {
+      const [loss] = await readData(() => {
+        const out = model.evaluate(tf.tensor3d(x, [m, tx, V]), tf.tensor3d(y, [m, tx, V]), { batchSize: m });
+        return Array.isArray(out) ? out[0] : out;
+      });
+      return { summed_loss: tx * loss };
+    },
     save: (epoch, history, interrupted) => saver.save(model, epoch, history, { interrupted }),
     reporter: ctx.reporter,
   });
@@ -194,8 +198,8 @@ async function trainDefault(options: Options, ctx: RunContext, resumed: Awaited<
     resumed: resumed.meta,
     batchesPerEpoch: config.batchesPerEpoch,
     batch: (epoch, i) => windowBatch(trainSeqs, steps, config.batchSize, deriveSeed(seed, 'jazz-windows', epoch, i)),
-    validate: heldSeqs.length ? () => {
-      const { nll, events } = sequenceNll(model, heldSeqs);
+    validate: heldSeqs.length ? async () => {
+      const { nll, events } = await sequenceNll(model, heldSeqs);
       return { val_nll: nll / events };
     } : undefined,
     save: (epoch, history, interrupted) => saver.save(model, epoch, history, { interrupted }),
@@ -299,12 +303,13 @@ async function sample(_args: string[], options: Options, ctx: RunContext) {
   if ((config as unknown as CourseConfig).arch === 'course') {
     if (options.primer) throw new UsageError('--primer works with the default model; the course\'s model starts from its zero input');
     const values = meta.vocabularies.values ?? [];
-    melodies = Array.from({ length: n }, (_, k) => courseSolo(model, values, chords, bars * 4, temperature, deriveSeed(ctx.seed, 'jazz-sample', k)));
+    melodies = [];
+    for (let k = 0; k < n; k++) melodies.push(await courseSolo(model, values, chords, bars * 4, temperature, deriveSeed(ctx.seed, 'jazz-sample', k)));
   } else {
     const primer = primerEvents(options.primer as string | undefined, { melody: config.melodyTrack ?? 'auto', chords: config.chordTrack ?? 'auto' });
     const steps = bars * STEPS_PER_BAR;
     if (primer.length >= steps) throw new UsageError(`--primer lasts ${primer.length / STEPS_PER_BAR} bars: give --bars more than that`);
-    melodies = sampleEvents(model, chords, steps, n, temperature, deriveSeed(ctx.seed, 'jazz-sample'), primer).map((events) => decodeEvents(events));
+    melodies = (await sampleEvents(model, chords, steps, n, temperature, deriveSeed(ctx.seed, 'jazz-sample'), primer)).map((events) => decodeEvents(events));
   }
   const seconds = (performance.now() - t0) / 1000;
   makeDirs(outDir);
@@ -348,18 +353,19 @@ function chordRelativeHistogram(melody: readonly Note[], chords: readonly ChordS
 }
 
 /** --arch course: the course has no held-out set, so its own windows, and what solos over the default chords play. */
-function evaluateCourse(model: tf.LayersModel, meta: { vocabularies: Record<string, readonly string[]> }, config: CourseConfig, options: Options, ctx: RunContext) {
+async function evaluateCourse(model: tf.LayersModel, meta: { vocabularies: Record<string, readonly string[]> }, config: CourseConfig, options: Options, ctx: RunContext) {
   const data = courseTokens(config.midi, { melody: config.melodyTrack, chords: config.chordTrack }, config.soloQuarters);
   const V = data.values.length;
   const { x, y } = courseWindows(data.tokens, data.values);
   const { m, tx } = COURSE;
-  const mean = tf.tidy(() => {
+  const [mean] = await readData(() => {
     const out = model.evaluate(tf.tensor3d(x, [m, tx, V]), tf.tensor3d(y, [m, tx, V]), { batchSize: m });
-    return (Array.isArray(out) ? out[0] : out).dataSync()[0];
+    return Array.isArray(out) ? out[0] : out;
   });
   const chords = progression(DEFAULT_SOLO_CHORDS, 16);
   const n = options.n as number;
-  const solos = Array.from({ length: n }, (_, k) => courseSolo(model, meta.vocabularies.values ?? [], chords, 64, options.temperature as number, deriveSeed(ctx.seed, 'jazz-eval', k)));
+  const solos: Note[][] = [];
+  for (let k = 0; k < n; k++) solos.push(await courseSolo(model, meta.vocabularies.values ?? [], chords, 64, options.temperature as number, deriveSeed(ctx.seed, 'jazz-eval', k)));
   const all = solos.flat();
   const shares = toneShares(all.sort((a, b) => a.start - b.start), chords);
   ctx.print(`jazz eval (--arch course): the course has no held-out set; on its own ${m} training windows: ${((mean * tx) / (tx - 1)).toFixed(3)} nats per token (${(mean * tx).toFixed(3)} summed over ${tx} steps, as the course prints its loss)`);
@@ -396,7 +402,7 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
     repeatLast -= Math.log(t > 0 && e === s.events[t - 1] ? r : t > 0 ? (1 - r) / (EVENTS - 1) : 1 / EVENTS);
     events++;
   });
-  const { nll } = sequenceNll(model, heldSeqs);
+  const { nll } = await sequenceNll(model, heldSeqs);
   const heldOut = { events, nats: nll / events, perplexity: Math.exp(nll / events), unigramNats: unigram / events, repeatLastNats: repeatLast / events };
   ctx.print(`jazz eval on ${held.length} held-out pieces (${events} sixteenths):`);
   ctx.print(`  NLL ${heldOut.nats.toFixed(3)} nats per event (perplexity ${heldOut.perplexity.toFixed(2)}); baselines: unigram ${heldOut.unigramNats.toFixed(3)}, repeat-last ${heldOut.repeatLastNats.toFixed(3)}`);
@@ -407,7 +413,7 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   const under: ChordSpan[][] = [];
   for (let k = 0; k < n; k++) {
     const lead = held[k % held.length];
-    const [events] = sampleEvents(model, lead.chords, lead.bars * STEPS_PER_BAR, 1, options.temperature as number, deriveSeed(ctx.seed, 'jazz-eval', k));
+    const [events] = await sampleEvents(model, lead.chords, lead.bars * STEPS_PER_BAR, 1, options.temperature as number, deriveSeed(ctx.seed, 'jazz-eval', k));
     sampled.push(decodeEvents(events));
     under.push(lead.chords);
   }

@@ -5,6 +5,7 @@
  * step at a time with their state carried (Lstm.step), all outputs of a call as one batch.
  */
 import * as tf from '@tensorflow/tfjs';
+import { readData } from '../../core/read';
 import { Rng } from '../../core/rng';
 import { Lstm } from '../../models/recurrent';
 import { stackedLstmClassifier } from '../../models/stacked';
@@ -29,7 +30,7 @@ export function compileJazzModel(model: tf.LayersModel, lr: number): void {
  * `count` event sequences over `chords` for `steps` sixteenths, drawn at `temperature` (0: the most
  * likely event each step). `primer` events are played first as given (the model hears them).
  */
-export function sampleEvents(model: tf.LayersModel, chords: readonly ChordSpan[], steps: number, count: number, temperature: number, seed: number, primer: readonly number[] = []): Int32Array[] {
+export async function sampleEvents(model: tf.LayersModel, chords: readonly ChordSpan[], steps: number, count: number, temperature: number, seed: number, primer: readonly number[] = []): Promise<Int32Array[]> {
   const rng = new Rng(seed);
   const layers = model.layers.filter((l): l is Lstm => l instanceof Lstm);
   const dense = model.getLayer('next_event');
@@ -44,7 +45,7 @@ export function sampleEvents(model: tf.LayersModel, chords: readonly ChordSpan[]
       if (s > 0) x[b * INPUT_SIZE + out[b][s - 1]] = 1;
       writeCondition(x, b * INPUT_SIZE + EVENTS, chord, s);
     }
-    const probs = tf.tidy(() => {
+    const probs = await readData(() => {
       let h: tf.Tensor2D = tf.tensor2d(x, [count, INPUT_SIZE]);
       const next = layers.map((layer, l) => {
         const st = layer.step(h, states[l]);
@@ -53,7 +54,7 @@ export function sampleEvents(model: tf.LayersModel, chords: readonly ChordSpan[]
       });
       tf.dispose(states.flatMap((st) => [st.h, st.c]));
       states = next.map((st) => ({ h: tf.keep(st.h), c: tf.keep(st.c) }));
-      return tf.softmax(tf.add(tf.matMul(h, kernel), bias)).dataSync() as Float32Array;
+      return tf.softmax(tf.add(tf.matMul(h, kernel), bias));
     });
     for (let b = 0; b < count; b++) {
       if (s < primer.length) {
@@ -69,12 +70,12 @@ export function sampleEvents(model: tf.LayersModel, chords: readonly ChordSpan[]
 }
 
 /** Summed −log p of each sequence's events (teacher forcing), and how many events. */
-export function sequenceNll(model: tf.LayersModel, seqs: readonly { events: Int32Array; inputs: Float32Array }[]): { nll: number; events: number } {
+export async function sequenceNll(model: tf.LayersModel, seqs: readonly { events: Int32Array; inputs: Float32Array }[]): Promise<{ nll: number; events: number }> {
   let nll = 0;
   let events = 0;
   for (const s of seqs) {
     const T = s.events.length;
-    const p = tf.tidy(() => (model.predict(tf.tensor3d(s.inputs, [1, T, INPUT_SIZE])) as tf.Tensor).dataSync() as Float32Array);
+    const p = await readData(() => model.predict(tf.tensor3d(s.inputs, [1, T, INPUT_SIZE])) as tf.Tensor);
     for (let t = 0; t < T; t++) nll -= Math.log(Math.max(p[t * EVENTS + s.events[t]], 1e-12));
     events += T;
   }

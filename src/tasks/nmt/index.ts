@@ -96,11 +96,11 @@ export interface Translation {
  * longest input needs, as in training); each answer is the best valid date under the model's
  * probabilities; a valid ISO date is answered as it is. With `attention`, also the attention maps.
  */
-export function translate(
+export async function translate(
   model: tf.LayersModel,
   humans: readonly string[],
   opts: { convention?: Convention | readonly Convention[]; attention?: boolean; batchSize?: number } = {},
-): Translation[] {
+): Promise<Translation[]> {
   checkLength(humans);
   const convention = opts.convention ?? 'mdy';
   const batchSize = opts.batchSize ?? 512;
@@ -116,12 +116,15 @@ export function translate(
   for (const [L, indices] of byLength) {
     for (let start = 0; start < indices.length; start += batchSize) {
       const chunk = indices.slice(start, start + batchSize);
-      const [probs, alphas] = tf.tidy(() => {
+      const [p, a] = tf.tidy(() => {
         const x = inputTensor(chunk.map((i) => humans[i]), chunk.map((i) => conventionAt(convention, i)), L);
         const out = runner.predict(x);
-        const [p, a] = Array.isArray(out) ? out : [out];
-        return [p.arraySync() as number[][][], a?.arraySync() as number[][][] | undefined];
+        return Array.isArray(out) ? out : [out];
       });
+      // read asynchronously: a GPU backend (webgpu) cannot read synchronously in Node
+      const probs = (await p.array()) as number[][][];
+      const alphas = a ? ((await a.array()) as number[][][]) : undefined;
+      tf.dispose([p, a]);
       chunk.forEach((i, k) => {
         const best = bestValidDate(probs[k].map((row) => row.map((p) => Math.log(Math.max(p, 1e-30)))));
         const iso = isoInput(humans[i]);
@@ -147,8 +150,8 @@ export interface Accuracy {
 }
 
 /** Exact match, per position and per kind, of pairs read each by its own convention (or `convention` for all). */
-export function measure(model: tf.LayersModel, pairs: readonly { human: string; iso: string; convention?: Convention }[], convention: Convention = 'mdy'): Accuracy {
-  const got = translate(model, pairs.map((p) => p.human), { convention: pairs.map((p) => p.convention ?? convention) });
+export async function measure(model: tf.LayersModel, pairs: readonly { human: string; iso: string; convention?: Convention }[], convention: Convention = 'mdy'): Promise<Accuracy> {
+  const got = await translate(model, pairs.map((p) => p.human), { convention: pairs.map((p) => p.convention ?? convention) });
   const perPosition = new Array(TY).fill(0);
   const kinds = new Map<Kind, { n: number; ok: number }>();
   let exact = 0;
@@ -232,8 +235,8 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
       const chunk = epochData.batches[i];
       return { xs: inputTensor(chunk.map((p) => p.human), chunk.map((p) => p.convention)), ys: targetTensor(chunk.map((p) => p.iso)) };
     },
-    validate() {
-      const acc = measure(model, validation);
+    async validate() {
+      const acc = await measure(model, validation);
       return { val_exact: acc.exactMatch, val_char: acc.perPosition.reduce((a, b) => a + b, 0) / TY };
     },
     save: async (epoch, history, interrupted) => {
@@ -310,7 +313,7 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   const order = orderOf(options, meta.hyperparameters as Partial<NmtConfig>);
   const pairs = fromFile ?? generateDates(options.examples as number, evalSeed(meta.seed), options.order as Convention | undefined);
   const source = options.data === 'real' ? `seqlab's ${pairs.length} real-world date strings (${REAL_WORLD_TSV})` : dataFile ?? `${pairs.length} freshly generated dates (seed never used in training${options.order ? '' : ', all three conventions'})`;
-  const acc = measure(model, pairs, order);
+  const acc = await measure(model, pairs, order);
   ctx.print(`nmt: ${source}; ambiguous numeric dates read as ${CONVENTION_NAMES[order]}`);
   ctx.print(`exact match: ${(acc.exactMatch * 100).toFixed(2)}% (${Math.round(acc.exactMatch * acc.examples)}/${acc.examples})`);
   ctx.print(`per position: ${acc.perPosition.map((p, t) => `${t}:${(p * 100).toFixed(1)}`).join(' ')}`);
@@ -345,9 +348,10 @@ async function sample(args: string[], options: Options, ctx: RunContext) {
   if (heldOut !== undefined && heldOut < 0.9) {
     ctx.reporter.warn(`this model got only ${(heldOut * 100).toFixed(1)}% of held-out dates right after ${meta.epoch} epochs: its answers are unreliable (train longer: seqlab train nmt --epochs 20)`);
   }
-  const results = translate(model, inputs, { convention: order, attention: wantMap });
+  const results = await translate(model, inputs, { convention: order, attention: wantMap });
   // where another convention reads the input otherwise, say so beside the answer
-  const others = CONVENTIONS.filter((c) => c !== order).map((c) => ({ c, r: translate(model, inputs, { convention: c }) }));
+  const others: { c: Convention; r: Translation[] }[] = [];
+  for (const c of CONVENTIONS.filter((c) => c !== order)) others.push({ c, r: await translate(model, inputs, { convention: c }) });
   const readings = results.map((r, i) => {
     const differ = others.filter((o) => o.r[i].output !== r.output).map((o) => `${o.c}: ${o.r[i].output}`);
     return differ.length ? `  (read as ${order}; ${differ.join(', ')})` : '';

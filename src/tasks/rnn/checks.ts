@@ -182,16 +182,16 @@ function tfjsLoss(cell: 'rnn' | 'lstm', x: Seq, a0: Mat, labels: Int32Array[], n
   };
 }
 
-function gradientChecks(cell: 'rnn' | 'lstm'): CheckRow[] {
+async function gradientChecks(cell: 'rnn' | 'lstm'): Promise<CheckRow[]> {
   const prob = gradientProblem(cell === 'rnn' ? 2 : 3);
   const params: Params = { ...(cell === 'rnn' ? prob.rnn : prob.lstm) };
   const run = () =>
     cell === 'rnn' ? rnnLoss(prob.x, prob.labels, prob.a0, params as unknown as RnnParams) : lstmLoss(prob.x, prob.labels, prob.a0, params as unknown as LstmParams);
   const analytic = run().grads as unknown as Params;
   const names = Object.keys(params);
-  const autodiff = tf.tidy(() =>
-    tf.grads(tfjsLoss(cell, prob.x, prob.a0, prob.labels, names))(names.map((n) => toTensor(params[n]))).map((g) => g.dataSync()),
-  );
+  const grads = tf.tidy(() => tf.grads(tfjsLoss(cell, prob.x, prob.a0, prob.labels, names))(names.map((n) => toTensor(params[n]))));
+  const autodiff = await Promise.all(grads.map((g) => g.data()));
+  tf.dispose(grads);
   const rows: CheckRow[] = [];
   names.forEach((name, i) => {
     const numeric = numericalGradient(() => run().loss, params[name]);
@@ -202,6 +202,6 @@ function gradientChecks(cell: 'rnn' | 'lstm'): CheckRow[] {
 }
 
 /** Every check, in the order the table shows them. */
-export function runChecks(): CheckRow[] {
-  return [...courseValues(), ...gradientChecks('rnn'), ...gradientChecks('lstm')];
+export async function runChecks(): Promise<CheckRow[]> {
+  return [...courseValues(), ...(await gradientChecks('rnn')), ...(await gradientChecks('lstm'))];
 }

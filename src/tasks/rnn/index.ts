@@ -17,7 +17,7 @@ import { delayBatch, DelayProblem } from './delay';
 // ---------------------------------------------------------------- eval: the checks table
 
 async function evaluate(_args: string[], _options: Options, ctx: RunContext) {
-  const rows: CheckRow[] = runChecks();
+  const rows: CheckRow[] = await runChecks();
   const width = Math.max(...rows.map((r) => r.name.length));
   const cut = (s: string) => (s.length > 44 ? s.slice(0, 41) + '...' : s);
   ctx.print(`${'check'.padEnd(width)}  ${'expected'.padEnd(44)}  ${'got'.padEnd(44)}  result`);

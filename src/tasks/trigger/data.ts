@@ -22,9 +22,9 @@ export interface HardNegatives {
  * Hard-negative mining: `count` new examples of `recipe` (no activates), scored by the model as
  * trained so far; the `keep` share it scored highest come back, with where each peaked.
  */
-export function mineHardNegatives(model: tf.LayersModel, fe: FrontEnd, pool: SpeechPool, recipe: Recipe, count: number, keep: number, seed: number, reporter?: Reporter): HardNegatives & { peaks: number[] } {
+export async function mineHardNegatives(model: tf.LayersModel, fe: FrontEnd, pool: SpeechPool, recipe: Recipe, count: number, keep: number, seed: number, reporter?: Reporter): Promise<HardNegatives & { peaks: number[] }> {
   const candidates = featureSet(fe, pool, { ...recipe, activates: [0, 0] }, count, seed, 'mining negatives', reporter);
-  const probs = scoreFeatures(model, candidates.features, candidates.frames, candidates.bands);
+  const probs = await scoreFeatures(model, candidates.features, candidates.frames, candidates.bands);
   const peaks = probs.map((p) => {
     let j = 0;
     for (let i = 1; i < p.length; i++) if (p[i] > p[j]) j = i;

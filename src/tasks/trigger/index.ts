@@ -159,7 +159,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
       // a resumed run mines once at its first epoch, to have hard negatives to go on with
       if (!hard.share || epoch < mining.first || (!mining.at(epoch) && hard.set.features.length)) return;
       const t = performance.now();
-      const found = mineHardNegatives(model, fe, pools.train, { ...trainingRecipe, negatives: NEGATIVE_ONLY.negatives }, mining.candidates, MINING_KEEP, deriveSeed(seed, 'trigger-mining', epoch), ctx.reporter);
+      const found = await mineHardNegatives(model, fe, pools.train, { ...trainingRecipe, negatives: NEGATIVE_ONLY.negatives }, mining.candidates, MINING_KEEP, deriveSeed(seed, 'trigger-mining', epoch), ctx.reporter);
       hard.set.features.push(...found.features);
       hard.set.at.push(...found.at);
       // the oldest go first
@@ -171,8 +171,8 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     batch: (epoch, i) => cropBatch(fe, set, cropFrames, config.batchSize, deriveSeed(seed, 'trigger-crops', epoch, i), { maskBands: config.freqMask, warp: config.warp ?? 0, hard }),
     // cosine decay to a tenth
     learningRate: (epoch) => config.lr * (0.1 + 0.45 * (1 + Math.cos((Math.PI * (epoch - 1)) / Math.max(1, config.epochs - 1)))),
-    validate: () => {
-      const m = frameMetrics(scoreFeatures(model, val.features, val.frames, val.bands), valLabels);
+    validate: async () => {
+      const m = frameMetrics(await scoreFeatures(model, val.features, val.frames, val.bands), valLabels);
       return { val_loss: m.loss, val_f1: m.f1 };
     },
     save: (epoch, history, interrupted) => saver.save(model, epoch, history, { interrupted }),
@@ -245,7 +245,7 @@ function openAudio(file: string): WavReader {
 }
 
 /** The probability track of a whole file, read in windows, plus a thinned-out feature image for the picture. */
-function scoreFile(model: tf.LayersModel, fe: FrontEnd, reader: WavReader, imageFrames = 3000): Track & { image: { data: Float32Array; frames: number; bands: number } } {
+async function scoreFile(model: tf.LayersModel, fe: FrontEnd, reader: WavReader, imageFrames = 3000): Promise<Track & { image: { data: Float32Array; frames: number; bands: number } }> {
   const { sampleRate, frames } = reader.info;
   const total = Math.ceil((frames * fe.sampleRate) / sampleRate);
   const read = (start: number, count: number) => {
@@ -260,7 +260,7 @@ function scoreFile(model: tf.LayersModel, fe: FrontEnd, reader: WavReader, image
   const frameSeconds = (fe.outputTime(1) - fe.outputTime(0)) / fe.stride;
   const every = Math.max(1, Math.ceil(total / fe.sampleRate / frameSeconds / imageFrames));
   const kept: Float32Array[] = [];
-  const track = scoreStream(model, fe, total, read, undefined, (data, n, startSeconds, keepFrom) => {
+  const track = await scoreStream(model, fe, total, read, undefined, (data, n, startSeconds, keepFrom) => {
     for (let f = 0; f < n; f++) {
       const t = startSeconds + f * frameSeconds;
       if (t < keepFrom || Math.round(t / frameSeconds) % every) continue;
@@ -327,7 +327,7 @@ async function detectCommand(args: string[], options: Options, ctx: RunContext) 
       const out = options.audio === false ? undefined : outputPath(options.out, file, '-chimed.wav');
       const plot = options.plot === false ? undefined : outputPath(options.plot, file, '-detections.png');
       const t0 = performance.now();
-      const track = scoreFile(model, fe, reader);
+      const track = await scoreFile(model, fe, reader);
       const seconds = (performance.now() - t0) / 1000;
       const found = detect(track, threshold, refractory);
       const duration = reader.info.seconds;
@@ -420,13 +420,13 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   const negativeClips = Math.ceil(((options.hours as number) * 3600) / EXAMPLE_SECONDS);
   const negatives = featureSet(fe, pools.test, NEGATIVE_ONLY, negativeClips, seed, 'held-out clips without', ctx.reporter);
   const t0 = performance.now();
-  const track = (set: FeatureSet): Scored => {
-    const probs = scoreFeatures(model, set.features, set.frames, set.bands);
+  const track = async (set: FeatureSet): Promise<Scored> => {
+    const probs = await scoreFeatures(model, set.features, set.frames, set.bands);
     const times = Float32Array.from({ length: probs[0]?.length ?? 0 }, (_, j) => fe.outputTime(j));
     return { clips: probs.map((p, k) => ({ track: { probs: p, times }, ends: set.activates[k].map((w) => w.end), seconds: EXAMPLE_SECONDS, words: set.negatives[k] })) };
   };
-  const pos = track(positives);
-  const neg = track(negatives);
+  const pos = await track(positives);
+  const neg = await track(negatives);
   const scoreSeconds = (performance.now() - t0) / 1000;
   const labels = positives.activates.map((words) => labelTrack(fe, words.map((w) => w.end), fe.outputSteps(positives.frames)));
   const frames = frameMetrics(pos.clips.map((c) => c.track.probs), labels, threshold);
@@ -495,16 +495,16 @@ async function evaluateFolder(dir: string, threshold: number, refractory: number
   const pos: Scored = { clips: [] };
   const neg: Scored = { clips: [] };
   ctx.reporter.startPhase('scoring', entries.length);
-  entries.forEach(([name, ends], k) => {
+  for (const [k, [name, ends]] of entries.entries()) {
     const reader = openAudio(path.join(dir, name));
     try {
-      const track = scoreFile(model, fe, reader, 1);
+      const track = await scoreFile(model, fe, reader, 1);
       ((ends as number[]).length ? pos : neg).clips.push({ track, ends: ends as number[], seconds: reader.info.seconds });
     } finally {
       reader.close();
     }
     ctx.reporter.batch(k + 1, {});
-  });
+  }
   ctx.reporter.abort();
   // the clips with activates count their false alarms too: here all audio is real, none is spare
   const allNeg: Scored = { clips: [...neg.clips, ...pos.clips.map((c) => ({ ...c, track: withoutNear(c.track, c.ends), ends: [] }))] };

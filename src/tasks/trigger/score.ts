@@ -4,6 +4,7 @@
  * chime_on_activate), and the event-level metrics eval reports.
  */
 import * as tf from '@tensorflow/tfjs';
+import { readData } from '../../core/read';
 import { FrontEnd } from './frontend';
 
 export interface Track {
@@ -14,13 +15,13 @@ export interface Track {
 }
 
 /** Probabilities for equally long feature matrices, in batches. */
-export function scoreFeatures(model: tf.LayersModel, features: Float32Array[], frames: number, bands: number, batch = 32): Float32Array[] {
+export async function scoreFeatures(model: tf.LayersModel, features: Float32Array[], frames: number, bands: number, batch = 32): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (let i = 0; i < features.length; i += batch) {
     const chunk = features.slice(i, i + batch);
     const x = new Float32Array(chunk.length * frames * bands);
     chunk.forEach((f, k) => x.set(f.subarray(0, frames * bands), k * frames * bands));
-    const p = tf.tidy(() => (model.predict(tf.tensor3d(x, [chunk.length, frames, bands])) as tf.Tensor).dataSync() as Float32Array);
+    const p = await readData(() => model.predict(tf.tensor3d(x, [chunk.length, frames, bands])) as tf.Tensor);
     const steps = p.length / chunk.length;
     chunk.forEach((_, k) => out.push(p.slice(k * steps, (k + 1) * steps)));
   }
@@ -41,7 +42,7 @@ const windowingFor = (fe: FrontEnd): Windowing => (fe.kind === 'course' ? { seco
  * The probability track of a signal read piece by piece: `read(start, count)` returns samples at
  * the front end's rate (fewer at the end). Memory is one window whatever the length.
  */
-export function scoreStream(
+export async function scoreStream(
   model: tf.LayersModel,
   fe: FrontEnd,
   total: number,
@@ -49,7 +50,7 @@ export function scoreStream(
   w: Windowing = windowingFor(fe),
   /** each window's features, the time of its first frame, and the time before which its frames are warm-up */
   onFeatures?: (data: Float32Array, frames: number, startSeconds: number, keepFrom: number) => void,
-): Track {
+): Promise<Track> {
   const rate = fe.sampleRate;
   const probs: number[] = [];
   const times: number[] = [];
@@ -64,7 +65,7 @@ export function scoreStream(
     const f = fe.features(x);
     if (f.frames === 0) break;
     onFeatures?.(f.data, f.frames, (from - warm) / rate, from / rate);
-    const [p] = scoreFeatures(model, [f.data], f.frames, fe.bands);
+    const [p] = await scoreFeatures(model, [f.data], f.frames, fe.bands);
     const end = (Math.min(total, from + w.seconds * rate)) / rate;
     for (let j = 0; j < p.length; j++) {
       const t = (from - warm) / rate + fe.outputTime(j);

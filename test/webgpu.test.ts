@@ -1,0 +1,134 @@
+/**
+ * The webgpu backend (Dawn through the `webgpu` npm package). These run where a WebGPU adapter is
+ * found: a real GPU, or Mesa's CPU Vulkan driver (`eval "$(bash scripts/lavapipe.sh)"` first);
+ * elsewhere they are skipped with a message saying so. Each compares the GPU's numbers with the
+ * cpu backend's (whose recurrent layers run seqlab's own kernels, an independent implementation
+ * of the same layers).
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/core/backend';
+import { loadCheckpoint, saveCheckpoint } from '../src/core/checkpoint';
+import { bidirectionalLstm, gru, lstm } from '../src/models/recurrent';
+import { buildModel, inputTensor, targetTensor, translate } from '../src/tasks/nmt';
+import { generateDates } from '../src/tasks/nmt/dates';
+import { seqlab } from './helpers';
+
+const bin = path.join(__dirname, '..', 'bin', 'seqlab');
+// asked in a child process, so that this file's own backend stays unchosen until the tests start
+const probe = spawnSync(process.execPath, [bin, 'info', '--backend', 'webgpu', '--json'], { encoding: 'utf8', timeout: 120_000 });
+const adapter: string | undefined = probe.status === 0 ? JSON.parse(probe.stdout).adapter : undefined;
+if (!adapter) {
+  const why = (probe.stderr || '').trim().split('\n').filter((l) => l.startsWith('seqlab:')).pop() ?? `exit ${probe.status}`;
+  console.warn(`webgpu tests skipped: no WebGPU adapter here (${why}). Without a GPU: eval "$(bash scripts/lavapipe.sh)" && npm test`);
+}
+const onGpu = adapter ? describe : describe.skip;
+
+/** What a layer computes and every gradient of a weighted sum of it, read back as plain arrays. */
+async function layerRun(backend: 'cpu' | 'webgpu', make: () => tf.layers.Layer, shape: [number, number, number]) {
+  await initBackend(backend);
+  const layer = make();
+  const n = shape.reduce((a, b) => a * b);
+  const x = tf.tensor3d(Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.7)), shape);
+  const y = layer.apply(x) as tf.Tensor;
+  const w = tf.tensor(Float32Array.from({ length: y.size }, (_, i) => Math.cos(i * 0.3)), y.shape);
+  const f = (input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, w));
+  const { grads } = tf.variableGrads(() => f(x) as tf.Scalar, layer.trainableWeights.map((v) => v.read()));
+  const dx = tf.grad(f)(x);
+  const out = {
+    y: Array.from(await y.data()),
+    dx: Array.from(await dx.data()),
+    dw: await Promise.all(Object.keys(grads).sort().map(async (k) => Array.from(await grads[k].data()))),
+  };
+  tf.dispose([x, y, w, dx, ...Object.values(grads)]);
+  layer.dispose();
+  return out;
+}
+
+const maxDiff = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+
+onGpu(`webgpu (${adapter})`, () => {
+  test('auto never picks a CPU-emulated adapter; --backend webgpu names the one it runs on', () => {
+    const auto = spawnSync(process.execPath, [bin, 'info', '--json'], { encoding: 'utf8', timeout: 120_000 });
+    const info = JSON.parse(auto.stdout);
+    if (/software|llvmpipe|swiftshader/i.test(adapter!)) {
+      expect(info.backend).not.toBe('webgpu');
+      expect(info.tried.join('\n')).toMatch(/webgpu: (only a CPU-emulated adapter|no GPU device here)/);
+    } else {
+      expect(info.backend).toBe('webgpu');
+    }
+    expect(adapter).toMatch(/\w/);
+  });
+
+  test.each([
+    ['Lstm', () => lstm({ units: 4, returnSequences: true, seed: 3 })],
+    ['BidirectionalLstm', () => bidirectionalLstm({ units: 3, returnSequences: true, seed: 5 })],
+    ['Gru', () => gru({ units: 4, returnSequences: true, seed: 7 })],
+  ])('%s: outputs and every gradient equal the cpu backend\'s', async (_name, make) => {
+    const want = await layerRun('cpu', make as () => tf.layers.Layer, [2, 6, 5]);
+    const got = await layerRun('webgpu', make as () => tf.layers.Layer, [2, 6, 5]);
+    expect(maxDiff(got.y, want.y)).toBeLessThan(1e-5);
+    expect(maxDiff(got.dx, want.dx)).toBeLessThan(1e-4);
+    expect(got.dw.length).toBe(want.dw.length);
+    got.dw.forEach((g, k) => expect(maxDiff(g, want.dw[k])).toBeLessThan(1e-4));
+  }, 240_000);
+
+  test('the date model trains with the cpu backend\'s losses; its checkpoint answers the same on wasm', async () => {
+    const pairs = generateDates(16, 3);
+    const losses = async (backend: 'cpu' | 'webgpu') => {
+      await initBackend(backend);
+      const model = buildModel('course', 1);
+      model.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
+      const x = inputTensor(pairs.map((p) => p.human));
+      const y = targetTensor(pairs.map((p) => p.iso));
+      const out: number[] = [];
+      for (let i = 0; i < 3; i++) out.push((await model.trainOnBatch(x, y)) as number);
+      tf.dispose([x, y]);
+      return { model, out };
+    };
+    const cpu = await losses('cpu');
+    cpu.model.dispose();
+    const gpu = await losses('webgpu');
+    gpu.out.forEach((l, i) => expect(l).toBeCloseTo(cpu.out[i], 4));
+    const inputs = ['25th of June, 2009', '3/4/1999', 'tuesday 1 jan 2030'];
+    const onGpuAnswers = (await translate(gpu.model, inputs)).map((t) => t.output);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-webgpu-'));
+    await saveCheckpoint(dir, gpu.model, { task: 'nmt', epoch: 1, seed: 1, hyperparameters: {}, vocabularies: {}, history: [], trainSeconds: 0, backend: 'webgpu' });
+    await initBackend('wasm');
+    const { model } = await loadCheckpoint(dir, 'nmt');
+    expect((await translate(model, inputs)).map((t) => t.output)).toEqual(onGpuAnswers);
+  }, 240_000);
+
+  test('seqlab train, eval and sample nmt run on it', async () => {
+    const ck = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-webgpu-cli-'));
+    const common = ['--checkpoint', ck, '--backend', 'webgpu'];
+    const train = await seqlab('train', 'nmt', '--epochs', '1', '--examples', '64', '--batch-size', '32', '--arch', 'course', ...common);
+    expect([train.code, train.err]).toEqual([0, expect.stringMatching(/backend: webgpu/)]);
+    const evaluated = await seqlab('eval', 'nmt', '--examples', '50', ...common);
+    expect(evaluated.code).toBe(0);
+    expect(evaluated.out).toMatch(/exact match: [\d.]+% \(\d+\/50\)/);
+    const sampled = await seqlab('sample', 'nmt', '25th of June, 2009', ...common);
+    expect(sampled.code).toBe(0);
+    expect(sampled.out).toMatch(/^\d{4}-\d{2}-\d{2}/);
+  }, 240_000);
+});
+
+test('task code reads tensors asynchronously only (dataSync/arraySync throw on webgpu in Node)', () => {
+  const offenders: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (p.endsWith('.ts')) {
+        fs.readFileSync(p, 'utf8').split('\n').forEach((line, i) => {
+          if (/\.(dataSync|arraySync|bufferSync)\(/.test(line)) offenders.push(`${path.relative(path.join(__dirname, '..'), p)}:${i + 1}`);
+        });
+      }
+    }
+  };
+  for (const d of ['src/tasks', 'src/core', 'src/audio', 'src/music']) walk(path.join(__dirname, '..', d));
+  expect(offenders).toEqual([]);
+});
