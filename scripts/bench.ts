@@ -1,7 +1,7 @@
 /**
  * Benchmarks:
  *
- * `npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full [--seeds 1,2,3] [--parallel 2] [--epochs 20]]`
+ * `npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full [--seeds 1,2,3] [--parallel 2] [--epochs 20] [--backend webgpu]]`
  * For each available backend (each in its own process, so peak memory is its own) it times
  * training steps of the task's model and prints steps/s, examples/s and peak RSS. With --full it
  * also runs the real `seqlab train nmt --epochs 20` for each seed and reports the time to reach
@@ -96,7 +96,7 @@ async function fullTraining(seed: string, epochs: string): Promise<FullRun> {
   const bin = path.join(packageRoot(), 'bin', 'seqlab');
   const start = performance.now();
   const stdout = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'train', 'nmt', '--epochs', epochs, '--seed', seed, '--json', '--checkpoint', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [bin, 'train', 'nmt', '--epochs', epochs, '--seed', seed, '--json', '--checkpoint', dir, '--backend', arg('--backend', 'auto')], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`train nmt --seed ${seed} exited ${code}`))));
@@ -111,7 +111,7 @@ async function fullTraining(seed: string, epochs: string): Promise<FullRun> {
     if (reached === undefined && e.val_exact >= 0.99) reached = elapsed;
   }
   const result = lines[lines.length - 1];
-  const evaluate = (...args: string[]) => JSON.parse(execFileSync(process.execPath, [bin, 'eval', 'nmt', '--json', '--quiet', '--checkpoint', dir, ...args], { encoding: 'utf8' }).trim().split('\n').pop()!);
+  const evaluate = (...args: string[]) => JSON.parse(execFileSync(process.execPath, [bin, 'eval', 'nmt', '--json', '--quiet', '--checkpoint', dir, '--backend', arg('--backend', 'auto'), ...args], { encoding: 'utf8' }).trim().split('\n').pop()!);
   const run: FullRun = {
     seed,
     wall,
@@ -244,7 +244,7 @@ function testAndDev(train: string, seeds: string[], models: string[], v2Options:
 }
 
 async function benchNmt(): Promise<void> {
-  const backends = arg('--backends', 'cuda,node,wasm,cpu').split(',');
+  const backends = arg('--backends', 'cuda,webgpu,node,wasm,cpu').split(',').filter((b) => b && b !== 'none');
   const batches = arg('--batch-sizes', '100,256').split(',');
   const steps = arg('--steps', '10');
   console.log(`nmt training step (date attention model), ${os.cpus().length} cores, node ${process.version}`);
@@ -326,7 +326,7 @@ async function benchTrigger(): Promise<void> {
   console.log(`detect on 5 sampled clips: ${found}/${words} activates found`);
 }
 
-const USAGE = `usage: npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full [--seeds 1,2,3] [--parallel 2] [--epochs 20]]
+const USAGE = `usage: npm run bench -- nmt [--backends wasm,cpu] [--batch-sizes 100,256] [--steps 10] [--full [--seeds 1,2,3] [--parallel 2] [--epochs 20] [--backend webgpu]]
        npm run bench -- emojify [--train FILE.csv] [--seeds 1,2,3,4] [--models v1,v2] [--folds K] [--lr X --word-dropout P --average-last N (v2)]
        npm run bench -- trigger [--checkpoint DIR] [--full [--seed N]]
        npm run bench -- dinos [--corpus dinos.txt] [--steps 10]
@@ -358,7 +358,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  console.error(String(err?.message ?? err));
-  process.exit(1);
-});
+// exit explicitly: a GPU backend (webgpu's Dawn) keeps the process alive after the work is done
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(String(err?.message ?? err));
+    process.exit(1);
+  },
+);
