@@ -39,6 +39,8 @@ import { packageRoot } from '../src/core/paths';
 import { arg, dinosBesidePeer, nmtBesidePeer, rnnSpeeds, speedChild, triggerBesidePeer } from './peers';
 
 interface StepResult {
+  kernelsPerStep: number;
+  dispatchingKernels: number;
   backend: string;
   batchSize: number;
   msPerStep: number;
@@ -63,7 +65,14 @@ async function nmtSteps(backend: BackendName, batchSize: number, steps: number):
   const start = performance.now();
   for (let i = 0; i < steps; i++) await model.trainOnBatch(batches[i % batches.length].x, batches[i % batches.length].y);
   const ms = (performance.now() - start) / steps;
+  // kernels one step runs (each a dispatch on a GPU backend, except reshapes and identities)
+  const prof = await tf.profile(async () => {
+    await model.trainOnBatch(batches[0].x, batches[0].y);
+  });
+  const free = new Set(['Reshape', 'Identity', 'Cast']);
   return {
+    kernelsPerStep: prof.kernels.length,
+    dispatchingKernels: prof.kernels.filter((k) => !free.has(k.name)).length,
     backend: info.name,
     batchSize,
     msPerStep: +ms.toFixed(1),
@@ -248,7 +257,7 @@ async function benchNmt(): Promise<void> {
   const batches = arg('--batch-sizes', '100,256').split(',');
   const steps = arg('--steps', '10');
   console.log(`nmt training step (date attention model), ${os.cpus().length} cores, node ${process.version}`);
-  console.log('backend  batch   ms/step  steps/s  examples/s  peak RSS');
+  console.log('backend  batch   ms/step  steps/s  examples/s  peak RSS   kernels/step (not reshape, identity, cast)');
   for (const backend of backends) {
     for (const batch of batches) {
       const child = spawnSync(process.execPath, [__filename, '--child', backend, batch, backend === 'cpu' ? '3' : steps], { encoding: 'utf8' });
@@ -259,7 +268,7 @@ async function benchNmt(): Promise<void> {
       }
       const r: StepResult = JSON.parse(line);
       console.log(
-        `${r.backend.padEnd(8)} ${String(r.batchSize).padStart(5)} ${r.msPerStep.toFixed(0).padStart(9)} ${r.stepsPerSecond.toFixed(2).padStart(8)} ${String(r.examplesPerSecond).padStart(11)} ${String(r.peakRssMiB).padStart(6)} MiB`,
+        `${r.backend.padEnd(8)} ${String(r.batchSize).padStart(5)} ${r.msPerStep.toFixed(0).padStart(9)} ${r.stepsPerSecond.toFixed(2).padStart(8)} ${String(r.examplesPerSecond).padStart(11)} ${String(r.peakRssMiB).padStart(6)} MiB   ${r.kernelsPerStep} (${r.dispatchingKernels})`,
       );
     }
   }

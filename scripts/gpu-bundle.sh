@@ -16,7 +16,9 @@ if [ ! -f .gpu/node.xz ]; then
   rm -rf "$tmp"
 fi
 if ! ls .gpu/libvulkan1_*.deb >/dev/null 2>&1; then
-  (cd .gpu && apt-get download libvulkan1 >/dev/null 2>&1) || echo "gpu-bundle: could not download libvulkan1 (the GPU machine must have its own Vulkan loader)" >&2
+  # the Vulkan loader, and the GL dispatch libraries NVIDIA's Vulkan driver (libGLX_nvidia) needs
+  (cd .gpu && apt-get download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 >/dev/null 2>&1) ||
+    echo "gpu-bundle: could not download the Vulkan loader (the GPU machine must have its own)" >&2
 fi
 files=(package.json)
 for p in tfjs tfjs-core tfjs-layers tfjs-converter tfjs-data tfjs-backend-cpu tfjs-backend-webgl tfjs-backend-wasm tfjs-backend-webgpu; do
@@ -25,7 +27,7 @@ for p in tfjs tfjs-core tfjs-layers tfjs-converter tfjs-data tfjs-backend-cpu tf
 done
 files+=(node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm)
 files+=(node_modules/webgpu/package.json node_modules/webgpu/index.js node_modules/webgpu/dist/linux-x64/dawn.node)
-for p in commander cli-progress string-width strip-ansi ansi-regex emoji-regex is-fullwidth-code-point fft.js midi-file seedrandom long @napi-rs/canvas @napi-rs/canvas-linux-x64-gnu; do
+for p in commander cli-progress string-width strip-ansi ansi-regex emoji-regex is-fullwidth-code-point fft.js midi-file seedrandom long dinosaurs @napi-rs/canvas @napi-rs/canvas-linux-x64-gnu; do
   files+=("node_modules/$p")
 done
 npm run build >/dev/null

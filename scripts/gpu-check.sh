@@ -23,10 +23,9 @@ if [ -f .gpu/node.xz ]; then
   mkdir -p /tmp/seqlab-node && xz -dc .gpu/node.xz > /tmp/seqlab-node/node && chmod +x /tmp/seqlab-node/node
   NODE=/tmp/seqlab-node/node
   tar xJf .gpu/app.tar.xz
-  if ! ldconfig -p | grep -q 'libvulkan\.so\.1'; then
-    for deb in .gpu/*.deb; do dpkg -x "$deb" /; done
-    ldconfig
-  fi
+  # the Vulkan loader, and the GL dispatch libraries NVIDIA's Vulkan driver (libGLX_nvidia) needs
+  for deb in .gpu/*.deb; do dpkg -x "$deb" /; done
+  ldconfig
 fi
 # where the NVIDIA container runtime puts the Vulkan driver's manifest, if the loader does not find it
 for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do

@@ -8,7 +8,7 @@
 set -euo pipefail
 DIR=${LAVAPIPE_DIR:-/tmp/seqlab-lavapipe}
 LIB="$DIR/usr/lib/x86_64-linux-gnu"
-if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
+if ! ldconfig -p 2>/dev/null | grep 'libvulkan\.so\.1' >/dev/null; then
   echo "lavapipe.sh: no Vulkan loader (libvulkan.so.1): apt-get install libvulkan1 first" >&2
   exit 1
 fi

@@ -12,6 +12,7 @@ import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend';
 import { loadCheckpoint, saveCheckpoint } from '../src/core/checkpoint';
+import { LSTM_BACKWARD, LSTM_FORWARD } from '../src/core/webgpu-kernels';
 import { bidirectionalLstm, gru, lstm } from '../src/models/recurrent';
 import { buildModel, inputTensor, targetTensor, translate } from '../src/tasks/nmt';
 import { generateDates } from '../src/tasks/nmt/dates';
@@ -74,6 +75,29 @@ onGpu(`webgpu (${adapter})`, () => {
     expect(maxDiff(got.dx, want.dx)).toBeLessThan(1e-4);
     expect(got.dw.length).toBe(want.dw.length);
     got.dw.forEach((g, k) => expect(maxDiff(g, want.dw[k])).toBeLessThan(1e-4));
+  }, 240_000);
+
+  test('an LSTM sequence is one dispatch forward and one backward (SEQLAB_KERNELS=0: op by op)', async () => {
+    await initBackend('webgpu');
+    const kernelsOf = async () => {
+      const layer = lstm({ units: 4, returnSequences: true, seed: 3 });
+      const x = tf.randomNormal([2, 12, 5], 0, 1, 'float32', 1);
+      layer.apply(x);
+      const prof = await tf.profile(() => tf.grad((input: tf.Tensor) => tf.sum(layer.apply(input) as tf.Tensor))(x));
+      layer.dispose();
+      return prof.kernels.map((k) => k.name);
+    };
+    const fused = await kernelsOf();
+    expect(fused.filter((k) => k === LSTM_FORWARD)).toHaveLength(1);
+    expect(fused.filter((k) => k === LSTM_BACKWARD)).toHaveLength(1);
+    process.env.SEQLAB_KERNELS = '0';
+    try {
+      const opByOp = await kernelsOf();
+      expect(opByOp).not.toContain(LSTM_FORWARD);
+      expect(opByOp.length).toBeGreaterThan(fused.length + 12 * 10); // ≥ 10 kernels per step saved
+    } finally {
+      delete process.env.SEQLAB_KERNELS;
+    }
   }, 240_000);
 
   test('the date model trains with the cpu backend\'s losses; its checkpoint answers the same on wasm', async () => {

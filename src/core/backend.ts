@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { SeqlabError, UsageError, messageOf } from './errors';
 import { speedUpWasmKernels } from './wasm-kernels';
+import { registerWebgpuKernels } from './webgpu-kernels';
 
 export const BACKENDS = ['auto', 'cuda', 'webgpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -180,6 +181,7 @@ async function loadWebgpu(auto: boolean): Promise<{ adapter: string }> {
   Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require('@tensorflow/tfjs-backend-webgpu');
+  registerWebgpuKernels();
   webgpuLoaded = { adapter: describeAdapter(info) };
   return webgpuLoaded;
 }

@@ -8,8 +8,9 @@
  * - the input projection of a whole sequence is one matMul;
  * - a sequence is one custom-gradient op (lstmSequence, gruSequence) with a hand-written backward
  *   pass; on the wasm and cpu backends its forward and backward passes are one call each into
- *   seqlab's SIMD kernels (src/kernels/simd.ts), so a step costs no tfjs ops at all; elsewhere
- *   (a native or GPU backend, or SEQLAB_KERNELS=0) it runs op by op;
+ *   seqlab's SIMD kernels (src/kernels/simd.ts), so a step costs no tfjs ops at all; on webgpu an
+ *   LSTM sequence is one GPU dispatch each way (src/core/webgpu-kernels.ts); elsewhere (a native
+ *   backend, or SEQLAB_KERNELS=0) it runs op by op;
  * - both directions of a bidirectional LSTM run as one LSTM with a block-diagonal kernel, so a
  *   step is one 2-D matMul for both;
  * - a decoder that must interleave other work between steps (attention) uses lstmStep.
@@ -19,6 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { arena, F32, kernels, weightGradient } from '../core/kernels';
+import { LSTM_BACKWARD, LSTM_FORWARD, onWebgpuKernels } from '../core/webgpu-kernels';
 
 type Kwargs = Record<string, unknown>;
 type LayerVariable = tf.LayerVariable;
@@ -45,8 +47,30 @@ export function lstmStep(xProj: tf.Tensor, h: tf.Tensor, c: tf.Tensor, recurrent
  * full-width tensors, and the recurrent kernel's gradient is one matMul over all steps.
  */
 export function lstmSequence(projected: tf.Tensor3D, recurrentKernel: tf.Tensor2D): tf.Tensor3D {
-  return (onKernels() ? lstmSequenceKernelOp : lstmSequenceOp)(projected, recurrentKernel) as tf.Tensor3D;
+  const op = onKernels() ? lstmSequenceKernelOp : onWebgpuKernels() ? lstmSequenceGpuOp : lstmSequenceOp;
+  return op(projected, recurrentKernel) as tf.Tensor3D;
 }
+
+/**
+ * lstmSequence on the webgpu backend: one GPU dispatch forward and one backward (src/core/webgpu-kernels.ts);
+ * the recurrent kernel's gradient is one matMul over all steps.
+ */
+const lstmSequenceGpuOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [projected, recurrentKernel, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  const [T, B, width] = projected.shape as number[];
+  const n = width / 4;
+  const saved = tf.engine().runKernel(LSTM_FORWARD, { P: projected, U: recurrentKernel }, {}) as tf.Tensor;
+  const value = tf.slice(saved, [0, 0, 0], [T, B, n]);
+  save([saved, recurrentKernel]);
+  const gradFunc = (dy: tf.Tensor, [s, u]: tf.Tensor[]) => {
+    const dz = tf.engine().runKernel(LSTM_BACKWARD, { Saved: s, U: u, DY: dy }, {}) as tf.Tensor;
+    // the state each step started from: h_0 = 0, then h_1 ... h_{T-1}
+    const hPrev = T === 1 ? tf.zeros([B, n]) : tf.concat([tf.zeros([1, B, n]), tf.slice(s, [0, 0, 0], [T - 1, B, n])], 0);
+    const dKernel = tf.matMul(tf.reshape(hPrev, [T * B, n]), tf.reshape(dz, [T * B, width]), true, false);
+    return [dz, dKernel];
+  };
+  return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
+});
 
 /** `arrays` copied into kernel memory, followed by zeroed room of the `scratch` lengths. */
 function inKernelMemory(arrays: Float32Array[], scratch: number[]): F32[] {
