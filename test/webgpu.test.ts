@@ -12,8 +12,8 @@ import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend';
 import { loadCheckpoint, saveCheckpoint } from '../src/core/checkpoint';
-import { LSTM_BACKWARD, LSTM_FORWARD } from '../src/core/webgpu-kernels';
-import { bidirectionalLstm, gru, lstm } from '../src/models/recurrent';
+import { GRU_BACKWARD, GRU_FORWARD, LSTM_BACKWARD, LSTM_FORWARD } from '../src/core/webgpu-kernels';
+import { bidirectionalLstm, gru, gruSequence, lstm } from '../src/models/recurrent';
 import { buildModel, inputTensor, targetTensor, translate } from '../src/tasks/nmt';
 import { generateDates } from '../src/tasks/nmt/dates';
 import { seqlab } from './helpers';
@@ -77,10 +77,37 @@ onGpu(`webgpu (${adapter})`, () => {
     got.dw.forEach((g, k) => expect(maxDiff(g, want.dw[k])).toBeLessThan(1e-4));
   }, 240_000);
 
-  test('an LSTM sequence is one dispatch forward and one backward (SEQLAB_KERNELS=0: op by op)', async () => {
+  test('gruSequence from a given state: every gradient, the state\'s too, equals the cpu backend\'s', async () => {
+    const [T, B, n] = [5, 3, 4];
+    const data = (size: number, k: number) => Float32Array.from({ length: size }, (_, i) => 0.5 * Math.sin(i * k + 1));
+    const run = async (backend: 'cpu' | 'webgpu') => {
+      await initBackend(backend);
+      const inputs = [
+        tf.tensor3d(data(T * B * 3 * n, 0.3), [T, B, 3 * n]),
+        tf.tensor2d(data(n * 3 * n, 0.7), [n, 3 * n]),
+        tf.tensor1d(data(3 * n, 1.1)),
+        tf.tensor2d(data(B * n, 1.3), [B, n]),
+      ];
+      const w = tf.tensor3d(data(T * B * n, 0.9), [T, B, n]);
+      const f = (p: tf.Tensor, u: tf.Tensor, b: tf.Tensor, h: tf.Tensor) =>
+        tf.sum(tf.mul(gruSequence(p as tf.Tensor3D, u as tf.Tensor2D, b as tf.Tensor1D, h as tf.Tensor2D), w));
+      const y = gruSequence(inputs[0] as tf.Tensor3D, inputs[1] as tf.Tensor2D, inputs[2] as tf.Tensor1D, inputs[3] as tf.Tensor2D);
+      const grads = tf.grads(f as (...xs: tf.Tensor[]) => tf.Tensor)(inputs);
+      return { y: Array.from(await y.data()), grads: await Promise.all(grads.map(async (g) => Array.from(await g.data()))) };
+    };
+    const want = await run('cpu');
+    const got = await run('webgpu');
+    expect(maxDiff(got.y, want.y)).toBeLessThan(1e-5);
+    got.grads.forEach((g, k) => expect(maxDiff(g, want.grads[k])).toBeLessThan(1e-4));
+  }, 240_000);
+
+  test.each([
+    ['LSTM', () => lstm({ units: 4, returnSequences: true, seed: 3 }), LSTM_FORWARD, LSTM_BACKWARD],
+    ['GRU', () => gru({ units: 4, returnSequences: true, seed: 3 }), GRU_FORWARD, GRU_BACKWARD],
+  ])('%s: a sequence is one dispatch forward and one backward (SEQLAB_KERNELS=0: op by op)', async (_name, make, forward, backward) => {
     await initBackend('webgpu');
     const kernelsOf = async () => {
-      const layer = lstm({ units: 4, returnSequences: true, seed: 3 });
+      const layer = (make as () => tf.layers.Layer)();
       const x = tf.randomNormal([2, 12, 5], 0, 1, 'float32', 1);
       layer.apply(x);
       const prof = await tf.profile(() => tf.grad((input: tf.Tensor) => tf.sum(layer.apply(input) as tf.Tensor))(x));
@@ -88,12 +115,12 @@ onGpu(`webgpu (${adapter})`, () => {
       return prof.kernels.map((k) => k.name);
     };
     const fused = await kernelsOf();
-    expect(fused.filter((k) => k === LSTM_FORWARD)).toHaveLength(1);
-    expect(fused.filter((k) => k === LSTM_BACKWARD)).toHaveLength(1);
+    expect(fused.filter((k) => k === forward)).toHaveLength(1);
+    expect(fused.filter((k) => k === backward)).toHaveLength(1);
     process.env.SEQLAB_KERNELS = '0';
     try {
       const opByOp = await kernelsOf();
-      expect(opByOp).not.toContain(LSTM_FORWARD);
+      expect(opByOp).not.toContain(forward);
       expect(opByOp.length).toBeGreaterThan(fused.length + 12 * 10); // ≥ 10 kernels per step saved
     } finally {
       delete process.env.SEQLAB_KERNELS;

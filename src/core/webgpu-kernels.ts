@@ -1,5 +1,5 @@
 /**
- * seqlab's own GPU kernels for the webgpu backend: a whole LSTM sequence, forward and backward, each
+ * seqlab's own GPU kernels for the webgpu backend: a whole LSTM or GRU sequence, forward and backward, each
  * as ONE dispatch (WGSL compute shaders run through tfjs-backend-webgpu's program runner).
  *
  * Why: op by op, an LSTM step is ~10 tfjs kernels forward and ~10 backward, each a separate GPU
@@ -153,6 +153,135 @@ function backwardProgram(T: number, B: number, n: number): Program {
   };
 }
 
+export const GRU_FORWARD = 'SeqlabGruSequenceForward';
+export const GRU_BACKWARD = 'SeqlabGruSequenceBackward';
+
+/** Per step and example, what the GRU's forward pass keeps: h_t, z, r, the candidate and h_(t-1)·U_h + b_h (5n). */
+export const GRU_SAVED_PER_UNIT = 5;
+
+/**
+ * GRU forward (Keras reset_after=true, gates z, r, h): P = x W + b_in [T, B, 3n], U [n, 3n], the
+ * recurrent bias [3n], h_0 [B, n]. Output [T, B, 5n]: h_t, z, r, the candidate, h_(t-1)·U_h + b_h.
+ */
+function gruForwardProgram(T: number, B: number, n: number): Program {
+  const wg = threadsFor(3 * n);
+  return {
+    variableNames: ['P', 'U', 'Bias', 'H0'],
+    outputShape: [T, B, GRU_SAVED_PER_UNIT * n],
+    shaderKey: `seqlab_gru_forward_${n}_${wg}`,
+    dispatchLayout: { x: [0, 1, 2] },
+    dispatch: [B, 1, 1],
+    workgroupSize: [wg, 1, 1],
+    uniforms: 'T : i32, B : i32,',
+    getUserCode: () => `
+      const N : i32 = ${n};
+      const G : i32 = ${3 * n};
+      const S : i32 = ${GRU_SAVED_PER_UNIT * n};
+      const WG : i32 = ${wg};
+      fn sigmoid1(x : f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+      var<workgroup> hS : array<f32, ${n}>;
+      var<workgroup> pS : array<f32, ${3 * n}>;
+      fn main(index : i32) {
+        let b = i32(workgroupId.x);
+        let l = i32(localId.x);
+        for (var u = l; u < N; u += WG) { hS[u] = H0[b * N + u]; }
+        workgroupBarrier();
+        for (var t = 0; t < uniforms.T; t++) {
+          let row = t * uniforms.B + b;
+          for (var j = l; j < G; j += WG) {
+            var s = Bias[j];
+            for (var k = 0; k < N; k++) { s += hS[k] * U[k * G + j]; }
+            pS[j] = s;
+          }
+          workgroupBarrier();
+          for (var u = l; u < N; u += WG) {
+            let z = sigmoid1(P[row * G + u] + pS[u]);
+            let r = sigmoid1(P[row * G + N + u] + pS[N + u]);
+            let hh = pS[2 * N + u];
+            let cand = tanh(P[row * G + 2 * N + u] + r * hh);
+            let h = cand + z * (hS[u] - cand);
+            hS[u] = h;
+            result[row * S + u] = h;
+            result[row * S + N + u] = z;
+            result[row * S + 2 * N + u] = r;
+            result[row * S + 3 * N + u] = cand;
+            result[row * S + 4 * N + u] = hh;
+          }
+          workgroupBarrier();
+        }
+      }`,
+  };
+}
+
+/**
+ * GRU backward: from the saved [T, B, 5n], U, h_0 and dL/dh of every step [T, B, n]: output
+ * [T + 1, B, 4n] holding, for each step, d(h·U + b_rec) = [dz, dr, dhh] (3n) then d(x_h) (n), and in
+ * row T the gradient for h_0 (first n).
+ */
+function gruBackwardProgram(T: number, B: number, n: number): Program {
+  const wg = threadsFor(3 * n);
+  return {
+    variableNames: ['Saved', 'U', 'H0', 'DY'],
+    outputShape: [T + 1, B, 4 * n],
+    shaderKey: `seqlab_gru_backward_${n}_${wg}`,
+    dispatchLayout: { x: [0, 1, 2] },
+    dispatch: [B, 1, 1],
+    workgroupSize: [wg, 1, 1],
+    uniforms: 'T : i32, B : i32,',
+    getUserCode: () => `
+      const N : i32 = ${n};
+      const G : i32 = ${3 * n};
+      const S : i32 = ${GRU_SAVED_PER_UNIT * n};
+      const O : i32 = ${4 * n};
+      const WG : i32 = ${wg};
+      var<workgroup> dhS : array<f32, ${n}>;
+      var<workgroup> dzhS : array<f32, ${n}>;
+      var<workgroup> dpS : array<f32, ${3 * n}>;
+      fn main(index : i32) {
+        let b = i32(workgroupId.x);
+        let l = i32(localId.x);
+        for (var u = l; u < N; u += WG) { dhS[u] = 0.0; }
+        workgroupBarrier();
+        for (var t = uniforms.T - 1; t >= 0; t--) {
+          let row = t * uniforms.B + b;
+          for (var u = l; u < N; u += WG) {
+            let base = row * S;
+            let z = Saved[base + N + u];
+            let r = Saved[base + 2 * N + u];
+            let cand = Saved[base + 3 * N + u];
+            let hh = Saved[base + 4 * N + u];
+            var hPrev = H0[b * N + u];
+            if (t > 0) { hPrev = Saved[(row - uniforms.B) * S + u]; }
+            let dh = DY[row * N + u] + dhS[u];
+            let da = dh * (1.0 - z) * (1.0 - cand * cand);
+            let dz = dh * (hPrev - cand) * z * (1.0 - z);
+            let dr = da * hh * r * (1.0 - r);
+            let dhh = da * r;
+            dpS[u] = dz;
+            dpS[N + u] = dr;
+            dpS[2 * N + u] = dhh;
+            dzhS[u] = dh * z;
+            result[row * O + u] = dz;
+            result[row * O + N + u] = dr;
+            result[row * O + 2 * N + u] = dhh;
+            result[row * O + 3 * N + u] = da;
+          }
+          workgroupBarrier();
+          for (var k = l; k < N; k += WG) {
+            var s = dzhS[k];
+            for (var j = 0; j < G; j++) { s += dpS[j] * U[k * G + j]; }
+            dhS[k] = s;
+          }
+          workgroupBarrier();
+        }
+        let last = uniforms.T * uniforms.B + b;
+        for (var u = l; u < O; u += WG) {
+          if (u < N) { result[last * O + u] = dhS[u]; } else { result[last * O + u] = 0.0; }
+        }
+      }`,
+  };
+}
+
 let registered = false;
 
 /** Registers the kernels with the webgpu backend (once; after @tensorflow/tfjs-backend-webgpu has loaded). */
@@ -178,6 +307,30 @@ export function registerWebgpuKernels(): void {
       const { Saved, U, DY } = inputs as { Saved: tf.TensorInfo; U: tf.TensorInfo; DY: tf.TensorInfo };
       const [T, B, n] = DY.shape;
       return (backend as unknown as WebgpuBackend).runWebGPUProgram(backwardProgram(T, B, n), [Saved, U, DY], 'float32', [
+        { type: 'int32', data: [T] },
+        { type: 'int32', data: [B] },
+      ]);
+    },
+  });
+  tf.registerKernel({
+    kernelName: GRU_FORWARD,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, backend }) => {
+      const { P, U, Bias, H0 } = inputs as { P: tf.TensorInfo; U: tf.TensorInfo; Bias: tf.TensorInfo; H0: tf.TensorInfo };
+      const [T, B, G] = P.shape;
+      return (backend as unknown as WebgpuBackend).runWebGPUProgram(gruForwardProgram(T, B, G / 3), [P, U, Bias, H0], 'float32', [
+        { type: 'int32', data: [T] },
+        { type: 'int32', data: [B] },
+      ]);
+    },
+  });
+  tf.registerKernel({
+    kernelName: GRU_BACKWARD,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, backend }) => {
+      const { Saved, U, H0, DY } = inputs as { Saved: tf.TensorInfo; U: tf.TensorInfo; H0: tf.TensorInfo; DY: tf.TensorInfo };
+      const [T, B, n] = DY.shape;
+      return (backend as unknown as WebgpuBackend).runWebGPUProgram(gruBackwardProgram(T, B, n), [Saved, U, H0, DY], 'float32', [
         { type: 'int32', data: [T] },
         { type: 'int32', data: [B] },
       ]);

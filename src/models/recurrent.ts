@@ -9,7 +9,7 @@
  * - a sequence is one custom-gradient op (lstmSequence, gruSequence) with a hand-written backward
  *   pass; on the wasm and cpu backends its forward and backward passes are one call each into
  *   seqlab's SIMD kernels (src/kernels/simd.ts), so a step costs no tfjs ops at all; on webgpu an
- *   LSTM sequence is one GPU dispatch each way (src/core/webgpu-kernels.ts); elsewhere (a native
+ *   LSTM or GRU sequence is one GPU dispatch each way (src/core/webgpu-kernels.ts); elsewhere (a native
  *   backend, or SEQLAB_KERNELS=0) it runs op by op;
  * - both directions of a bidirectional LSTM run as one LSTM with a block-diagonal kernel, so a
  *   step is one 2-D matMul for both;
@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { arena, F32, kernels, weightGradient } from '../core/kernels';
-import { LSTM_BACKWARD, LSTM_FORWARD, onWebgpuKernels } from '../core/webgpu-kernels';
+import { GRU_BACKWARD, GRU_FORWARD, LSTM_BACKWARD, LSTM_FORWARD, onWebgpuKernels } from '../core/webgpu-kernels';
 
 type Kwargs = Record<string, unknown>;
 type LayerVariable = tf.LayerVariable;
@@ -403,9 +403,30 @@ export function gruStep(xProj: tf.Tensor, h: tf.Tensor, recurrentKernel: tf.Tens
  * [batch, n]; returns every state [steps, batch, n] (the last is the state to carry on from).
  */
 export function gruSequence(projected: tf.Tensor3D, recurrentKernel: tf.Tensor2D, recurrentBias: tf.Tensor1D, h0: tf.Tensor2D): tf.Tensor3D {
-  const op = onKernels() ? gruSequenceKernelOp : gruSequenceOp;
+  const op = onKernels() ? gruSequenceKernelOp : onWebgpuKernels() ? gruSequenceGpuOp : gruSequenceOp;
   return op(projected, recurrentKernel, recurrentBias, h0) as tf.Tensor3D;
 }
+
+/** gruSequence on the webgpu backend: one GPU dispatch each way (src/core/webgpu-kernels.ts), like lstmSequenceGpuOp. */
+const gruSequenceGpuOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [projected, recurrentKernel, recurrentBias, h0, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  const [T, B, width] = projected.shape as number[];
+  const n = width / 3;
+  const saved = tf.engine().runKernel(GRU_FORWARD, { P: projected, U: recurrentKernel, Bias: recurrentBias, H0: h0 }, {}) as tf.Tensor;
+  const value = tf.slice(saved, [0, 0, 0], [T, B, n]);
+  save([saved, recurrentKernel, h0]);
+  const gradFunc = (dy: tf.Tensor, [s, u, start]: tf.Tensor[]) => {
+    const out = tf.engine().runKernel(GRU_BACKWARD, { Saved: s, U: u, H0: start, DY: dy }, {}) as tf.Tensor;
+    const dRec = tf.slice(out, [0, 0, 0], [T, B, width]); // d(h·U + b_rec): [dz, dr, dhh]
+    const dProjected = tf.concat([tf.slice(out, [0, 0, 0], [T, B, 2 * n]), tf.slice(out, [0, 0, 3 * n], [T, B, n])], 2);
+    const dh0 = tf.reshape(tf.slice(out, [T, 0, 0], [1, B, n]), [B, n]);
+    const hPrev = T === 1 ? start : tf.concat([tf.reshape(start, [1, B, n]), tf.slice(s, [0, 0, 0], [T - 1, B, n])], 0);
+    const flat = tf.reshape(dRec, [T * B, width]);
+    const dKernel = tf.matMul(tf.reshape(hPrev, [T * B, n]), flat, true, false);
+    return [dProjected, dKernel, tf.sum(flat, 0), dh0];
+  };
+  return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
+});
 
 /**
  * Whether sequences run in seqlab's own kernels (src/kernels/simd.ts): on the CPU backends that
