@@ -357,6 +357,6 @@ describe('trigger from the command line', () => {
   test('--model course is refused on wasm with the backends that can train it', async () => {
     const r = await seqlab('train', 'trigger', '--model', 'course', '--checkpoint', path.join(dir, 'course'), '--backend', 'wasm');
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/--model course cannot train on the wasm backend.*tfjs-node/);
+    expect(r.err).toMatch(/--model course cannot train on the wasm backend.*--backend webgpu.*tfjs-node/);
   });
 });

@@ -90,7 +90,7 @@ function refuseCourseTraining(ctx: RunContext): void {
   if (ctx.backend.name === 'wasm' || ctx.backend.name === 'cpu') {
     throw new SeqlabError(
       `--model course cannot train on the ${ctx.backend.name} backend: its 5,511-step spectrograms and two GRU(128) over 1,375 steps need more than ` +
-      'wasm\'s 4 GiB heap (and days on cpu). Train it where @tensorflow/tfjs-node or -node-gpu loads (--backend node or cuda); ' +
+      'wasm\'s 4 GiB heap (and days on cpu). Train it on a GPU (--backend webgpu) or where @tensorflow/tfjs-node or -node-gpu loads (--backend node or cuda); ' +
       'its checkpoints still run `detect` and `eval` here. The default model trains here.',
     );
   }
