@@ -37,13 +37,32 @@ interface WebgpuBackend {
 /** Threads per workgroup: enough for one per gate column, at most 256 (WebGPU's guaranteed limit). */
 const threadsFor = (gates: number) => Math.min(256, Math.max(32, 1 << Math.ceil(Math.log2(gates))));
 
+/**
+ * A program with one workgroup of `threadsFor(gates)` threads per example (B of them), each walking all
+ * T steps of its example; T and B come as uniforms, so one compiled shader serves every length and batch.
+ */
+function perExampleProgram(name: string, variableNames: string[], outputShape: number[], B: number, gates: number, n: number, code: (wg: number) => string): Program {
+  const wg = threadsFor(gates);
+  return {
+    variableNames,
+    outputShape,
+    shaderKey: `seqlab_${name}_${n}_${wg}`,
+    dispatchLayout: { x: [0, 1, 2] },
+    dispatch: [B, 1, 1],
+    workgroupSize: [wg, 1, 1],
+    uniforms: 'T : i32, B : i32,',
+    getUserCode: () => code(wg),
+  };
+}
+
 /** Per step and example, what the forward pass keeps: h (n), c (n), then the activated gates i, f, g, o (4n). */
 export const SAVED_PER_UNIT = 6;
 
-const common = (n: number, wg: number) => `
+/** WGSL shared by the programs: units N, gate columns G, saved values per example and step S, threads WG. */
+const common = (n: number, wg: number, gates = 4, saved = SAVED_PER_UNIT) => `
   const N : i32 = ${n};
-  const G : i32 = ${4 * n};
-  const S : i32 = ${SAVED_PER_UNIT * n};
+  const G : i32 = ${gates * n};
+  const S : i32 = ${saved * n};
   const WG : i32 = ${wg};
   fn sigmoid1(x : f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
 `;
@@ -53,16 +72,7 @@ const common = (n: number, wg: number) => `
  * initial state. Output [T, B, 6n]: h_t, c_t and the activated gates of each step.
  */
 function forwardProgram(T: number, B: number, n: number): Program {
-  const wg = threadsFor(4 * n);
-  return {
-    variableNames: ['P', 'U'],
-    outputShape: [T, B, SAVED_PER_UNIT * n],
-    shaderKey: `seqlab_lstm_forward_${n}_${wg}`,
-    dispatchLayout: { x: [0, 1, 2] },
-    dispatch: [B, 1, 1],
-    workgroupSize: [wg, 1, 1],
-    uniforms: 'T : i32, B : i32,',
-    getUserCode: () => `
+  return perExampleProgram('lstm_forward', ['P', 'U'], [T, B, SAVED_PER_UNIT * n], B, 4 * n, n, (wg) => `
       ${common(n, wg)}
       var<workgroup> hS : array<f32, ${n}>;
       var<workgroup> cS : array<f32, ${n}>;
@@ -93,8 +103,7 @@ function forwardProgram(T: number, B: number, n: number): Program {
           }
           workgroupBarrier();
         }
-      }`,
-  };
+      }`);
 }
 
 /**
@@ -102,16 +111,7 @@ function forwardProgram(T: number, B: number, n: number): Program {
  * gradient of the gate pre-activations [T, B, 4n] (= dL/dP), walking the steps backwards.
  */
 function backwardProgram(T: number, B: number, n: number): Program {
-  const wg = threadsFor(4 * n);
-  return {
-    variableNames: ['Saved', 'U', 'DY'],
-    outputShape: [T, B, 4 * n],
-    shaderKey: `seqlab_lstm_backward_${n}_${wg}`,
-    dispatchLayout: { x: [0, 1, 2] },
-    dispatch: [B, 1, 1],
-    workgroupSize: [wg, 1, 1],
-    uniforms: 'T : i32, B : i32,',
-    getUserCode: () => `
+  return perExampleProgram('lstm_backward', ['Saved', 'U', 'DY'], [T, B, 4 * n], B, 4 * n, n, (wg) => `
       ${common(n, wg)}
       var<workgroup> dhS : array<f32, ${n}>;
       var<workgroup> dcS : array<f32, ${n}>;
@@ -149,8 +149,7 @@ function backwardProgram(T: number, B: number, n: number): Program {
           }
           workgroupBarrier();
         }
-      }`,
-  };
+      }`);
 }
 
 export const GRU_FORWARD = 'SeqlabGruSequenceForward';
@@ -164,21 +163,8 @@ export const GRU_SAVED_PER_UNIT = 5;
  * recurrent bias [3n], h_0 [B, n]. Output [T, B, 5n]: h_t, z, r, the candidate, h_(t-1)·U_h + b_h.
  */
 function gruForwardProgram(T: number, B: number, n: number): Program {
-  const wg = threadsFor(3 * n);
-  return {
-    variableNames: ['P', 'U', 'Bias', 'H0'],
-    outputShape: [T, B, GRU_SAVED_PER_UNIT * n],
-    shaderKey: `seqlab_gru_forward_${n}_${wg}`,
-    dispatchLayout: { x: [0, 1, 2] },
-    dispatch: [B, 1, 1],
-    workgroupSize: [wg, 1, 1],
-    uniforms: 'T : i32, B : i32,',
-    getUserCode: () => `
-      const N : i32 = ${n};
-      const G : i32 = ${3 * n};
-      const S : i32 = ${GRU_SAVED_PER_UNIT * n};
-      const WG : i32 = ${wg};
-      fn sigmoid1(x : f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+  return perExampleProgram('gru_forward', ['P', 'U', 'Bias', 'H0'], [T, B, GRU_SAVED_PER_UNIT * n], B, 3 * n, n, (wg) => `
+      ${common(n, wg, 3, GRU_SAVED_PER_UNIT)}
       var<workgroup> hS : array<f32, ${n}>;
       var<workgroup> pS : array<f32, ${3 * n}>;
       fn main(index : i32) {
@@ -209,8 +195,7 @@ function gruForwardProgram(T: number, B: number, n: number): Program {
           }
           workgroupBarrier();
         }
-      }`,
-  };
+      }`);
 }
 
 /**
@@ -219,21 +204,9 @@ function gruForwardProgram(T: number, B: number, n: number): Program {
  * row T the gradient for h_0 (first n).
  */
 function gruBackwardProgram(T: number, B: number, n: number): Program {
-  const wg = threadsFor(3 * n);
-  return {
-    variableNames: ['Saved', 'U', 'H0', 'DY'],
-    outputShape: [T + 1, B, 4 * n],
-    shaderKey: `seqlab_gru_backward_${n}_${wg}`,
-    dispatchLayout: { x: [0, 1, 2] },
-    dispatch: [B, 1, 1],
-    workgroupSize: [wg, 1, 1],
-    uniforms: 'T : i32, B : i32,',
-    getUserCode: () => `
-      const N : i32 = ${n};
-      const G : i32 = ${3 * n};
-      const S : i32 = ${GRU_SAVED_PER_UNIT * n};
+  return perExampleProgram('gru_backward', ['Saved', 'U', 'H0', 'DY'], [T + 1, B, 4 * n], B, 3 * n, n, (wg) => `
+      ${common(n, wg, 3, GRU_SAVED_PER_UNIT)}
       const O : i32 = ${4 * n};
-      const WG : i32 = ${wg};
       var<workgroup> dhS : array<f32, ${n}>;
       var<workgroup> dzhS : array<f32, ${n}>;
       var<workgroup> dpS : array<f32, ${3 * n}>;
@@ -278,8 +251,7 @@ function gruBackwardProgram(T: number, B: number, n: number): Program {
         for (var u = l; u < O; u += WG) {
           if (u < N) { result[last * O + u] = dhS[u]; } else { result[last * O + u] = 0.0; }
         }
-      }`,
-  };
+      }`);
 }
 
 let registered = false;
@@ -288,54 +260,28 @@ let registered = false;
 export function registerWebgpuKernels(): void {
   if (registered) return;
   registered = true;
-  tf.registerKernel({
-    kernelName: LSTM_FORWARD,
-    backendName: 'webgpu',
-    kernelFunc: ({ inputs, backend }) => {
-      const { P, U } = inputs as { P: tf.TensorInfo; U: tf.TensorInfo };
-      const [T, B, G] = P.shape;
-      return (backend as unknown as WebgpuBackend).runWebGPUProgram(forwardProgram(T, B, G / 4), [P, U], 'float32', [
-        { type: 'int32', data: [T] },
-        { type: 'int32', data: [B] },
-      ]);
-    },
-  });
-  tf.registerKernel({
-    kernelName: LSTM_BACKWARD,
-    backendName: 'webgpu',
-    kernelFunc: ({ inputs, backend }) => {
-      const { Saved, U, DY } = inputs as { Saved: tf.TensorInfo; U: tf.TensorInfo; DY: tf.TensorInfo };
-      const [T, B, n] = DY.shape;
-      return (backend as unknown as WebgpuBackend).runWebGPUProgram(backwardProgram(T, B, n), [Saved, U, DY], 'float32', [
-        { type: 'int32', data: [T] },
-        { type: 'int32', data: [B] },
-      ]);
-    },
-  });
-  tf.registerKernel({
-    kernelName: GRU_FORWARD,
-    backendName: 'webgpu',
-    kernelFunc: ({ inputs, backend }) => {
-      const { P, U, Bias, H0 } = inputs as { P: tf.TensorInfo; U: tf.TensorInfo; Bias: tf.TensorInfo; H0: tf.TensorInfo };
-      const [T, B, G] = P.shape;
-      return (backend as unknown as WebgpuBackend).runWebGPUProgram(gruForwardProgram(T, B, G / 3), [P, U, Bias, H0], 'float32', [
-        { type: 'int32', data: [T] },
-        { type: 'int32', data: [B] },
-      ]);
-    },
-  });
-  tf.registerKernel({
-    kernelName: GRU_BACKWARD,
-    backendName: 'webgpu',
-    kernelFunc: ({ inputs, backend }) => {
-      const { Saved, U, H0, DY } = inputs as { Saved: tf.TensorInfo; U: tf.TensorInfo; H0: tf.TensorInfo; DY: tf.TensorInfo };
-      const [T, B, n] = DY.shape;
-      return (backend as unknown as WebgpuBackend).runWebGPUProgram(gruBackwardProgram(T, B, n), [Saved, U, H0, DY], 'float32', [
-        { type: 'int32', data: [T] },
-        { type: 'int32', data: [B] },
-      ]);
-    },
-  });
+  // each kernel: its program from the input shapes, then T and B as uniforms
+  const kernels: [string, (shapes: Record<string, number[]>) => Program][] = [
+    [LSTM_FORWARD, ({ P: [T, B, G] }) => forwardProgram(T, B, G / 4)],
+    [LSTM_BACKWARD, ({ DY: [T, B, n] }) => backwardProgram(T, B, n)],
+    [GRU_FORWARD, ({ P: [T, B, G] }) => gruForwardProgram(T, B, G / 3)],
+    [GRU_BACKWARD, ({ DY: [T, B, n] }) => gruBackwardProgram(T, B, n)],
+  ];
+  for (const [kernelName, programFor] of kernels) {
+    tf.registerKernel({
+      kernelName,
+      backendName: 'webgpu',
+      kernelFunc: ({ inputs, backend }) => {
+        const infos = inputs as Record<string, tf.TensorInfo>;
+        const program = programFor(Object.fromEntries(Object.entries(infos).map(([k, v]) => [k, v.shape])));
+        const [T, B] = (infos.P ?? infos.DY).shape;
+        return (backend as unknown as WebgpuBackend).runWebGPUProgram(program, program.variableNames.map((v) => infos[v]), 'float32', [
+          { type: 'int32', data: [T] },
+          { type: 'int32', data: [B] },
+        ]);
+      },
+    });
+  }
 }
 
 /** The webgpu backend is running and seqlab's kernels are registered (and not switched off by SEQLAB_KERNELS=0). */
