@@ -25,7 +25,7 @@ export interface BackendInfo {
   attempts: string[];
   tfjsVersion: string;
   threads: number;
-  /** webgpu: the GPU it runs on, e.g. "nvidia hopper (NVIDIA H100 80GB HBM3)" */
+  /** webgpu: the adapter as Dawn describes it, e.g. "nvidia (NVIDIA: 580.159.04 580.159.4.0)" (vendor, driver) */
   adapter?: string;
 }
 
@@ -162,15 +162,21 @@ function hasGpuDevice(): boolean {
   }
 }
 
-/** Dawn and its adapter, made once per process: a second instance (and the first one's teardown) can abort the process. */
+/**
+ * Dawn, its GPU object and adapter, made once per process (a second Dawn instance, and the first
+ * one's teardown, can abort the process), then the backend registered once.
+ */
+let dawnOpened: Promise<{ dawn: Dawn; gpu: ReturnType<Dawn['create']>; adapter: GpuAdapterLike | null }> | undefined;
 let webgpuLoaded: { adapter: string } | undefined;
 
 async function loadWebgpu(auto: boolean): Promise<{ adapter: string }> {
   if (webgpuLoaded) return webgpuLoaded;
   if (auto && !hasGpuDevice()) throw new Error('no GPU device here (/dev/dri/renderD*, /dev/nvidia*)');
-  const dawn = await importDawn();
-  const gpu = dawn.create([]);
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  dawnOpened ??= importDawn().then(async (dawn) => {
+    const gpu = dawn.create([]);
+    return { dawn, gpu, adapter: await gpu.requestAdapter({ powerPreference: 'high-performance' }) };
+  });
+  const { dawn, gpu, adapter } = await dawnOpened;
   if (!adapter) throw new Error('no WebGPU adapter (no Vulkan, Metal or D3D12 driver for a GPU)');
   const info = adapter.info ?? {};
   if (auto && isSoftwareAdapter(info)) {
