@@ -167,6 +167,12 @@ onGpu(`webgpu (${adapter})`, () => {
   }, 240_000);
 });
 
+(adapter ? test.skip : test)('--backend webgpu where there is no adapter: one line, exit 1, no driver messages', () => {
+  const r = spawnSync(process.execPath, [bin, 'train', 'nmt', '--backend', 'webgpu', '--epochs', '1'], { encoding: 'utf8', timeout: 120_000 });
+  expect(r.status).toBe(1);
+  expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^seqlab: backend 'webgpu' is not available here \(webgpu: /)]);
+});
+
 test('task code reads tensors asynchronously only (dataSync/arraySync throw on webgpu in Node)', () => {
   const offenders: string[] = [];
   const walk = (dir: string) => {

@@ -7,7 +7,9 @@
  * why the others were passed over. A CPU-emulated WebGPU adapter (Mesa's lavapipe, SwiftShader)
  * is never picked by `auto`; `--backend webgpu` takes it (that is how the tests run without a GPU).
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import { pathToFileURL } from 'url';
 import * as tf from '@tensorflow/tfjs';
 import { SeqlabError, UsageError, messageOf } from './errors';
 import { speedUpWasmKernels } from './wasm-kernels';
@@ -162,6 +164,22 @@ function hasGpuDevice(): boolean {
   }
 }
 
+/** Whether Dawn finds an adapter, asked in a child process whose stderr is dropped. */
+function emulatedAdapterAnswers(): boolean {
+  let entry: string;
+  try {
+    entry = require.resolve('webgpu');
+  } catch {
+    return true; // not installed: importDawn says so
+  }
+  const probe = `const { create } = await import(${JSON.stringify(pathToFileURL(entry).href)});
+    const a = await create([]).requestAdapter();
+    process.stdout.write(a ? 'adapter' : 'none');
+    process.exit(0);`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] });
+  return run.stdout === 'adapter';
+}
+
 /**
  * Dawn, its GPU object and adapter, made once per process (a second Dawn instance, and the first
  * one's teardown, can abort the process), then the backend registered once.
@@ -171,7 +189,12 @@ let webgpuLoaded: { adapter: string } | undefined;
 
 async function loadWebgpu(auto: boolean): Promise<{ adapter: string }> {
   if (webgpuLoaded) return webgpuLoaded;
-  if (auto && !hasGpuDevice()) throw new Error('no GPU device here (/dev/dri/renderD*, /dev/nvidia*)');
+  if (!hasGpuDevice()) {
+    if (auto) throw new Error('no GPU device here (/dev/dri/renderD*, /dev/nvidia*)');
+    // only a CPU emulation can answer here; ask in a child process first, so that Dawn's and the
+    // Vulkan drivers' messages about finding none do not reach the user's terminal
+    if (!emulatedAdapterAnswers()) throw new Error('no GPU here, and no CPU-emulated adapter (for one: eval "$(bash scripts/lavapipe.sh)" in seqlab\'s folder)');
+  }
   dawnOpened ??= importDawn().then(async (dawn) => {
     const gpu = dawn.create([]);
     return { dawn, gpu, adapter: await gpu.requestAdapter({ powerPreference: 'high-performance' }) };
