@@ -13,8 +13,8 @@ import { featureSet, FeatureSet, generation, Renewal } from '../src/tasks/trigge
 import { COURSE_RECIPE, makeExample, NEGATIVE_ONLY } from '../src/tasks/trigger/examples';
 import { frontEnd, LABEL_SECONDS, labelTrack } from '../src/tasks/trigger/frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from '../src/tasks/trigger/model';
-import { detect, frameMetrics, matchEvents, scoreFeatures, scoreStream } from '../src/tasks/trigger/score';
-import { Speaker, splitAtPauses } from '../src/tasks/trigger/speech';
+import { detect, frameMetrics, frrAt, matchEvents, scoreFeatures, scoreStream, sweep } from '../src/tasks/trigger/score';
+import { randomVariant, Speaker, splitAtPauses } from '../src/tasks/trigger/speech';
 import { finished, seqlab, spawnSeqlab } from './helpers';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-trigger-'));
@@ -53,6 +53,61 @@ describe('trigger data', () => {
     expect(a).toHaveLength(2);
     expect(a[0].length).toBeGreaterThan(4000);
     expect(b).toEqual(a);
+  });
+
+  test('a varied voice: another voice, the same on every call, and the variant it came from is untouched afterwards', async () => {
+    const speech = JSON.stringify(path.join(__dirname, '..', 'dist', 'src', 'tasks', 'trigger', 'speech.js'));
+    const script = `
+      const { Speaker, randomVariant } = require(${speech});
+      const words = [{ text: 'activate', rate: 100, pitch: 0 }];
+      const voice = { accent: 'en-us', variant: 'm3', speed: 170, pitch: 50 };
+      Speaker.load().then(async (sp) => {
+        const say = async (v) => Array.from((await sp.speak(v, words))[0].samples);
+        let k = 0;
+        const custom = randomVariant(await sp.variantText('m3'), () => [0.9, 0.1, 0.5, 0.7][k++ % 4]);
+        const plain = await say(voice);
+        console.log(JSON.stringify([plain, await say({ ...voice, custom }), await say({ ...voice, custom }), await say(voice)]));
+      });`;
+    const child = spawn(process.execPath, ['-e', script]);
+    const { code, out } = await finished(child as unknown as Parameters<typeof finished>[0]);
+    expect(code).toBe(0);
+    const [plain, varied, again, plainAfter] = JSON.parse(out) as number[][];
+    expect(varied.length).toBeGreaterThan(4000);
+    expect(varied).not.toEqual(plain);
+    expect(again).toEqual(varied);
+    expect(plainAfter).toEqual(plain);
+  });
+
+  test('randomVariant moves formants within ±17% (one tract factor ±10%, then ±6% each), redraws the pitch range, keeps the rest', () => {
+    const base = 'language variant\nname male3\ngender male\n\npitch 80 122\nformant 0 100 100 100\nformant 1  96  97 100\nformant 2  96  97 100\nformant 3 0 0 0\nconsonants 100\n';
+    const rng = new Rng(3);
+    const texts = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      const text = randomVariant(base, () => rng.random());
+      texts.add(text);
+      const lines = text.split('\n');
+      expect(lines[0]).toBe('language variant');
+      expect(lines).toContain('gender male');
+      expect(lines).toContain('consonants 100');
+      expect(lines).toContain('formant 0 100 100 100');
+      expect(lines).toContain('formant 3 0 0 0');
+      expect(lines.filter((l) => l.startsWith('pitch '))).toHaveLength(1);
+      const [lo, hi] = lines.find((l) => l.startsWith('pitch '))!.split(' ').slice(1).map(Number);
+      expect(lo).toBeGreaterThanOrEqual(70);
+      expect(lo).toBeLessThanOrEqual(190);
+      expect(hi - lo).toBeGreaterThanOrEqual(15);
+      expect(hi - lo).toBeLessThanOrEqual(70);
+      for (const k of [1, 2]) {
+        const [freq, height, width] = lines.find((l) => l.startsWith(`formant ${k} `))!.split(' ').slice(2).map(Number);
+        expect(freq / 96).toBeGreaterThanOrEqual(0.84);
+        expect(freq / 96).toBeLessThanOrEqual(1.17);
+        expect(height / 97).toBeGreaterThanOrEqual(0.79);
+        expect(height / 97).toBeLessThanOrEqual(1.21);
+        expect(width / 100).toBeGreaterThanOrEqual(0.84);
+        expect(width / 100).toBeLessThanOrEqual(1.16);
+      }
+    }
+    expect(texts.size).toBe(50);
   });
 
   test('the course recipe: 0-4 activates and 0-2 other words, never overlapping, inside the 10 s', () => {
@@ -196,6 +251,24 @@ describe('trigger training-set renewal', () => {
     }
   });
 
+  test('the first set is made half here and half in the worker at once, and equals the one made here alone', async () => {
+    const workerFile = path.resolve(__dirname, '../dist/src/tasks/trigger/sets-worker.js');
+    for (const file of [workerFile, null]) {
+      for (const [epoch, g] of [[1, 0], [5, 2]]) {
+        const renewal = new Renewal(fakePool, spec, 2, 6, file);
+        const set = await renewal.start(epoch);
+        expect(renewal.inWorker).toBe(file !== null);
+        expect(firstFrames(set)).toEqual(firstFrames(generation(fakePool, spec, g)));
+        expect(JSON.stringify(set.activates)).toBe(JSON.stringify(generation(fakePool, spec, g).activates));
+        // the generation it holds is not made again
+        const before = set.features[0];
+        expect(await renewal.prepare(epoch, set)).toBe(g);
+        expect(set.features[0]).toBe(before);
+        await renewal.close();
+      }
+    }
+  });
+
   test('a run resumed at epoch 5 trains on generation 2, as the run that never stopped did', async () => {
     const renewal = new Renewal(fakePool, spec, 2, 6, null);
     const set = generation(fakePool, spec, 0);
@@ -207,6 +280,28 @@ describe('trigger training-set renewal', () => {
 
 describe('trigger scoring', () => {
   const track = (values: number[]) => ({ probs: Float32Array.from(values), times: Float32Array.from(values, (_, j) => j * 0.1) });
+
+  test('the threshold sweep also tries just above the negatives\' highest scores, which a fixed grid steps over', () => {
+    // 10 s clips answered every 40 ms, silent but for the given peaks
+    const clip = (peaks: [number, number][], ends: number[] = []) => {
+      const probs = new Float32Array(250);
+      for (const [t, p] of peaks) probs[Math.round(t / 0.04)] = p;
+      return { track: { probs, times: Float32Array.from(probs, (_, j) => j * 0.04) }, ends, seconds: 10 };
+    };
+    const positives = { clips: [clip([[2.2, 0.99355], [6.2, 0.99362]], [2, 6])] };
+    // one hour without the word: two clips with a near-certain false alarm
+    const negatives = { clips: [clip([[5, 0.99312]]), clip([[5, 0.99321]]), ...Array.from({ length: 358 }, () => clip([]))] };
+    const points = sweep(positives, negatives, 0.55);
+    // the grid alone: 0.99 lets both false alarms through (2 per hour), 0.995 misses both words
+    expect(points.find((p) => p.threshold === 0.99)!.faPerHour).toBeCloseTo(2, 6);
+    expect(points.find((p) => p.threshold === 0.995)!.frr).toBe(1);
+    const one = frrAt(points, 1);
+    expect(one.frr).toBe(0);
+    expect(one.threshold).toBeCloseTo(0.9932, 6);
+    const half = frrAt(points, 0.5);
+    expect(half.frr).toBe(0);
+    expect(half.threshold).toBeCloseTo(0.9933, 6);
+  });
 
   test('detect fires above the threshold and stays quiet for the refractory time', () => {
     const found = detect(track([0, 0.6, 0.9, 0.7, 0, 0, 0, 0.8, 0, 0, 0.2]), 0.5, 0.5);

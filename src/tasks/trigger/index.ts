@@ -25,8 +25,8 @@ import { COURSE_RECIPE, EXAMPLE_SECONDS, makeExample, NEGATIVE_ONLY, Recipe, Seg
 import { DEFAULT_STRIDE, frontEnd, FrontEnd, labelTrack, ModelKind } from './frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from './model';
 import { DEFAULT_POOL, poolFile, Pools, readRecordings, SAMPLE_RATE, speechPools } from './pool';
-import { detect, Detection, frameMetrics, matchEvents, scoreFeatures, scoreStream, Track } from './score';
-import { featureSet, FeatureSet, generation, Renewal } from './sets';
+import { detect, Detection, frameMetrics, frrAt, Scored, scoreFeatures, scoreStream, sweep, Track } from './score';
+import { featureSet, FeatureSet, Renewal } from './sets';
 
 interface TriggerConfig {
   model: ModelKind;
@@ -132,7 +132,9 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   const pools = await loadPools(seed, config.voices, config, ctx);
   const trainingRecipe = withBackgrounds(TRAINING_RECIPE, pools);
   const generations = { model: config.model, stride: config.stride, recipe: trainingRecipe, count: config.examples, seed };
-  const set = generation(pools.train, generations, 0, ctx.reporter);
+  const renewing = config.renewEvery && config.epochs > config.renewEvery ? config.renewEvery : 0;
+  const renewal = new Renewal(pools.train, generations, renewing, config.epochs);
+  const set = await renewal.start((resumed.meta?.epoch ?? 0) + 1, ctx.reporter);
   const val = featureSet(fe, pools.test, POSITIVES, validationExamples(config.examples), seed, 'validation examples', ctx.reporter);
   const valLabels = val.activates.map((words) => labelTrack(fe, words.map((w) => w.end), fe.outputSteps(val.frames)));
   const dataSeconds = (performance.now() - t0) / 1000;
@@ -146,16 +148,15 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   const saver = checkpointSaver(ctx, { task: 'trigger', seed, hyperparameters: { ...config }, vocabularies: {} }, resumed.meta);
   const hard = { set: { features: [], at: [] } as HardNegatives, share: config.hardNegatives ?? 0 };
   const mining = miningSchedule(config.epochs, config.examples);
-  const renewal = config.renewEvery && config.epochs > config.renewEvery ? new Renewal(pools.train, generations, config.renewEvery, config.epochs) : undefined;
   const result = await trainLoop({
     model,
     epochs: config.epochs,
     resumed: resumed.meta,
     batchesPerEpoch,
     beforeEpoch: async (epoch) => {
-      const before = renewal?.generationOf(epoch - 1);
-      const g = await renewal?.prepare(epoch, set, ctx.reporter);
-      if (g !== undefined && epoch > 1 && g !== before) ctx.reporter.info(`epoch ${epoch}: ${config.examples} new training examples (generation ${g + 1} of ${renewal!.generationOf(config.epochs) + 1}, made beside training)`);
+      const before = renewal.generationOf(epoch - 1);
+      const g = await renewal.prepare(epoch, set, ctx.reporter);
+      if (epoch > 1 && g !== before) ctx.reporter.info(`epoch ${epoch}: ${config.examples} new training examples (generation ${g + 1} of ${renewal.generationOf(config.epochs) + 1}, made beside training)`);
       // a resumed run mines once at its first epoch, to have hard negatives to go on with
       if (!hard.share || epoch < mining.first || (!mining.at(epoch) && hard.set.features.length)) return;
       const t = performance.now();
@@ -178,7 +179,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     save: (epoch, history, interrupted) => saver.save(model, epoch, history, { interrupted }),
     reporter: ctx.reporter,
     averageLast: Math.min(config.epochs, Math.max(1, Math.round(config.epochs / 6))),
-  }).finally(() => renewal?.close());
+  }).finally(() => renewal.close());
   if (result.status === 'interrupted') throw interruption(result, ctx.checkpointDir, 'trigger', `seqlab train trigger --epochs ${config.epochs}`, ctx.print);
   const chart = writeLossChart(ctx.checkpointDir, {
     title: `trigger ${config.model}`,
@@ -354,11 +355,6 @@ async function detectCommand(args: string[], options: Options, ctx: RunContext) 
 
 // ---------------------------------------------------------------- eval
 
-interface Scored {
-  /** per clip: its track, the ends of its activates, and (synthetic clips) its other words */
-  clips: { track: Track; ends: number[]; seconds: number; words?: Segment[] }[];
-}
-
 /** Which other words the false alarms on negative-only clips fell on, most first. */
 function falseAlarmWords(neg: Scored, threshold: number, refractory: number): [string, number][] {
   const counts = new Map<string, number>();
@@ -371,37 +367,6 @@ function falseAlarmWords(neg: Scored, threshold: number, refractory: number): [s
     }
   }
   return [...counts.entries()].sort((a, b) => b[1] - a[1]);
-}
-
-/** 0.02 ... 0.94 every 0.02, then finer where the false alarms thin out: 0.95 ... 0.995 every 0.005, 0.996 ... 0.999 */
-const THRESHOLDS = [
-  ...Array.from({ length: 47 }, (_, i) => (i + 1) / 50),
-  ...Array.from({ length: 10 }, (_, i) => +(0.95 + i * 0.005).toFixed(3)),
-  0.996, 0.997, 0.998, 0.999,
-];
-
-/** FRR and false alarms per hour at each threshold; `negatives` are the clips with no activate at all. */
-function sweep(positives: Scored, negatives: Scored, refractory: number) {
-  const hours = negatives.clips.reduce((s, c) => s + c.seconds, 0) / 3600;
-  const words = positives.clips.reduce((s, c) => s + c.ends.length, 0);
-  return THRESHOLDS.map((threshold) => {
-    let hits = 0, faPositive = 0, faNegative = 0;
-    for (const c of positives.clips) {
-      const m = matchEvents(detect(c.track, threshold, refractory), c.ends);
-      hits += m.hits;
-      faPositive += m.falseAlarms;
-    }
-    for (const c of negatives.clips) faNegative += detect(c.track, threshold, refractory).length;
-    return { threshold, frr: words ? 1 - hits / words : NaN, faPerHour: hours ? faNegative / hours : NaN, falseAlarmsInPositives: faPositive, hits, words };
-  });
-}
-
-/** The lowest false-reject rate with at most `fa` false alarms per hour (and its threshold). */
-function frrAt(points: ReturnType<typeof sweep>, fa: number) {
-  const ok = points.filter((p) => p.faPerHour <= fa);
-  if (!ok.length) return { frr: 1, threshold: null };
-  const best = ok.reduce((a, b) => (b.frr < a.frr || (b.frr === a.frr && b.threshold < a.threshold) ? b : a));
-  return { frr: best.frr, threshold: best.threshold };
 }
 
 async function evaluate(_args: string[], options: Options, ctx: RunContext) {

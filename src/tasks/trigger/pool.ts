@@ -1,8 +1,9 @@
 /**
  * The word pool trigger's examples are mixed from: "activate" and other words spoken by eSpeak NG
- * in many voices (accent × variant × speed × pitch, and a rate and pitch per word), synthesized
- * once per seed and cached, plus a user's own recordings by flag. Voices of HELD_OUT_VARIANTS are
- * only ever in the test split.
+ * in many voices (accent × variant × speed × pitch, and a rate and pitch per word; half the
+ * training voices with the variant's formants and pitch range varied), synthesized once per seed
+ * and cached, plus a user's own recordings by flag. Voices of HELD_OUT_VARIANTS are only ever in
+ * the test split.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -13,7 +14,7 @@ import { SeqlabError } from '../../core/errors';
 import { fileError, makeDirs, quoted, writeFileAtomic } from '../../core/files';
 import { Reporter } from '../../core/progress';
 import { deriveSeed, Rng } from '../../core/rng';
-import { ACCENTS, HELD_OUT_VARIANTS, NEGATIVE_WORDS, Speaker, splitAtPauses, TRAINING_VARIANTS, TRIGGER, VoiceSpec } from './speech';
+import { ACCENTS, HELD_OUT_VARIANTS, NEGATIVE_WORDS, randomVariant, Speaker, splitAtPauses, TRAINING_VARIANTS, TRIGGER, VoiceSpec } from './speech';
 
 export const SAMPLE_RATE = 16000;
 
@@ -48,7 +49,7 @@ const MAGIC = 'SQLPOOL2';
 
 /** Where the pool for (seed, size) is cached. */
 export function poolFile(seed: number, size: PoolSize, cacheDir = defaultCacheDir()): string {
-  return path.join(cacheDir, `trigger-words-v4-${seed}-${size.voices}x${size.activatesPerVoice}+${size.negativesPerVoice}.pool`);
+  return path.join(cacheDir, `trigger-words-v5-${seed}-${size.voices}x${size.activatesPerVoice}+${size.negativesPerVoice}.pool`);
 }
 
 /** The cached pool for (seed, size), synthesized on first use (~0.4 s per voice); the same for a seed on every run and machine. */
@@ -78,17 +79,25 @@ export async function speechPools(seed: number, size: PoolSize, reporter: Report
   return { train, test };
 }
 
-/** `plain`: a tenth of the voices are an accent's own voice, with no variant (training only: held-out voices are all unseen variants) */
-async function synthesize(speaker: Speaker, seed: number, voices: number, variants: readonly string[], size: PoolSize, plain: boolean, progress: (k: number) => void): Promise<SpeechPool> {
+/** the share of training voices that are new: a training variant with its formants and pitch range varied (randomVariant) */
+const VARIED_VOICES = 0.5;
+
+/**
+ * `training`: a tenth of the voices are an accent's own voice, with no variant, and half are
+ * varied variants (the held-out split is only ever its variants as eSpeak NG has them, none of
+ * which is used in training).
+ */
+async function synthesize(speaker: Speaker, seed: number, voices: number, variants: readonly string[], size: PoolSize, training: boolean, progress: (k: number) => void): Promise<SpeechPool> {
   const rng = new Rng(seed);
   const pool: SpeechPool = { activates: [], negatives: [], negativeTexts: [] };
   for (let v = 0; v < voices; v++) {
     const voice: VoiceSpec = {
       accent: rng.pick(ACCENTS),
-      variant: plain && rng.chance(0.1) ? '' : rng.pick(variants),
+      variant: training && rng.chance(0.1) ? '' : rng.pick(variants),
       speed: rng.int(140, 210),
       pitch: rng.int(25, 75),
     };
+    if (training && voice.variant && rng.chance(VARIED_VOICES)) voice.custom = randomVariant(await speaker.variantText(voice.variant), () => rng.random());
     const texts = [...Array(size.activatesPerVoice).fill(TRIGGER), ...Array.from({ length: size.negativesPerVoice }, () => rng.pick(NEGATIVE_WORDS))];
     const words = rng.shuffle(texts).map((text) => ({ text, rate: rng.int(70, 130), pitch: rng.int(-25, 25) }));
     const spoken = await speaker.speak(voice, words, SAMPLE_RATE);

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { readData } from '../../core/read';
+import { Segment } from './examples';
 import { FrontEnd } from './frontend';
 
 export interface Track {
@@ -145,3 +146,49 @@ export function frameMetrics(probs: readonly Float32Array[], labels: readonly Fl
   });
   return { loss: loss / n, accuracy: correct / n, zerosAccuracy: 1 - positives / n, f1: tp ? (2 * tp) / (2 * tp + fp + fn) : 0 };
 }
+
+export interface Scored {
+  /** per clip: its track, the ends of its activates, and (synthetic clips) its other words */
+  clips: { track: Track; ends: number[]; seconds: number; words?: Segment[] }[];
+}
+
+/** 0.02 ... 0.94 every 0.02, then finer where the false alarms thin out: 0.95 ... 0.995 every 0.005, 0.996 ... 0.999 */
+const THRESHOLDS = [
+  ...Array.from({ length: 47 }, (_, i) => (i + 1) / 50),
+  ...Array.from({ length: 10 }, (_, i) => +(0.95 + i * 0.005).toFixed(3)),
+  0.996, 0.997, 0.998, 0.999,
+];
+
+/**
+ * The grid, plus just above each of the highest scores the negatives reached (4 decimals, rounded
+ * up): at the top end the false alarms per hour change at those scores, which a grid steps over.
+ */
+function thresholdsFor(negatives: Scored, refractory: number): number[] {
+  const top = negatives.clips.flatMap((c) => detect(c.track, 0.9, refractory).map((d) => d.score)).sort((a, b) => b - a).slice(0, 32);
+  return [...new Set([...THRESHOLDS, ...top.map((p) => Math.ceil(p * 1e4) / 1e4).filter((t) => t < 1)])].sort((a, b) => a - b);
+}
+
+/** FRR and false alarms per hour at each threshold; `negatives` are the clips with no activate at all. */
+export function sweep(positives: Scored, negatives: Scored, refractory: number) {
+  const hours = negatives.clips.reduce((s, c) => s + c.seconds, 0) / 3600;
+  const words = positives.clips.reduce((s, c) => s + c.ends.length, 0);
+  return thresholdsFor(negatives, refractory).map((threshold) => {
+    let hits = 0, faPositive = 0, faNegative = 0;
+    for (const c of positives.clips) {
+      const m = matchEvents(detect(c.track, threshold, refractory), c.ends);
+      hits += m.hits;
+      faPositive += m.falseAlarms;
+    }
+    for (const c of negatives.clips) faNegative += detect(c.track, threshold, refractory).length;
+    return { threshold, frr: words ? 1 - hits / words : NaN, faPerHour: hours ? faNegative / hours : NaN, falseAlarmsInPositives: faPositive, hits, words };
+  });
+}
+
+/** The lowest false-reject rate with at most `fa` false alarms per hour (and its threshold). */
+export function frrAt(points: ReturnType<typeof sweep>, fa: number) {
+  const ok = points.filter((p) => p.faPerHour <= fa);
+  if (!ok.length) return { frr: 1, threshold: null };
+  const best = ok.reduce((a, b) => (b.frr < a.frr || (b.frr === a.frr && b.threshold < a.threshold) ? b : a));
+  return { frr: best.frr, threshold: best.threshold };
+}
+

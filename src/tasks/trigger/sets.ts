@@ -29,21 +29,25 @@ function atFrontEndRate(fe: FrontEnd, audio: Float32Array): Float32Array {
   return fe.sampleRate === SAMPLE_RATE ? audio : resample(audio, SAMPLE_RATE, fe.sampleRate);
 }
 
-/** Features of `count` examples of `recipe` (made one at a time: the audio is not kept). */
-export function featureSet(fe: FrontEnd, pool: SpeechPool, recipe: Recipe, count: number, seed: number, name: string, reporter?: Reporter): FeatureSet {
-  reporter?.startPhase(name, count);
+/**
+ * Features of `count` examples of `recipe` (made one at a time: the audio is not kept); `range`:
+ * only examples [from, to) of them, each the same as in the whole set (it depends on its index).
+ */
+export function featureSet(fe: FrontEnd, pool: SpeechPool, recipe: Recipe, count: number, seed: number, name: string, reporter?: Reporter, range: [number, number] = [0, count]): FeatureSet {
+  const [from, to] = range;
+  reporter?.startPhase(name, to - from);
   const features: Float32Array[] = [];
   const activates: Segment[][] = [];
   const negatives: Segment[][] = [];
   let frames = 0;
-  for (let i = 0; i < count; i++) {
+  for (let i = from; i < to; i++) {
     const e = makeExample(pool, recipe, new Rng(deriveSeed(seed, name, i)));
     const f = fe.features(atFrontEndRate(fe, e.audio));
     features.push(f.data);
     activates.push(e.activates);
     negatives.push(e.negatives);
     frames = f.frames;
-    if (i % 16 === 15) reporter?.batch(i + 1, {});
+    if ((i - from) % 16 === 15) reporter?.batch(i - from + 1, {});
   }
   reporter?.abort();
   return { features, frames, bands: fe.bands, activates, negatives };
@@ -60,10 +64,18 @@ export interface GenerationSpec {
 
 export const TRAINING_SET_NAME = 'training examples';
 
-/** Generation g of the training set: generation 0 is the set a run starts with; each later one has its own seed. */
-export function generation(pool: SpeechPool, spec: GenerationSpec, g: number, reporter?: Reporter): FeatureSet {
+/** Generation g of the training set (or its examples [from, to)): generation 0 is the set a run starts with; each later one has its own seed. */
+export function generation(pool: SpeechPool, spec: GenerationSpec, g: number, reporter?: Reporter, range?: [number, number]): FeatureSet {
   const seed = g === 0 ? spec.seed : deriveSeed(spec.seed, 'trigger-generation', g);
-  return featureSet(frontEnd(spec.model, spec.stride), pool, spec.recipe, spec.count, seed, TRAINING_SET_NAME, reporter);
+  return featureSet(frontEnd(spec.model, spec.stride), pool, spec.recipe, spec.count, seed, TRAINING_SET_NAME, reporter, range);
+}
+
+/** A in place followed by B's examples. */
+function append(a: FeatureSet, b: FeatureSet): FeatureSet {
+  a.features.push(...b.features);
+  a.activates.push(...b.activates);
+  a.negatives.push(...b.negatives);
+  return a;
 }
 
 /** The compiled worker beside this file (absent when the sources run directly, as under ts-jest). */
@@ -81,7 +93,8 @@ const defaultWorkerFile = () => path.join(__dirname, 'sets-worker.js');
  */
 export class Renewal {
   private worker?: Worker;
-  private readonly waiting = new Map<number, { resolve: (s: FeatureSet) => void; reject: (e: Error) => void; promise: Promise<FeatureSet> }>();
+  /** what the worker was asked for, by "generation/first example" */
+  private readonly waiting = new Map<string, { resolve: (s: FeatureSet) => void; reject: (e: Error) => void; promise: Promise<FeatureSet> }>();
   private current = 0;
 
   constructor(
@@ -93,7 +106,7 @@ export class Renewal {
   ) {
     if (workerFile && fs.existsSync(workerFile)) {
       this.worker = new Worker(workerFile, { workerData: { pool, spec } });
-      this.worker.on('message', (m: { g: number; set: FeatureSet }) => this.waiting.get(m.g)?.resolve(m.set));
+      this.worker.on('message', (m: { g: number; from: number; set: FeatureSet }) => this.waiting.get(`${m.g}/${m.from}`)?.resolve(m.set));
       this.worker.on('error', (err) => this.failAll(err));
       this.worker.on('exit', (code) => this.failAll(new Error(`exited with code ${code}`)));
       // a worker that is only making examples must not keep the process alive
@@ -111,42 +124,61 @@ export class Renewal {
   }
 
   /**
+   * The set a run starting at `epoch` trains on first: its generation, made half here and half in
+   * the worker at the same time (each example is the same wherever it is made).
+   */
+  async start(epoch: number, reporter?: Reporter): Promise<FeatureSet> {
+    const g = this.generationOf(epoch);
+    this.current = g;
+    const half = Math.ceil(this.spec.count / 2);
+    if (!this.worker || half === this.spec.count) return generation(this.pool, this.spec, g, reporter);
+    const other = this.request(g, half, this.spec.count);
+    const set = generation(this.pool, this.spec, g, reporter, [0, half]);
+    return append(set, await this.receive(`${g}/${half}`, other, () => generation(this.pool, this.spec, g, reporter, [half, this.spec.count]), reporter));
+  }
+
+  /** What the worker was asked for under `key`, or, if it stopped, `fallback()` made here. */
+  private async receive(key: string, promise: Promise<FeatureSet>, fallback: () => FeatureSet, reporter?: Reporter): Promise<FeatureSet> {
+    let got: FeatureSet | undefined;
+    // held while awaited: an unreferenced worker would let the process end under the await
+    this.worker?.ref();
+    try {
+      got = await promise;
+    } catch (err) {
+      reporter?.warn(`${(err as Error).message}; making them in the main thread`);
+    }
+    this.worker?.unref();
+    this.waiting.delete(key);
+    return got ?? fallback();
+  }
+
+  /**
    * Before `epoch`: puts its generation's examples in `set` (in place) when that is not the one
    * there, and asks the worker for the generation after it. Returns the generation now in `set`.
    */
   async prepare(epoch: number, set: FeatureSet, reporter?: Reporter): Promise<number> {
     const g = this.generationOf(epoch);
     if (g !== this.current) {
-      let next: FeatureSet | undefined;
-      if (this.worker) {
-        if (!this.waiting.has(g)) this.request(g);
-        // held while awaited: an unreferenced worker would let the process end under the await
-        this.worker.ref();
-        try {
-          next = await this.waiting.get(g)!.promise;
-        } catch (err) {
-          reporter?.warn(`${(err as Error).message}; making them in the main thread`);
-        }
-        this.worker?.unref();
-        this.waiting.delete(g);
-      }
-      next ??= generation(this.pool, this.spec, g, reporter);
+      const whole = () => generation(this.pool, this.spec, g, reporter);
+      const next = this.worker ? await this.receive(`${g}/0`, this.waiting.get(`${g}/0`)?.promise ?? this.request(g), whole, reporter) : whole();
       set.features.splice(0, set.features.length, ...next.features);
       set.activates.splice(0, set.activates.length, ...next.activates);
       set.negatives.splice(0, set.negatives.length, ...next.negatives);
       this.current = g;
     }
-    if (this.worker && this.every > 0 && (g + 1) * this.every < this.epochs && !this.waiting.has(g + 1)) this.request(g + 1);
+    if (this.worker && this.every > 0 && (g + 1) * this.every < this.epochs && !this.waiting.has(`${g + 1}/0`)) this.request(g + 1);
     return g;
   }
 
-  private request(g: number): void {
+  /** Asks the worker for examples [from, to) of generation g (all of it by default). */
+  private request(g: number, from = 0, to = this.spec.count): Promise<FeatureSet> {
     let resolve!: (s: FeatureSet) => void, reject!: (e: Error) => void;
     const promise = new Promise<FeatureSet>((res, rej) => ((resolve = res), (reject = rej)));
     // a generation asked for ahead and never used must not surface as an unhandled rejection
     promise.catch(() => undefined);
-    this.waiting.set(g, { resolve, reject, promise });
-    this.worker!.postMessage(g);
+    this.waiting.set(`${g}/${from}`, { resolve, reject, promise });
+    this.worker!.postMessage({ g, from, to });
+    return promise;
   }
 
   private failAll(err: Error): void {

@@ -58,6 +58,8 @@ export interface VoiceSpec {
   accent: string;
   /** a variant name, or '' for the accent's own voice */
   variant: string;
+  /** a variant file's text (eSpeak's voices/!v format) to speak with instead of the named variant's: see randomVariant */
+  custom?: string;
   /** words per minute (eSpeak's default is 175) */
   speed: number;
   /** base pitch 0-99 (default 50) */
@@ -71,13 +73,22 @@ export interface Spoken {
   samples: Float32Array;
 }
 
-type ESpeakFactory = (opts: Record<string, unknown>) => Promise<{ FS: { readFile(p: string): Uint8Array } }>;
+interface ESpeakFS {
+  readFile(p: string): Uint8Array;
+  writeFile(p: string, data: string): void;
+}
+
+type ESpeakFactory = (opts: Record<string, unknown>) => Promise<{ FS: ESpeakFS }>;
+
+/** Where eSpeak NG's voice variants are in the package's virtual file system. */
+const VARIANT_DIR = '/usr/local/share/espeak-ng-data/voices/!v';
 
 const dynamicImport = new Function('p', 'return import(p)') as (p: string) => Promise<{ default: ESpeakFactory }>;
 
 /** eSpeak NG, loaded once: the wasm compiled once and instantiated per call. */
 export class Speaker {
   private constructor(private readonly factory: ESpeakFactory, private readonly wasm: WebAssembly.Module) {}
+  private variantTexts = new Map<string, string>();
 
   static async load(): Promise<Speaker> {
     let entry: string;
@@ -91,6 +102,35 @@ export class Speaker {
     return new Speaker(factory, wasm);
   }
 
+  /** One run of the espeak-ng program; `custom` is written as the variant CUSTOM_VARIANT before it starts. */
+  private async run(args: string[], custom?: string): Promise<ESpeakFS> {
+    const es = await this.factory({
+      arguments: args,
+      instantiateWasm: (imports: WebAssembly.Imports, done: (i: WebAssembly.Instance) => void) => {
+        WebAssembly.instantiate(this.wasm, withFixedClock(imports)).then(done);
+        return {};
+      },
+      // after the embedded data files exist and before main() runs
+      onRuntimeInitialized(this: { FS: ESpeakFS }) {
+        if (custom !== undefined) this.FS.writeFile(`${VARIANT_DIR}/${CUSTOM_VARIANT}`, custom);
+      },
+      print: () => {},
+      printErr: () => {},
+    });
+    return es.FS;
+  }
+
+  /** The text of one of eSpeak NG's variant files (read once per Speaker). */
+  async variantText(variant: string): Promise<string> {
+    if (!this.variantTexts.size) {
+      const fs = await this.run(['--version']);
+      for (const v of VARIANTS) this.variantTexts.set(v, new TextDecoder().decode(fs.readFile(`${VARIANT_DIR}/${v}`)));
+    }
+    const text = this.variantTexts.get(variant);
+    if (text === undefined) throw new SeqlabError(`eSpeak NG has no voice variant ${variant}`);
+    return text;
+  }
+
   /**
    * Speaks `words` in one voice, each with its own rate and pitch (percent of the voice's), and
    * returns each as 16 kHz samples, or undefined when the pauses did not split the audio into
@@ -98,21 +138,12 @@ export class Speaker {
    */
   async speak(voice: VoiceSpec, words: readonly { text: string; rate: number; pitch: number }[], sampleRate = 16000): Promise<Spoken[] | undefined> {
     const ssml = '<speak>' + words.map((w) => `<prosody rate="${w.rate}%" pitch="${w.pitch >= 0 ? '+' : ''}${w.pitch}%">${escapeXml(w.text)}</prosody><break time="800ms"/>`).join('') + '</speak>';
-    const name = voice.variant ? `${voice.accent}+${voice.variant}` : voice.accent;
+    const name = voice.custom !== undefined ? `${voice.accent}+${CUSTOM_VARIANT}` : voice.variant ? `${voice.accent}+${voice.variant}` : voice.accent;
     let wav: Uint8Array;
     try {
-      const es = await this.factory({
-        arguments: ['-m', '-v', name, '-s', String(voice.speed), '-p', String(voice.pitch), '-w', '/out.wav', ssml],
-        instantiateWasm: (imports: WebAssembly.Imports, done: (i: WebAssembly.Instance) => void) => {
-          WebAssembly.instantiate(this.wasm, withFixedClock(imports)).then(done);
-          return {};
-        },
-        print: () => {},
-        printErr: () => {},
-      });
-      wav = es.FS.readFile('/out.wav');
+      wav = (await this.run(['-m', '-v', name, '-s', String(voice.speed), '-p', String(voice.pitch), '-w', '/out.wav', ssml], voice.custom)).readFile('/out.wav');
     } catch (err) {
-      throw new SeqlabError(`speech synthesis failed for voice ${name}: ${messageOf(err)}`);
+      throw new SeqlabError(`speech synthesis failed for voice ${voice.custom !== undefined ? `${voice.accent}+${voice.variant} (varied)` : name}: ${messageOf(err)}`);
     }
     const view = new DataView(wav.buffer, wav.byteOffset, wav.byteLength);
     const pcm = new Float32Array((wav.byteLength - 44) >> 1);
@@ -121,6 +152,38 @@ export class Speaker {
     if (pieces.length !== words.length) return undefined;
     return pieces.map(([a, b], i) => ({ text: words[i].text, samples: resample(pcm.subarray(a, b), ESPEAK_RATE, sampleRate) }));
   }
+}
+
+/** The name a varied voice is written under. */
+const CUSTOM_VARIANT = 'seqlab-varied';
+
+/**
+ * A new voice from a variant file: its formants moved (one vocal-tract factor for all, ±10%, and
+ * ±6% each), their heights and widths scaled, its pitch range redrawn, and sometimes rough,
+ * breathy or fluttering. Pure: `random` gives numbers in [0, 1). Training voices are varied from
+ * training variants only, so held-out variants stay unheard.
+ */
+export function randomVariant(base: string, random: () => number): string {
+  const u = (lo: number, hi: number) => lo + (hi - lo) * random();
+  const tract = u(0.9, 1.1);
+  const low = Math.round(u(70, 190));
+  const lines = base.split('\n').filter((line) => !/^\s*(pitch|flutter|roughness|breath|breathw|name)\b/.test(line));
+  const out = lines.map((line) => {
+    const m = /^\s*formant\s+(\d+)\s+(.*)$/.exec(line);
+    if (!m) return line;
+    const k = Number(m[1]);
+    const values = m[2].trim().split(/\s+/).map(Number);
+    if (k === 0 || values.length < 3 || values[0] === 0) return line;
+    values[0] = Math.round(values[0] * tract * u(0.94, 1.06));
+    values[1] = Math.round(values[1] * u(0.8, 1.2));
+    values[2] = Math.round(values[2] * u(0.85, 1.15));
+    return `formant ${k} ${values.join(' ')}`;
+  });
+  out.push(`name ${CUSTOM_VARIANT}`, `pitch ${low} ${low + Math.round(u(15, 70))}`);
+  if (random() < 0.3) out.push(`flutter ${Math.round(u(0, 20))}`);
+  if (random() < 0.2) out.push(`roughness ${Math.round(u(1, 5))}`);
+  if (random() < 0.15) out.push(`breath ${Array.from({ length: 8 }, () => Math.round(u(0, 4))).join(' ')}`);
+  return out.join('\n') + '\n';
 }
 
 /**
