@@ -1,5 +1,6 @@
 /** src/audio on its own: WAV files of every common encoding, and the course's spectrogram against values derived here. */
 import * as fs from 'fs';
+import FFT from 'fft.js';
 import * as os from 'os';
 import * as path from 'path';
 import { COURSE_SPECGRAM, hanning, specgram, specgramFrames } from '../src/audio/spectrogram';
@@ -194,6 +195,35 @@ describe('resampling, log-mel, mixing', () => {
     const into = new Float32Array(10);
     overlay(into, [1, 2, 3], 8);
     expect(Array.from(into.subarray(7))).toEqual([0, 1, 2]);
+  });
+
+  test('noise colours: white is flat, pink falls ~3 dB and brown ~6 dB per octave (power averaged over 512-sample DFTs)', () => {
+    let seed = 5;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const fft = new FFT(512);
+    const octave = (x: Float32Array, lo: number) => {
+      // mean power of the bins in [lo, 2·lo) Hz at 16 kHz, over 512-sample Hann-windowed segments
+      const out = fft.createComplexArray();
+      let sum = 0, count = 0;
+      for (let at = 0; at + 512 <= x.length; at += 512) {
+        const frame = Array.from({ length: 512 }, (_, k) => x[at + k] * (0.5 - 0.5 * Math.cos((2 * Math.PI * k) / 512)));
+        fft.realTransform(out, frame);
+        for (let k = Math.ceil((lo * 512) / 16000); k < (2 * lo * 512) / 16000; k++, count++) sum += out[2 * k] ** 2 + out[2 * k + 1] ** 2;
+      }
+      return sum / count;
+    };
+    const slope = (colour: 'white' | 'pink' | 'brown') => {
+      const x = colouredNoise(160000, colour, random);
+      expect(dbfs(x)).toBeCloseTo(-20, 6);
+      expect(x.every((v) => Number.isFinite(v))).toBe(true);
+      // dB per octave between the 250-500 Hz and 2-4 kHz octaves
+      return (10 * Math.log10(octave(x, 2000) / octave(x, 250))) / 3;
+    };
+    expect(Math.abs(slope('white'))).toBeLessThan(0.5);
+    expect(slope('pink')).toBeGreaterThan(-3.8);
+    expect(slope('pink')).toBeLessThan(-2.2);
+    expect(slope('brown')).toBeGreaterThan(-6.8);
+    expect(slope('brown')).toBeLessThan(-5.2);
   });
 
   test('reverb keeps the length and adds a tail; the chime is audible and never clips', () => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend';
 import { NonFiniteLossError } from '../src/core/errors';
-import { Reporter } from '../src/core/progress';
+import { formatSeconds, Reporter } from '../src/core/progress';
 import { trainLoop } from '../src/core/train';
 
 beforeAll(() => initBackend('wasm'));
@@ -169,4 +169,15 @@ test('beforeEpoch runs before each epoch\'s batches, from the epoch a resumed ru
     reporter: new Reporter('quiet'),
   });
   expect(calls).toEqual(['before 2', 'batch 2.0', 'batch 2.1', 'before 3', 'batch 3.0', 'batch 3.1']);
+});
+
+test('durations read as a person writes them: no "1m60s" when the seconds round up', () => {
+  expect(formatSeconds(4.26)).toBe('4.3s');
+  expect(formatSeconds(9.96)).toBe('10s');
+  expect(formatSeconds(59.6)).toBe('1m00s');
+  expect(formatSeconds(119.6)).toBe('2m00s');
+  expect(formatSeconds(125)).toBe('2m05s');
+  expect(formatSeconds(3599.7)).toBe('1h00m');
+  expect(formatSeconds(3725)).toBe('1h02m');
+  expect(formatSeconds(NaN)).toBe('?');
 });

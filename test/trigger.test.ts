@@ -202,7 +202,7 @@ describe('trigger hard negatives', () => {
   test('mining keeps the share of new negatives the model scores highest, with where each peaked', async () => {
     await initBackend('wasm');
     const model = buildTriggerModel('default', 4, { ...DEFAULT_MODEL, filters: 8, units: 4 });
-    const found = await mineHardNegatives(model, fe, fakePool, NEGATIVE_ONLY, 10, 0.3, 9);
+    const found = await mineHardNegatives(model, fe, featureSet(fe, fakePool, NEGATIVE_ONLY, 10, 9, 'mining negatives'), 0.3);
     expect(found.features).toHaveLength(3);
     expect([...found.peaks].sort((a, b) => b - a)).toEqual(found.peaks);
     const again = await scoreFeatures(model, found.features, 998, 40);
@@ -267,6 +267,21 @@ describe('trigger training-set renewal', () => {
         await renewal.close();
       }
     }
+  });
+
+  test('a set asked for ahead (hard-negative candidates) comes from the worker and equals the one made here', async () => {
+    const workerFile = path.resolve(__dirname, '../dist/src/tasks/trigger/sets-worker.js');
+    const job = { recipe: { ...NEGATIVE_ONLY, activates: [0, 0] as [number, number] }, count: 4, seed: 11, name: 'mining negatives', range: [0, 4] as [number, number] };
+    const here = featureSet(fe, fakePool, job.recipe, 4, 11, 'mining negatives');
+    const renewal = new Renewal(fakePool, spec, 2, 6, workerFile);
+    renewal.ahead('mining 3', job);
+    const got = await renewal.take('mining 3', job);
+    expect(renewal.inWorker).toBe(true);
+    expect(firstFrames(got)).toEqual(firstFrames(here));
+    expect(got.activates.every((a) => a.length === 0)).toBe(true);
+    // not asked for ahead: made here, the same
+    expect(firstFrames(await renewal.take('mining 4', job))).toEqual(firstFrames(here));
+    await renewal.close();
   });
 
   test('a run resumed at epoch 5 trains on generation 2, as the run that never stopped did', async () => {

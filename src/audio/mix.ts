@@ -46,8 +46,13 @@ export function addNoise(signal: Float32Array, noise: ArrayLike<number>, snrDb: 
 export function colouredNoise(n: number, colour: 'white' | 'pink' | 'brown', random: () => number): Float32Array {
   const out = new Float32Array(n);
   let b0 = 0, b1 = 0, b2 = 0, brown = 0;
+  // per sample, a xorshift32 seeded from `random` (a call per sample was most of this function's time)
+  let state = (Math.floor(random() * 0xffffffff) | 1) >>> 0;
   for (let i = 0; i < n; i++) {
-    const w = random() * 2 - 1;
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    const w = (state >>> 0) / 2147483648 - 1;
     if (colour === 'white') out[i] = w;
     else if (colour === 'pink') {
       // Paul Kellet's economy pink filter
@@ -71,21 +76,29 @@ export function colouredNoise(n: number, colour: 'white' | 'pink' | 'brown', ran
 export function reverb(x: Float32Array, sampleRate: number, rt60: number, wet: number, random: () => number): Float32Array {
   const n = x.length;
   const tail = new Float32Array(n);
+  const y = new Float32Array(n);
   for (let k = 0; k < 4; k++) {
     const d = Math.max(1, Math.round((0.025 + 0.025 * random()) * sampleRate));
     const g = 10 ** ((-3 * d) / (rt60 * sampleRate));
-    const y = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      y[i] = x[i] + (i >= d ? g * y[i - d] : 0);
+    // the first d samples have no echo yet: two loops rather than a test per sample
+    const head = Math.min(d, n);
+    for (let i = 0; i < head; i++) {
+      y[i] = x[i];
+      tail[i] += y[i] * 0.25;
+    }
+    for (let i = d; i < n; i++) {
+      y[i] = x[i] + g * y[i - d];
       tail[i] += y[i] * 0.25;
     }
   }
   let v = tail;
   for (const [ms, g] of [[5, 0.7], [1.7, 0.7]]) {
     const d = Math.max(1, Math.round((ms / 1000) * sampleRate));
-    const y = new Float32Array(n);
-    for (let i = 0; i < n; i++) y[i] = -g * v[i] + (i >= d ? v[i - d] + g * y[i - d] : 0);
-    v = y;
+    const out = new Float32Array(n);
+    const head = Math.min(d, n);
+    for (let i = 0; i < head; i++) out[i] = -g * v[i];
+    for (let i = d; i < n; i++) out[i] = -g * v[i] + (v[i - d] + g * out[i - d]);
+    v = out;
   }
   // the tail at the dry signal's level, then mixed
   const level = Math.sqrt(energy(x) / (energy(v) || 1));

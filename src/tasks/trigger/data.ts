@@ -3,13 +3,11 @@
  * hard negatives mined with the model as trained so far.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Reporter } from '../../core/progress';
 import { Rng } from '../../core/rng';
-import { Recipe, Segment } from './examples';
+import { Segment } from './examples';
 import { FrontEnd, LABEL_SECONDS, labelTrack } from './frontend';
-import { SpeechPool } from './pool';
 import { scoreFeatures } from './score';
-import { FeatureSet, featureSet } from './sets';
+import { FeatureSet } from './sets';
 
 /** Negative-only examples a model fired on, each with the time of its highest answer. */
 export interface HardNegatives {
@@ -19,11 +17,11 @@ export interface HardNegatives {
 }
 
 /**
- * Hard-negative mining: `count` new examples of `recipe` (no activates), scored by the model as
+ * Hard-negative mining: `candidates` (new examples without the word), scored by the model as
  * trained so far; the `keep` share it scored highest come back, with where each peaked.
  */
-export async function mineHardNegatives(model: tf.LayersModel, fe: FrontEnd, pool: SpeechPool, recipe: Recipe, count: number, keep: number, seed: number, reporter?: Reporter): Promise<HardNegatives & { peaks: number[] }> {
-  const candidates = featureSet(fe, pool, { ...recipe, activates: [0, 0] }, count, seed, 'mining negatives', reporter);
+export async function mineHardNegatives(model: tf.LayersModel, fe: FrontEnd, candidates: FeatureSet, keep: number): Promise<HardNegatives & { peaks: number[] }> {
+  const count = candidates.features.length;
   const probs = await scoreFeatures(model, candidates.features, candidates.frames, candidates.bands);
   const peaks = probs.map((p) => {
     let j = 0;

@@ -26,7 +26,7 @@ import { DEFAULT_STRIDE, frontEnd, FrontEnd, labelTrack, ModelKind } from './fro
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from './model';
 import { DEFAULT_POOL, poolFile, Pools, readRecordings, SAMPLE_RATE, speechPools } from './pool';
 import { detect, Detection, frameMetrics, frrAt, Scored, scoreFeatures, scoreStream, sweep, Track } from './score';
-import { featureSet, FeatureSet, Renewal } from './sets';
+import { featureSet, FeatureSet, Renewal, SetJob, withoutBackgrounds } from './sets';
 
 interface TriggerConfig {
   model: ModelKind;
@@ -148,19 +148,28 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   const saver = checkpointSaver(ctx, { task: 'trigger', seed, hyperparameters: { ...config }, vocabularies: {} }, resumed.meta);
   const hard = { set: { features: [], at: [] } as HardNegatives, share: config.hardNegatives ?? 0 };
   const mining = miningSchedule(config.epochs, config.examples);
+  const miningJob = (epoch: number): SetJob => ({
+    recipe: { ...withoutBackgrounds(trainingRecipe), activates: [0, 0], negatives: NEGATIVE_ONLY.negatives },
+    count: mining.candidates,
+    seed: deriveSeed(seed, 'trigger-mining', epoch),
+    name: 'mining negatives',
+    range: [0, mining.candidates],
+  });
   const result = await trainLoop({
     model,
     epochs: config.epochs,
     resumed: resumed.meta,
     batchesPerEpoch,
     beforeEpoch: async (epoch) => {
+      // the candidates of the next mining round are made in the worker, asked for before the next generation so they are ready in time
+      if (hard.share) for (let e = epoch; e <= Math.min(config.epochs, epoch + MINING_LOOKAHEAD); e++) if (mining.at(e)) renewal.ahead(`mining ${e}`, miningJob(e));
       const before = renewal.generationOf(epoch - 1);
       const g = await renewal.prepare(epoch, set, ctx.reporter);
       if (epoch > 1 && g !== before) ctx.reporter.info(`epoch ${epoch}: ${config.examples} new training examples (generation ${g + 1} of ${renewal.generationOf(config.epochs) + 1}, made beside training)`);
       // a resumed run mines once at its first epoch, to have hard negatives to go on with
       if (!hard.share || epoch < mining.first || (!mining.at(epoch) && hard.set.features.length)) return;
       const t = performance.now();
-      const found = await mineHardNegatives(model, fe, pools.train, { ...trainingRecipe, negatives: NEGATIVE_ONLY.negatives }, mining.candidates, MINING_KEEP, deriveSeed(seed, 'trigger-mining', epoch), ctx.reporter);
+      const found = await mineHardNegatives(model, fe, await renewal.take(`mining ${epoch}`, miningJob(epoch), ctx.reporter), MINING_KEEP);
       hard.set.features.push(...found.features);
       hard.set.at.push(...found.at);
       // the oldest go first
@@ -197,6 +206,9 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   ctx.print('next: seqlab eval trigger, or seqlab sample trigger --out example.wav then seqlab detect trigger example.wav');
   return { model: config.model, seconds: +seconds.toFixed(1), dataSeconds: +dataSeconds.toFixed(1), valF1: final?.val_f1, valLoss: final?.val_loss, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), checkpoint: ctx.checkpointDir };
 }
+
+/** how many epochs ahead a mining round's candidates are asked of the worker */
+const MINING_LOOKAHEAD = 5;
 
 /** the share of each mining round's candidates kept: the ones the model scored highest */
 const MINING_KEEP = 0.2;

@@ -64,10 +64,34 @@ export interface GenerationSpec {
 
 export const TRAINING_SET_NAME = 'training examples';
 
-/** Generation g of the training set (or its examples [from, to)): generation 0 is the set a run starts with; each later one has its own seed. */
+/** A feature set to make: featureSet's arguments, as they cross to the worker thread (the backgrounds, a user's recordings, are the GenerationSpec's, sent once). */
+export interface SetJob {
+  recipe: Omit<Recipe, 'backgrounds'>;
+  count: number;
+  seed: number;
+  name: string;
+  range: [number, number];
+}
+
+/** Makes a job's examples (in whichever thread runs it: each example depends on its index alone). */
+export function makeSet(pool: SpeechPool, spec: GenerationSpec, job: SetJob, reporter?: Reporter): FeatureSet {
+  return featureSet(frontEnd(spec.model, spec.stride), pool, { ...job.recipe, backgrounds: spec.recipe.backgrounds }, job.count, job.seed, job.name, reporter, job.range);
+}
+
+/** The job for generation g of the training set (or its examples [from, to)): generation 0 is the set a run starts with; each later one has its own seed. */
+function generationJob(spec: GenerationSpec, g: number, range: [number, number] = [0, spec.count]): SetJob {
+  return { recipe: withoutBackgrounds(spec.recipe), count: spec.count, seed: g === 0 ? spec.seed : deriveSeed(spec.seed, 'trigger-generation', g), name: TRAINING_SET_NAME, range };
+}
+
+/** The recipe without a user's recordings, which cross to the worker once. */
+export function withoutBackgrounds(recipe: Recipe): Omit<Recipe, 'backgrounds'> {
+  const { backgrounds: _, ...rest } = recipe;
+  return rest;
+}
+
+/** Generation g of the training set (or its examples [from, to)). */
 export function generation(pool: SpeechPool, spec: GenerationSpec, g: number, reporter?: Reporter, range?: [number, number]): FeatureSet {
-  const seed = g === 0 ? spec.seed : deriveSeed(spec.seed, 'trigger-generation', g);
-  return featureSet(frontEnd(spec.model, spec.stride), pool, spec.recipe, spec.count, seed, TRAINING_SET_NAME, reporter, range);
+  return makeSet(pool, spec, generationJob(spec, g, range), reporter);
 }
 
 /** A in place followed by B's examples. */
@@ -86,14 +110,14 @@ const defaultWorkerFile = () => path.join(__dirname, 'sets-worker.js');
  * the next `every` on generation 1, and so on, so a run sees epochs/every times as many distinct
  * mixes, each at most `every` times. (Measured: with 2,000 examples renewed every 5 epochs,
  * fresh clips in training voices had FRR at ≤ 1 false alarm/h 11.7-16.3% against 19.1% without, seed 1, two runs.)
- * While one generation trains, a worker thread makes the next one (on the second core); if it is
- * not done when needed, training waits for it, so every epoch's data depends on the seed alone,
- * and a resumed run gets the same generation at the same epoch. Without a worker file the
- * generation is made in this thread.
+ * While one generation trains, a worker thread makes the next one (on the second core), and any
+ * other set asked for ahead (`ahead`: hard-negative candidates); if one is not done when needed,
+ * training waits for it, so every epoch's data depends on the seed alone, and a resumed run gets
+ * the same generation at the same epoch. Without a worker file everything is made in this thread.
  */
 export class Renewal {
   private worker?: Worker;
-  /** what the worker was asked for, by "generation/first example" */
+  /** what the worker was asked for, by key, in the order asked (it makes one at a time) */
   private readonly waiting = new Map<string, { resolve: (s: FeatureSet) => void; reject: (e: Error) => void; promise: Promise<FeatureSet> }>();
   private current = 0;
 
@@ -106,7 +130,7 @@ export class Renewal {
   ) {
     if (workerFile && fs.existsSync(workerFile)) {
       this.worker = new Worker(workerFile, { workerData: { pool, spec } });
-      this.worker.on('message', (m: { g: number; from: number; set: FeatureSet }) => this.waiting.get(`${m.g}/${m.from}`)?.resolve(m.set));
+      this.worker.on('message', (m: { key: string; set: FeatureSet }) => this.waiting.get(m.key)?.resolve(m.set));
       this.worker.on('error', (err) => this.failAll(err));
       this.worker.on('exit', (code) => this.failAll(new Error(`exited with code ${code}`)));
       // a worker that is only making examples must not keep the process alive
@@ -114,7 +138,7 @@ export class Renewal {
     }
   }
 
-  /** whether generations are being made in a worker thread */
+  /** whether sets are being made in a worker thread */
   get inWorker(): boolean {
     return this.worker !== undefined;
   }
@@ -125,31 +149,45 @@ export class Renewal {
 
   /**
    * The set a run starting at `epoch` trains on first: its generation, made half here and half in
-   * the worker at the same time (each example is the same wherever it is made).
+   * the worker at the same time.
    */
   async start(epoch: number, reporter?: Reporter): Promise<FeatureSet> {
     const g = this.generationOf(epoch);
     this.current = g;
     const half = Math.ceil(this.spec.count / 2);
     if (!this.worker || half === this.spec.count) return generation(this.pool, this.spec, g, reporter);
-    const other = this.request(g, half, this.spec.count);
+    this.ahead(`generation ${g} from ${half}`, generationJob(this.spec, g, [half, this.spec.count]));
     const set = generation(this.pool, this.spec, g, reporter, [0, half]);
-    return append(set, await this.receive(`${g}/${half}`, other, () => generation(this.pool, this.spec, g, reporter, [half, this.spec.count]), reporter));
+    return append(set, await this.take(`generation ${g} from ${half}`, generationJob(this.spec, g, [half, this.spec.count]), reporter));
   }
 
-  /** What the worker was asked for under `key`, or, if it stopped, `fallback()` made here. */
-  private async receive(key: string, promise: Promise<FeatureSet>, fallback: () => FeatureSet, reporter?: Reporter): Promise<FeatureSet> {
+  /** Asks the worker for `job` under `key` (once; nothing without a worker). */
+  ahead(key: string, job: SetJob): void {
+    if (!this.worker || this.waiting.has(key)) return;
+    let resolve!: (s: FeatureSet) => void, reject!: (e: Error) => void;
+    const promise = new Promise<FeatureSet>((res, rej) => ((resolve = res), (reject = rej)));
+    // a set asked for ahead and never used must not surface as an unhandled rejection
+    promise.catch(() => undefined);
+    this.waiting.set(key, { resolve, reject, promise });
+    this.worker.postMessage({ key, job });
+  }
+
+  /** The set asked for ahead under `key`; made here when it was not asked for (or the worker stopped). */
+  async take(key: string, job: SetJob, reporter?: Reporter): Promise<FeatureSet> {
+    const waiting = this.waiting.get(key);
     let got: FeatureSet | undefined;
-    // held while awaited: an unreferenced worker would let the process end under the await
-    this.worker?.ref();
-    try {
-      got = await promise;
-    } catch (err) {
-      reporter?.warn(`${(err as Error).message}; making them in the main thread`);
+    if (waiting) {
+      // held while awaited: an unreferenced worker would let the process end under the await
+      this.worker?.ref();
+      try {
+        got = await waiting.promise;
+      } catch (err) {
+        reporter?.warn(`${(err as Error).message}; making them in the main thread`);
+      }
+      this.worker?.unref();
+      this.waiting.delete(key);
     }
-    this.worker?.unref();
-    this.waiting.delete(key);
-    return got ?? fallback();
+    return got ?? makeSet(this.pool, this.spec, job, reporter);
   }
 
   /**
@@ -159,26 +197,14 @@ export class Renewal {
   async prepare(epoch: number, set: FeatureSet, reporter?: Reporter): Promise<number> {
     const g = this.generationOf(epoch);
     if (g !== this.current) {
-      const whole = () => generation(this.pool, this.spec, g, reporter);
-      const next = this.worker ? await this.receive(`${g}/0`, this.waiting.get(`${g}/0`)?.promise ?? this.request(g), whole, reporter) : whole();
+      const next = await this.take(`generation ${g}`, generationJob(this.spec, g), reporter);
       set.features.splice(0, set.features.length, ...next.features);
       set.activates.splice(0, set.activates.length, ...next.activates);
       set.negatives.splice(0, set.negatives.length, ...next.negatives);
       this.current = g;
     }
-    if (this.worker && this.every > 0 && (g + 1) * this.every < this.epochs && !this.waiting.has(`${g + 1}/0`)) this.request(g + 1);
+    if (this.every > 0 && (g + 1) * this.every < this.epochs) this.ahead(`generation ${g + 1}`, generationJob(this.spec, g + 1));
     return g;
-  }
-
-  /** Asks the worker for examples [from, to) of generation g (all of it by default). */
-  private request(g: number, from = 0, to = this.spec.count): Promise<FeatureSet> {
-    let resolve!: (s: FeatureSet) => void, reject!: (e: Error) => void;
-    const promise = new Promise<FeatureSet>((res, rej) => ((resolve = res), (reject = rej)));
-    // a generation asked for ahead and never used must not surface as an unhandled rejection
-    promise.catch(() => undefined);
-    this.waiting.set(`${g}/${from}`, { resolve, reject, promise });
-    this.worker!.postMessage({ g, from, to });
-    return promise;
   }
 
   private failAll(err: Error): void {
