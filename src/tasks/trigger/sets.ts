@@ -156,9 +156,11 @@ export class Renewal {
     this.current = g;
     const half = Math.ceil(this.spec.count / 2);
     if (!this.worker || half === this.spec.count) return generation(this.pool, this.spec, g, reporter);
-    this.ahead(`generation ${g} from ${half}`, generationJob(this.spec, g, [half, this.spec.count]));
+    const key = `generation ${g} from ${half}`;
+    const rest = generationJob(this.spec, g, [half, this.spec.count]);
+    this.ahead(key, rest);
     const set = generation(this.pool, this.spec, g, reporter, [0, half]);
-    return append(set, await this.take(`generation ${g} from ${half}`, generationJob(this.spec, g, [half, this.spec.count]), reporter));
+    return append(set, await this.take(key, rest, reporter));
   }
 
   /** Asks the worker for `job` under `key` (once; nothing without a worker). */
