@@ -104,8 +104,8 @@ export class Speaker {
 
   /** One run of the espeak-ng program; `custom` is written as the variant CUSTOM_VARIANT before it starts. */
   private async run(args: string[], custom?: string): Promise<ESpeakFS> {
-    // its file system makes an Error (with a stack trace, formatted) for every path it probes:
-    // without traces, synthesis is ~20% faster; only the messages are ever shown
+    // its file system makes an Error (with a stack trace, formatted) for every path it probes: about a
+    // fifth of synthesis time in a profile; only the messages are ever shown
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {
