@@ -278,7 +278,7 @@ async function benchNmt(): Promise<void> {
 
 async function benchTrigger(): Promise<void> {
   const { buildTriggerModel, compileTriggerModel } = await import('../src/tasks/trigger/model');
-  const { frontEnd } = await import('../src/tasks/trigger/frontend');
+  const { DEFAULT_FEATURES, frontEnd } = await import('../src/tasks/trigger/frontend');
   const { loadCheckpoint } = await import('../src/core/checkpoint');
   const { scoreStream, matchEvents } = await import('../src/tasks/trigger/score');
   await initBackend('wasm');
@@ -295,7 +295,7 @@ async function benchTrigger(): Promise<void> {
   const audio = Float32Array.from({ length: 16000 * 60 }, (_, i) => 0.1 * Math.sin(i / 5) + 0.01 * Math.sin(i * 1.3));
   t = performance.now();
   fe.features(audio.subarray(0, 160000));
-  console.log(`log-mel front end, 10 s: ${(performance.now() - t).toFixed(1)} ms`);
+  console.log(`${DEFAULT_FEATURES} front end, 10 s: ${(performance.now() - t).toFixed(1)} ms`);
   const ck = arg('--checkpoint', path.join('datasets', 'trigger', 'checkpoint'));
   const trained = fs.existsSync(path.join(ck, 'seqlab.json')) ? (await loadCheckpoint(ck, 'trigger')).model : model;
   for (const seconds of [10, 60]) {

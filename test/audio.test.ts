@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { COURSE_SPECGRAM, hanning, specgram, specgramFrames } from '../src/audio/spectrogram';
 import { encodeWav16, readWav, WavReader } from '../src/audio/wav';
-import { hzToMel, LOG_MEL_16K, logMel, melFilterbank, melToHz } from '../src/audio/features';
+import { hzToMel, LOG_MEL_16K, logMel, melEnergies, melFilterbank, melToHz, pcen, PCEN_10MS } from '../src/audio/features';
 import { addNoise, chime, colouredNoise, dbfs, gainTo, overlay, reverb } from '../src/audio/mix';
 import { resample } from '../src/audio/resample';
 
@@ -180,6 +180,39 @@ describe('resampling, log-mel, mixing', () => {
     expect(row.indexOf(Math.max(...row))).toBe(nearest);
     // every filter of the bank has some weight (none falls between FFT bins)
     for (const f of melFilterbank(LOG_MEL_16K)) expect(f.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  });
+
+  test('PCEN: a steady band gives the closed form, a step fades with librosa\'s smoother for 0.4 s at 10 ms, loudness divides out', () => {
+    const { gain: a, bias: d, power: r, scale } = PCEN_10MS;
+    const at = (e: number, m: number) => ((e * scale) / (1e-6 + m * scale) ** a + d) ** r - d ** r;
+    // 2 bands, 60 frames: band 0 steady, band 1 steps up 1000-fold at frame 10
+    const frames = 60;
+    const e = new Float32Array(frames * 2);
+    for (let f = 0; f < frames; f++) {
+      e[f * 2] = 1e-4;
+      e[f * 2 + 1] = f < 10 ? 1e-6 : 1e-3;
+    }
+    const out = pcen(e, frames, 2);
+    for (let f = 0; f < frames; f++) expect(out[f * 2]).toBeCloseTo(at(1e-4, 1e-4), 5);
+    expect(out[1]).toBeCloseTo(at(1e-6, 1e-6), 5);
+    // librosa: t = 0.4 s / 10 ms = 40 frames, s = (sqrt(1 + 4t²) − 1) / (2t²) ≈ 0.024689; M after the step, by hand
+    const s = 0.024689;
+    const m = (n: number) => 1e-3 - (1e-3 - 1e-6) * (1 - s) ** (n + 1); // n frames after the step's first
+    for (const n of [0, 1, 10, 40]) expect(out[(10 + n) * 2 + 1]).toBeCloseTo(at(1e-3, m(n)), 3);
+    expect(out[10 * 2 + 1]).toBeGreaterThan(10 * out[59 * 2 + 1]); // the onset stands out, then fades
+    // the same sound 30 dB louder: log-mel moves by log(1000) ≈ 6.9 in every cell, PCEN by under 15% of its range
+    const x = tone(700, 16000, 8000, 0.01);
+    const louder = x.map((v) => v * 31.62);
+    const p1 = pcen(melEnergies(x).data, logMel(x).frames, 40);
+    const p2 = pcen(melEnergies(louder).data, logMel(x).frames, 40);
+    const l1 = logMel(x).data;
+    const l2 = logMel(louder).data;
+    const peak = Math.max(...p1);
+    let worst = 0;
+    for (let i = 0; i < p1.length; i++) worst = Math.max(worst, Math.abs(p2[i] - p1[i]));
+    expect(worst / peak).toBeLessThan(0.15);
+    const k = l1.indexOf(Math.max(...l1));
+    expect(l2[k] - l1[k]).toBeCloseTo(Math.log(1000), 2);
   });
 
   test('levels: gain to −20 dBFS, noise at a given SNR, a full-scale sine at −3 dBFS', () => {

@@ -13,7 +13,7 @@ import { featureSet, FeatureSet, generation, Renewal } from '../src/tasks/trigge
 import { COURSE_RECIPE, makeExample, NEGATIVE_ONLY } from '../src/tasks/trigger/examples';
 import { frontEnd, LABEL_SECONDS, labelTrack } from '../src/tasks/trigger/frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from '../src/tasks/trigger/model';
-import { detect, frameMetrics, frrAt, matchEvents, scoreFeatures, scoreStream, sweep } from '../src/tasks/trigger/score';
+import { detect, frameMetrics, frrAt, matchEvents, scoredEnds, scoreFeatures, scoreStream, sweep } from '../src/tasks/trigger/score';
 import { randomVariant, Speaker, splitAtPauses } from '../src/tasks/trigger/speech';
 import { finished, seqlab, spawnSeqlab } from './helpers';
 
@@ -216,7 +216,7 @@ describe('trigger hard negatives', () => {
 });
 
 describe('trigger training-set renewal', () => {
-  const spec = { model: 'default' as const, stride: 4, recipe: { ...COURSE_RECIPE, activates: [1, 2] as [number, number] }, count: 3, seed: 5 };
+  const spec = { model: 'default' as const, stride: 4, features: 'pcen' as const, recipe: { ...COURSE_RECIPE, activates: [1, 2] as [number, number] }, count: 3, seed: 5 };
   // plain numbers: arrays that come from a worker thread are of another realm's Float32Array than jest's
   const firstFrames = (set: FeatureSet) => set.features.map((f) => Array.from(f.subarray(0, 400)));
 
@@ -330,6 +330,22 @@ describe('trigger scoring', () => {
     expect(matchEvents(at(1.4), [1.8])).toEqual({ hits: 0, falseAlarms: 1 });
     // a detection between two words takes the nearer; the other word is still there for the next detection
     expect(matchEvents(at(2.21, 2.94), [1.31, 2.21, 2.89])).toEqual({ hits: 2, falseAlarms: 0 });
+    // near a word the clip cut short: neither a hit nor a false alarm; far from it: a false alarm
+    expect(matchEvents(at(9.9, 5.0), [2], [9.8])).toEqual({ hits: 0, falseAlarms: 1 });
+  });
+
+  test('activates that end less than the label time before the clip does are not scored', () => {
+    expect(scoredEnds([1, 9.6, 9.7, 9.99], 10)).toEqual({ scored: [1, 9.6], cutShort: [9.7, 9.99] });
+    const probs = new Float32Array(250);
+    const clip = (hot: number[], ends: number[]) => {
+      const p = probs.slice();
+      for (const t of hot) p[Math.round(t / 0.04)] = 0.9;
+      return { track: { probs: p, times: Float32Array.from(p, (_, j) => j * 0.04) }, ends, seconds: 10 };
+    };
+    // one word heard, one cut short (missed), one cut short and answered: 1 of 1 scored words found, no false alarm
+    const points = sweep({ clips: [clip([3.2], [3]), clip([], [9.9]), clip([9.96], [9.8])] }, { clips: [clip([], [])] }, 0.55);
+    const p = points.find((q) => q.threshold === 0.5)!;
+    expect([p.words, p.cutShort, p.hits, p.frr, p.falseAlarmsInPositives]).toEqual([1, 2, 1, 0, 0]);
   });
 
   test('frame metrics beside the all-zeros baseline', () => {

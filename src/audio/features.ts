@@ -1,6 +1,7 @@
 /**
- * The fast front end for seqlab's own trigger model: log-mel energies (by default 40 bands, 25 ms
- * windows every 10 ms at 16 kHz), with fft.js for the power-of-two FFT. Pure typed-array code.
+ * The fast front end for seqlab's own trigger model: mel energies (by default 40 bands, 25 ms
+ * windows every 10 ms at 16 kHz), with fft.js for the power-of-two FFT, then their log or PCEN.
+ * Pure typed-array code.
  */
 import FFT from 'fft.js';
 
@@ -42,8 +43,8 @@ export function melFilterbank(o: LogMelOptions): Float32Array[] {
 
 export const logMelFrames = (n: number, o: LogMelOptions = LOG_MEL_16K) => (n < o.window ? 0 : 1 + Math.floor((n - o.window) / o.hop));
 
-/** log(mel energy + 1e-6) of each frame, time-major [frames][bands] flattened. */
-export function logMel(x: ArrayLike<number>, o: LogMelOptions = LOG_MEL_16K): { data: Float32Array; frames: number; bands: number } {
+/** The mel energy of each frame (power through the filterbank), time-major [frames][bands] flattened. */
+export function melEnergies(x: ArrayLike<number>, o: LogMelOptions = LOG_MEL_16K): { data: Float32Array; frames: number; bands: number } {
   const frames = logMelFrames(x.length, o);
   const bins = o.nfft / 2 + 1;
   const fft = new FFT(o.nfft);
@@ -74,8 +75,59 @@ export function logMel(x: ArrayLike<number>, o: LogMelOptions = LOG_MEL_16K): { 
       let e = 0;
       const f = filters[b];
       for (let k = spans[b][0]; k < spans[b][1]; k++) e += f[k] * power[k];
-      data[t * o.bands + b] = Math.log(e + 1e-6);
+      data[t * o.bands + b] = e;
     }
   }
   return { data, frames, bands: o.bands };
+}
+
+/** log(mel energy + 1e-6) of each frame, time-major [frames][bands] flattened. */
+export function logMel(x: ArrayLike<number>, o: LogMelOptions = LOG_MEL_16K): { data: Float32Array; frames: number; bands: number } {
+  const m = melEnergies(x, o);
+  for (let i = 0; i < m.data.length; i++) m.data[i] = Math.log(m.data[i] + 1e-6);
+  return m;
+}
+
+export interface PcenOptions {
+  /** seconds between frames */
+  hop: number;
+  /** the smoother's time constant, s */
+  timeConstant: number;
+  /** gain normalization exponent (α) */
+  gain: number;
+  /** bias (δ) */
+  bias: number;
+  /** compression exponent (r) */
+  power: number;
+  eps: number;
+  /** energies are multiplied by this first (audio in [-1, 1] → 16-bit units, squared) */
+  scale: number;
+}
+
+/** Wang et al. 2017's values, as librosa.pcen has them, on 10 ms frames. */
+export const PCEN_10MS: PcenOptions = { hop: 0.01, timeConstant: 0.4, gain: 0.98, bias: 2, power: 0.5, eps: 1e-6, scale: 2 ** 30 };
+
+/**
+ * Per-channel energy normalization (Wang et al., "Trainable frontend for robust and far-field
+ * keyword spotting", 2017): each band divided by its own causal smoothed energy M (a one-pole
+ * filter with librosa's coefficient for the time constant, M starting at the first frame's energy),
+ * then compressed: (E / (eps + M)^gain + bias)^power − bias^power. A band's steady level (the
+ * loudness of the room, the microphone's gain, stationary noise) divides out; onsets stand out.
+ * Causal, so it runs on a stream. Time-major [frames][bands] in, a new array out.
+ */
+export function pcen(energies: Float32Array, frames: number, bands: number, o: PcenOptions = PCEN_10MS): Float32Array {
+  const t = o.timeConstant / o.hop;
+  const s = (Math.sqrt(1 + 4 * t * t) - 1) / (2 * t * t);
+  const out = new Float32Array(frames * bands);
+  const floor = o.bias ** o.power;
+  for (let b = 0; b < bands; b++) {
+    let m = energies[b] * o.scale;
+    for (let f = 0; f < frames; f++) {
+      const e = energies[f * bands + b] * o.scale;
+      m = (1 - s) * m + s * e;
+      const x = e * Math.exp(-o.gain * Math.log(o.eps + m)) + o.bias;
+      out[f * bands + b] = (o.power === 0.5 ? Math.sqrt(x) : x ** o.power) - floor;
+    }
+  }
+  return out;
 }

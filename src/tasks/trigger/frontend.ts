@@ -1,15 +1,21 @@
 /**
  * What a trigger model hears and on what time grid it answers, for each model kind:
- * - default: 16 kHz audio → log-mel (40 bands, 25 ms windows, 10 ms hop); the model answers every
+ * - default: 16 kHz audio → mel energies (40 bands, 25 ms windows, 10 ms hop) through PCEN (new
+ *   models; a room's level and steady noise divide out) or their log (older checkpoints); the model answers every
  *   40 ms, and its answer j has heard the audio up to outputTime(j);
  * - course: 44.1 kHz audio (int16 scale) → the course's spectrogram (5,511 × 101 for 10 s); the
  *   model answers 1,375 times per 10 s (answer j at j·10/1375 s, as the course's insert_ones).
  */
-import { LOG_MEL_16K, logMel } from '../../audio/features';
+import { LOG_MEL_16K, logMel, melEnergies, pcen } from '../../audio/features';
 import { scaled } from '../../audio/mix';
 import { COURSE_SPECGRAM, specgram } from '../../audio/spectrogram';
 
 export type ModelKind = 'default' | 'course';
+/** the default model's features: log-mel energies, or the same energies through PCEN (per-channel energy normalization) */
+export type FeatureKind = 'log-mel' | 'pcen';
+export const FEATURE_KINDS: readonly FeatureKind[] = ['log-mel', 'pcen'];
+/** what a new default model hears (checkpoints without the field were trained on log-mel) */
+export const DEFAULT_FEATURES: FeatureKind = 'pcen';
 
 export interface FrontEnd {
   kind: ModelKind;
@@ -33,15 +39,19 @@ export const LABEL_SECONDS = 50 * (10 / 1375);
  * The default model's grid: its Conv1D reads patches of 3 × `stride` frames every `stride` frames
  * (default 4: an answer every 40 ms, each after 120 ms of new frames).
  */
-function defaultFrontEnd(stride: number): FrontEnd {
+function defaultFrontEnd(stride: number, kind: FeatureKind): FrontEnd {
   const { hop, window, sampleRate } = LOG_MEL_16K;
   return {
     kind: 'default',
     sampleRate,
     bands: LOG_MEL_16K.bands,
     features: (x) => {
-      const { data, frames } = logMel(x, LOG_MEL_16K);
-      return { data, frames };
+      if (kind === 'log-mel') {
+        const { data, frames } = logMel(x, LOG_MEL_16K);
+        return { data, frames };
+      }
+      const { data, frames, bands } = melEnergies(x, LOG_MEL_16K);
+      return { data: pcen(data, frames, bands), frames };
     },
     outputSteps: (frames) => Math.max(0, Math.floor(frames / stride) - 2),
     outputTime: (j) => ((stride * (j + 3) - 1) * hop + window) / sampleRate,
@@ -66,9 +76,9 @@ const COURSE_FRONT_END: FrontEnd = {
   stride: 4,
 };
 
-/** `stride`: the default model's, from its checkpoint. */
-export function frontEnd(kind: ModelKind, stride = DEFAULT_STRIDE): FrontEnd {
-  return kind === 'course' ? COURSE_FRONT_END : defaultFrontEnd(stride);
+/** `stride` and `features`: the default model's, from its checkpoint. */
+export function frontEnd(kind: ModelKind, stride = DEFAULT_STRIDE, features: FeatureKind = DEFAULT_FEATURES): FrontEnd {
+  return kind === 'course' ? COURSE_FRONT_END : defaultFrontEnd(stride, features);
 }
 
 /** The label track for `steps` answers: 1 where an activate ended less than LABEL_SECONDS before. */

@@ -2,7 +2,7 @@
  * trigger: "activate" detection, from synthesized audio to `seqlab detect trigger clip.wav`.
  *
  * speech.ts (eSpeak NG words) + pool.ts (the cached word pool, a user's recordings) →
- * examples.ts (the course's 10 s recipe + noise, rooms, levels) → frontend.ts (log-mel, or the
+ * examples.ts (the course's 10 s recipe + noise, rooms, levels) → frontend.ts (PCEN or log-mel, or the
  * course's spectrogram) → model.ts (Conv1D → GRU → GRU → sigmoid per step, or the course's model)
  * → train on random crops → score.ts (probability track, detections, metrics) → eval / detect / sample.
  */
@@ -22,7 +22,7 @@ import { Options, RunContext, Task } from '../../core/task';
 import { beginTraining, checkpointSaver, interruption, trainLoop } from '../../core/train';
 import { cropBatch, HardNegatives, mineHardNegatives } from './data';
 import { COURSE_RECIPE, EXAMPLE_SECONDS, makeExample, NEGATIVE_ONLY, Recipe, Segment, TRAINING_RECIPE } from './examples';
-import { DEFAULT_STRIDE, frontEnd, FrontEnd, labelTrack, ModelKind } from './frontend';
+import { DEFAULT_FEATURES, DEFAULT_STRIDE, FEATURE_KINDS, FeatureKind, frontEnd, FrontEnd, LABEL_SECONDS, labelTrack, ModelKind } from './frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from './model';
 import { DEFAULT_POOL, poolFile, Pools, readRecordings, SAMPLE_RATE, speechPools } from './pool';
 import { detect, Detection, frameMetrics, frrAt, Scored, scoreFeatures, scoreStream, sweep, Track } from './score';
@@ -37,6 +37,8 @@ interface TriggerConfig {
   lr: number;
   /** the default model's frames per answer */
   stride: number;
+  /** the default model's features (absent in checkpoints trained on log-mel, before PCEN) */
+  features?: FeatureKind;
   /** the default model's GRU units */
   units: number;
   /** SpecAugment frequency mask: up to this many bands (0: none) */
@@ -120,6 +122,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     warp: options.warp as number,
     renewEvery: options.renewEvery as number,
     stride: DEFAULT_STRIDE,
+    features: options.features as FeatureKind,
     units: options.units as number,
     voices: options.voices as number,
     activates: resolved('activates'),
@@ -127,11 +130,12 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     backgrounds: resolved('backgrounds'),
   };
   if (config.model === 'course') refuseCourseTraining(ctx);
-  const fe = frontEnd(config.model, config.stride);
+  const features = config.features ?? 'log-mel';
+  const fe = frontEnd(config.model, config.stride, features);
   const t0 = performance.now();
   const pools = await loadPools(seed, config.voices, config, ctx);
   const trainingRecipe = withBackgrounds(TRAINING_RECIPE, pools);
-  const generations = { model: config.model, stride: config.stride, recipe: trainingRecipe, count: config.examples, seed };
+  const generations = { model: config.model, stride: config.stride, features, recipe: trainingRecipe, count: config.examples, seed };
   const renewing = config.renewEvery && config.epochs > config.renewEvery ? config.renewEvery : 0;
   const renewal = new Renewal(pools.train, generations, renewing, config.epochs);
   const set = await renewal.start((resumed.meta?.epoch ?? 0) + 1, ctx.reporter);
@@ -232,7 +236,7 @@ function miningSchedule(epochs: number, examples: number) {
 async function loadTrained(ctx: RunContext) {
   const { model, meta } = await loadCheckpoint(ctx.checkpointDir, 'trigger');
   const config = meta.hyperparameters as unknown as TriggerConfig;
-  return { model, meta, config, fe: frontEnd(config.model, config.stride) };
+  return { model, meta, config, fe: frontEnd(config.model, config.stride, config.features ?? 'log-mel') };
 }
 
 /** An open WAV file, read at the front end's rate; one clear line for any file that is not usable audio. */
@@ -420,6 +424,7 @@ function report(what: string, pos: Scored, neg: Scored, frames: ReturnType<typeo
   const at1 = frrAt(points, 1);
   const atHalf = frrAt(points, 0.5);
   ctx.print(`trigger eval on ${what}: ${pos.clips.length} clips with ${words} activates, ${(hours * 60).toFixed(1)} min of audio without`);
+  if (at.cutShort) ctx.print(`  (${at.cutShort} more activates end less than ${LABEL_SECONDS.toFixed(2)} s before their clip does: not scored, as the model answers after a word ends)`);
   if (frames) ctx.print(`  frames: accuracy ${(frames.accuracy * 100).toFixed(2)}% (all-zeros model: ${(frames.zerosAccuracy * 100).toFixed(2)}%), F1 ${frames.f1.toFixed(3)}`);
   ctx.print(`  at threshold ${at.threshold}: recall ${((1 - at.frr) * 100).toFixed(1)}% (false rejects ${(at.frr * 100).toFixed(1)}%), ${at.faPerHour.toFixed(2)} false alarms per hour (+${at.falseAlarmsInPositives} in the clips with activates)`);
   const fmt = (r: { frr: number; threshold: number | null }) => (r.threshold === null ? 'not reached at any threshold' : `${(r.frr * 100).toFixed(1)}% (threshold ${r.threshold})`);
@@ -441,7 +446,7 @@ function report(what: string, pos: Scored, neg: Scored, frames: ReturnType<typeo
     }
   }
   return {
-    data: what, clips: pos.clips.length, activates: words, negativeHours: +hours.toFixed(3), threshold: at.threshold,
+    data: what, clips: pos.clips.length, activates: words, activatesCutShort: at.cutShort, negativeHours: +hours.toFixed(3), threshold: at.threshold,
     recall: 1 - at.frr, frr: at.frr, faPerHour: at.faPerHour, falseAlarmsInPositives: at.falseAlarmsInPositives,
     frrAt1FaPerHour: at1.frr, thresholdAt1FaPerHour: at1.threshold, frrAtHalfFaPerHour: atHalf.frr, thresholdAtHalfFaPerHour: atHalf.threshold,
     ...(frames ? { frameAccuracy: frames.accuracy, zerosAccuracy: frames.zerosAccuracy, frameF1: frames.f1 } : {}),
@@ -550,7 +555,7 @@ const FOLDER_OPTIONS = [
 
 export const trigger: Task = {
   name: 'trigger',
-  summary: '"activate" detection: synthesized speech → log-mel → Conv1D + GRU, detect in any WAV, chime',
+  summary: '"activate" detection: synthesized speech → PCEN mel features → Conv1D + GRU, detect in any WAV, chime',
   examples: [
     'seqlab train trigger',
     'seqlab sample trigger --out example.wav',
@@ -562,12 +567,13 @@ export const trigger: Task = {
   train: {
     help: 'synthesize the word pool (once, cached) and 10 s examples, then train on random crops of them',
     options: [
-      { key: 'model', flags: '--model <m>', help: 'default (log-mel, trains here) or course (the course\'s model; needs tfjs-node to train)', type: ['default', 'course'], default: 'default' },
+      { key: 'model', flags: '--model <m>', help: 'default (mel features, trains here) or course (the course\'s model; needs tfjs-node to train)', type: ['default', 'course'], default: 'default' },
       { key: 'examples', flags: '--examples <n>', help: '10 s training examples to synthesize (default 2000; 400 for --model course)', type: 'int', min: 8 },
       { key: 'epochs', flags: '--epochs <n>', help: `epochs, each one crop per example (default ${DEFAULT_EPOCHS})`, type: 'int', min: 1 },
       { key: 'batchSize', flags: '--batch-size <n>', help: 'crops per step', type: 'int', default: 32, min: 1 },
       { key: 'cropSeconds', flags: '--crop-seconds <s>', help: 'length of the training crops', type: 'number', default: 3, min: 1, max: 10 },
       { key: 'lr', flags: '--lr <x>', help: 'Adam learning rate (cosine decay to a tenth)', type: 'number', default: 0.002, min: 1e-9 },
+      { key: 'features', flags: '--features <f>', help: 'the default model\'s features: pcen (log-mel energies with per-channel energy normalization: a room\'s loudness and steady noise divide out) or log-mel', type: FEATURE_KINDS, default: DEFAULT_FEATURES },
       { key: 'units', flags: '--units <n>', help: 'units of each of the default model\'s two GRUs', type: 'int', default: DEFAULT_MODEL.units, min: 1 },
       { key: 'hardNegatives', flags: '--hard-negatives <share>', help: 'from a third of the way in, this share of the crops comes from new negative examples the model fires on most (0: no mining)', type: 'number', default: 0.2, min: 0, max: 0.9 },
       { key: 'warp', flags: '--warp <share>', help: 'half the training crops have their mel bands stretched or squeezed by up to this share (another vocal tract length; 0: none)', type: 'number', default: 0.1, min: 0, max: 0.3 },

@@ -1,6 +1,6 @@
 /**
  * trigger's models.
- * - default: log-mel [T, 40] → BatchNorm (learns the features' scale) → Conv1D(128, 120 ms, stride
+ * - default: PCEN (or log-mel) [T, 40] → BatchNorm (learns the features' scale) → Conv1D(128, 120 ms, stride
  *   40 ms) as patches + one matMul (trains on wasm) → ReLU → Dropout → GRU(128) → Dropout →
  *   GRU(128) → Dropout → Dense(1, sigmoid) at every step. Causal: answer j hears nothing after
  *   outputTime(j), so it can run on a stream.

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readData } from '../../core/read';
 import { Segment } from './examples';
-import { FrontEnd } from './frontend';
+import { FrontEnd, LABEL_SECONDS } from './frontend';
 
 export interface Track {
   /** p(activate just ended) for each answer */
@@ -110,21 +110,31 @@ export const HIT_WINDOW = { before: 0.3, after: 1.0 };
 
 /**
  * Hits and false alarms of detections against word ends: each detection takes the nearest end
- * whose window holds it and that no detection took yet; a detection with none is a false alarm.
+ * whose window holds it and that no detection took yet; a detection with none is a false alarm,
+ * unless it falls in the window of one of the `unscored` ends (a word the clip cut short: neither).
  */
-export function matchEvents(found: readonly Detection[], ends: readonly number[]): { hits: number; falseAlarms: number } {
+export function matchEvents(found: readonly Detection[], ends: readonly number[], unscored: readonly number[] = []): { hits: number; falseAlarms: number } {
   const used = new Set<number>();
+  const near = (t: number, e: number) => t >= e - HIT_WINDOW.before && t <= e + HIT_WINDOW.after;
   let falseAlarms = 0;
   for (const d of found) {
     let k = -1;
     ends.forEach((e, i) => {
-      if (used.has(i) || d.time < e - HIT_WINDOW.before || d.time > e + HIT_WINDOW.after) return;
+      if (used.has(i) || !near(d.time, e)) return;
       if (k < 0 || Math.abs(d.time - e) < Math.abs(d.time - ends[k])) k = i;
     });
     if (k >= 0) used.add(k);
-    else falseAlarms++;
+    else if (!unscored.some((e) => near(d.time, e))) falseAlarms++;
   }
   return { hits: used.size, falseAlarms };
+}
+
+/**
+ * A clip's activates split into those scored and those that end within LABEL_SECONDS of the
+ * clip's end: the model answers after a word ends, and the clip stops before it could.
+ */
+export function scoredEnds(ends: readonly number[], seconds: number): { scored: number[]; cutShort: number[] } {
+  return { scored: ends.filter((e) => e <= seconds - LABEL_SECONDS), cutShort: ends.filter((e) => e > seconds - LABEL_SECONDS) };
 }
 
 /** Frame-level figures (the course's accuracy, beside the all-zeros model's) at a threshold. */
@@ -171,16 +181,18 @@ function thresholdsFor(negatives: Scored, refractory: number): number[] {
 /** FRR and false alarms per hour at each threshold; `negatives` are the clips with no activate at all. */
 export function sweep(positives: Scored, negatives: Scored, refractory: number) {
   const hours = negatives.clips.reduce((s, c) => s + c.seconds, 0) / 3600;
-  const words = positives.clips.reduce((s, c) => s + c.ends.length, 0);
+  const split = positives.clips.map((c) => scoredEnds(c.ends, c.seconds));
+  const words = split.reduce((s, c) => s + c.scored.length, 0);
+  const cutShort = split.reduce((s, c) => s + c.cutShort.length, 0);
   return thresholdsFor(negatives, refractory).map((threshold) => {
     let hits = 0, faPositive = 0, faNegative = 0;
-    for (const c of positives.clips) {
-      const m = matchEvents(detect(c.track, threshold, refractory), c.ends);
+    for (const [k, c] of positives.clips.entries()) {
+      const m = matchEvents(detect(c.track, threshold, refractory), split[k].scored, split[k].cutShort);
       hits += m.hits;
       faPositive += m.falseAlarms;
     }
     for (const c of negatives.clips) faNegative += detect(c.track, threshold, refractory).length;
-    return { threshold, frr: words ? 1 - hits / words : NaN, faPerHour: hours ? faNegative / hours : NaN, falseAlarmsInPositives: faPositive, hits, words };
+    return { threshold, frr: words ? 1 - hits / words : NaN, faPerHour: hours ? faNegative / hours : NaN, falseAlarmsInPositives: faPositive, hits, words, cutShort };
   });
 }
 

@@ -10,7 +10,7 @@ import { resample } from '../../audio/resample';
 import { Reporter } from '../../core/progress';
 import { deriveSeed, Rng } from '../../core/rng';
 import { makeExample, Recipe, Segment } from './examples';
-import { frontEnd, FrontEnd, ModelKind } from './frontend';
+import { FeatureKind, frontEnd, FrontEnd, ModelKind } from './frontend';
 import { SAMPLE_RATE, SpeechPool } from './pool';
 
 export interface FeatureSet {
@@ -57,6 +57,7 @@ export function featureSet(fe: FrontEnd, pool: SpeechPool, recipe: Recipe, count
 export interface GenerationSpec {
   model: ModelKind;
   stride: number;
+  features: FeatureKind;
   recipe: Recipe;
   count: number;
   seed: number;
@@ -75,7 +76,7 @@ export interface SetJob {
 
 /** Makes a job's examples (in whichever thread runs it: each example depends on its index alone). */
 export function makeSet(pool: SpeechPool, spec: GenerationSpec, job: SetJob, reporter?: Reporter): FeatureSet {
-  return featureSet(frontEnd(spec.model, spec.stride), pool, { ...job.recipe, backgrounds: spec.recipe.backgrounds }, job.count, job.seed, job.name, reporter, job.range);
+  return featureSet(frontEnd(spec.model, spec.stride, spec.features), pool, { ...job.recipe, backgrounds: spec.recipe.backgrounds }, job.count, job.seed, job.name, reporter, job.range);
 }
 
 /** The job for generation g of the training set (or its examples [from, to)): generation 0 is the set a run starts with; each later one has its own seed. */
