@@ -463,6 +463,28 @@ describe('trigger from the command line', () => {
     expect(fs.readdirSync(process.cwd()).length).toBe(before);
   });
 
+  test('a default-model checkpoint from before PCEN (no features field) is heard with log-mel, as it was trained', async () => {
+    await initBackend('wasm');
+    const model = buildTriggerModel('default', 3);
+    compileTriggerModel(model, 1e-3);
+    const base = { model: 'default', examples: 0, epochs: 0, batchSize: 0, cropSeconds: 3, lr: 0, freqMask: 0, stride: 4, units: 128, voices: 4, activates: null, negatives: null, backgrounds: null };
+    const f = path.join(dir, 'tone.wav');
+    fs.writeFileSync(f, encodeWav16(Float32Array.from({ length: 16000 * 2 }, (_, i) => 0.1 * Math.sin(i / 3) * (i > 12000 ? 1 : 0.05)), 16000));
+    const scores = async (features?: string) => {
+      const where = path.join(dir, `ck-${features ?? 'old'}`);
+      await saveCheckpoint(where, model, { task: 'trigger', epoch: 0, seed: 1, hyperparameters: features ? { ...base, features } : base, vocabularies: {}, history: [], trainSeconds: 0, backend: 'wasm' });
+      const r = await seqlab('detect', 'trigger', f, '--checkpoint', where, '--no-audio', '--no-plot', '--threshold', '0', '--refractory-ms', '0', '--json');
+      expect(r.code).toBe(0);
+      return JSON.parse(r.out.trim().split('\n').pop()!).files[0].detections.map((d: { score: number }) => d.score) as number[];
+    };
+    const old = await scores();
+    expect(old.length).toBeGreaterThan(10);
+    expect(await scores('log-mel')).toEqual(old);
+    const withPcen = await scores('pcen');
+    expect(withPcen).toHaveLength(old.length);
+    expect(Math.max(...withPcen.map((v, i) => Math.abs(v - old[i])))).toBeGreaterThan(1e-3);
+  }, 60000);
+
   test('a course-model checkpoint (trained elsewhere) runs detect here: 44.1 kHz spectrogram, 10 s windows', async () => {
     await initBackend('wasm');
     const model = buildTriggerModel('course', 1);
