@@ -573,7 +573,7 @@ export const trigger: Task = {
       { key: 'batchSize', flags: '--batch-size <n>', help: 'crops per step', type: 'int', default: 32, min: 1 },
       { key: 'cropSeconds', flags: '--crop-seconds <s>', help: 'length of the training crops', type: 'number', default: 3, min: 1, max: 10 },
       { key: 'lr', flags: '--lr <x>', help: 'Adam learning rate (cosine decay to a tenth)', type: 'number', default: 0.002, min: 1e-9 },
-      { key: 'features', flags: '--features <f>', help: 'the default model\'s features: pcen (log-mel energies with per-channel energy normalization: a room\'s loudness and steady noise divide out) or log-mel', type: FEATURE_KINDS, default: DEFAULT_FEATURES },
+      { key: 'features', flags: '--features <f>', help: 'the default model\'s features: pcen (mel energies through per-channel energy normalization: a room\'s loudness and steady noise divide out) or log-mel (their log, as models before PCEN)', type: FEATURE_KINDS, default: DEFAULT_FEATURES },
       { key: 'units', flags: '--units <n>', help: 'units of each of the default model\'s two GRUs', type: 'int', default: DEFAULT_MODEL.units, min: 1 },
       { key: 'hardNegatives', flags: '--hard-negatives <share>', help: 'from a third of the way in, this share of the crops comes from new negative examples the model fires on most (0: no mining)', type: 'number', default: 0.2, min: 0, max: 0.9 },
       { key: 'warp', flags: '--warp <share>', help: 'half the training crops have their mel bands stretched or squeezed by up to this share (another vocal tract length; 0: none)', type: 'number', default: 0.1, min: 0, max: 0.3 },
