@@ -55,6 +55,9 @@ interface TriggerConfig {
   backgrounds: string | null;
 }
 
+/** what a checkpoint's default model hears: checkpoints from before PCEN have no field and were trained on log-mel */
+const featuresOf = (config: TriggerConfig): FeatureKind => config.features ?? 'log-mel';
+
 /** held-out examples (unseen voices) checked after each epoch: 64, fewer for tiny runs */
 const validationExamples = (examples: number) => Math.min(64, Math.max(8, Math.round(examples / 8)));
 /** the course's recipe with at least one activate: what validation and eval's positives use */
@@ -130,7 +133,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     backgrounds: resolved('backgrounds'),
   };
   if (config.model === 'course') refuseCourseTraining(ctx);
-  const features = config.features ?? 'log-mel';
+  const features = featuresOf(config);
   const fe = frontEnd(config.model, config.stride, features);
   const t0 = performance.now();
   const pools = await loadPools(seed, config.voices, config, ctx);
@@ -236,7 +239,7 @@ function miningSchedule(epochs: number, examples: number) {
 async function loadTrained(ctx: RunContext) {
   const { model, meta } = await loadCheckpoint(ctx.checkpointDir, 'trigger');
   const config = meta.hyperparameters as unknown as TriggerConfig;
-  return { model, meta, config, fe: frontEnd(config.model, config.stride, config.features ?? 'log-mel') };
+  return { model, meta, config, fe: frontEnd(config.model, config.stride, featuresOf(config)) };
 }
 
 /** An open WAV file, read at the front end's rate; one clear line for any file that is not usable audio. */
