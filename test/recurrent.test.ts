@@ -4,8 +4,18 @@ import { bidirectionalLstm, lstm } from '../src/models/recurrent';
 
 /** Our fused layers must compute exactly what tfjs-layers' LSTM computes with the same weights
  * (with sigmoid gates, as Keras >= 2.3; tfjs-layers defaults to the older hard sigmoid). */
-describe.each(['wasm', 'cpu'] as const)('recurrent layers on %s', (backend) => {
-  beforeAll(() => initBackend(backend));
+describe.each([
+  ['wasm', 'seqlab\'s kernels'],
+  ['cpu', 'seqlab\'s kernels'],
+  ['wasm', 'op by op (SEQLAB_KERNELS=0)'],
+] as const)('recurrent layers on %s, %s', (backend, path) => {
+  beforeAll(async () => {
+    await initBackend(backend);
+    if (path.startsWith('op')) process.env.SEQLAB_KERNELS = '0';
+  });
+  afterAll(() => {
+    delete process.env.SEQLAB_KERNELS;
+  });
   const x = () => tf.randomNormal([3, 7, 5], 0, 1, 'float32', 11);
 
   test.each([true, false])('Lstm matches tf.layers.lstm (returnSequences %s)', (returnSequences) => {

@@ -14,11 +14,26 @@ export interface KernelExports {
   memory: WebAssembly.Memory;
   /** C = A Bᵀ (+ bias) (+ C): see src/kernels/simd.ts */
   gemmABt32(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, M: number, N: number, K: number, bias: number, accumulate: boolean): void;
+  /** C = Aᵀ B (+ C) */
+  gemmAtB32(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, M: number, N: number, K: number, accumulate: boolean): void;
+  colSum32(b: number, K: number, N: number, out: number): void;
   transpose32(a: number, b: number, M: number, N: number): void;
+  reorder32(src: number, dst: number, B: number, T: number, W: number, toTimeMajor: boolean, reverse: boolean): void;
   gruForward(proj: number, UT: number, bRec: number, T: number, B: number, n: number, hs: number, zr: number, cand: number, hh: number, hp: number): void;
   gruBackward(dy: number, U: number, T: number, B: number, n: number, hs: number, zr: number, cand: number, hh: number, dProj: number, dHp: number, dh: number): void;
   lstmForward(proj: number, UT: number, T: number, B: number, n: number, hs: number, cs: number, gates: number, tcs: number, z: number): void;
   lstmBackward(dy: number, U: number, T: number, B: number, n: number, cs: number, gates: number, tcs: number, dz: number, dh: number, dc: number): void;
+  attentionForward(
+    a: number, keys: number, WsT: number, v: number, vb: number, WcT: number, bc: number, UT: number,
+    B: number, Tx: number, F: number, e: number, n: number, Ty: number, linear: boolean,
+    S: number, C: number, hidden: number, energy: number, alpha: number, context: number, gates: number, tcs: number, z: number, sp: number,
+  ): void;
+  attentionBackward(
+    dOut: number, a: number, v: number, Ws: number, Wc: number, U: number,
+    B: number, Tx: number, F: number, e: number, n: number, Ty: number, linear: boolean,
+    C: number, hidden: number, energy: number, alpha: number, gates: number, tcs: number,
+    da: number, dkeys: number, dv: number, dvb: number, dz: number, dsp: number, dh: number, dc: number, dctx: number, dal: number,
+  ): void;
   charRnnOptimize(p: number, g: number, nA: number, V: number, X: number, Y: number, T: number, aPrev: number, lr: number, clip: number, work: number): number;
 }
 
@@ -78,22 +93,23 @@ export function arena(lengths: number[]): F32[] {
   return layout(lengths.map((n) => n * 4)).map((ptr, i) => ({ ptr, view: new Float32Array(buffer(), ptr, lengths[i]) }));
 }
 
+/** `arrays` copied into kernel memory, followed by zeroed room of the `scratch` lengths. */
+export function inKernelMemory(arrays: Float32Array[], scratch: number[]): F32[] {
+  const lengths = [...arrays.map((a) => a.length), ...scratch];
+  const out = layout(lengths.map((n) => n * 4), false).map((ptr, i) => ({ ptr, view: new Float32Array(kernels().memory.buffer, ptr, lengths[i]) }));
+  arrays.forEach((a, i) => out[i].view.set(a));
+  for (let i = arrays.length; i < out.length; i++) out[i].view.fill(0);
+  return out;
+}
+
 /**
  * Σ over `rows` of a_rowᵀ b_row (a weight gradient: inputs a [rows, aw] against output gradients
- * b [rows, bw], both row-major in kernel memory) into out [aw, bw], as one product of the
- * transposes (aT [aw, rows] and bT [bw, rows], room the caller laid out); returns b's column sums
- * (the bias gradient).
+ * b [rows, bw], both row-major in kernel memory) into out [aw, bw], as one product (gemmAtB32);
+ * returns b's column sums (the bias gradient), made in `sums` (room for bw values).
  */
-export function weightGradient(a: F32, aw: number, b: F32, bw: number, rows: number, aT: F32, bT: F32, out: F32): Float32Array {
+export function weightGradient(a: F32, aw: number, b: F32, bw: number, rows: number, out: F32, sums: F32): Float32Array {
   const k = kernels();
-  k.transpose32(a.ptr, aT.ptr, rows, aw);
-  k.transpose32(b.ptr, bT.ptr, rows, bw);
-  k.gemmABt32(aT.ptr, rows, bT.ptr, rows, out.ptr, bw, aw, bw, rows, 0, false);
-  const sums = new Float32Array(bw);
-  for (let c = 0; c < bw; c++) {
-    let sum = 0;
-    for (let r = 0; r < rows; r++) sum += bT.view[c * rows + r];
-    sums[c] = sum;
-  }
-  return sums;
+  k.gemmAtB32(a.ptr, aw, b.ptr, bw, out.ptr, bw, aw, bw, rows, false);
+  k.colSum32(b.ptr, rows, bw, sums.ptr);
+  return sums.view.slice();
 }

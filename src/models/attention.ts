@@ -12,7 +12,8 @@
  *     → Dense(outputVocab, softmax) on every s   [batch, Ty, outputVocab]
  */
 import * as tf from '@tensorflow/tfjs';
-import { bidirectionalLstm, lstmStep, LstmWeights, projectSequence, RecurrentLayer } from './recurrent';
+import { inKernelMemory, kernels, weightGradient } from '../core/kernels';
+import { bidirectionalLstm, lstmStep, LstmWeights, onKernels, projectSequence, RecurrentLayer } from './recurrent';
 
 export interface AttentionModelConfig {
   /** characters the encoder can read (one-hot width) */
@@ -96,6 +97,11 @@ export class AttentionDecoder extends RecurrentLayer {
       const [batch, tx] = a.shape;
       const { units, attentionUnits: e, steps } = this.args;
       const keys = projectSequence(a, this.energyKernelA.read(), this.energyBias.read()); // [b, Tx, e]
+      if (onKernels()) {
+        const op = attentionKernelOp(steps, this.args.energyActivation === 'linear');
+        const out = op(a, keys, this.energyKernelS.read(), this.scoreKernel.read(), this.scoreBias.read(), this.cell.kernel.read(), this.cell.bias.read(), this.cell.recurrentKernel.read());
+        return [tf.slice(out, [0, 0, 0], [batch, steps, units]), tf.slice(out, [0, 0, units], [batch, steps, tx])];
+      }
       const energyS = this.energyKernelS.read();
       const score = this.scoreKernel.read();
       const scoreBias = this.scoreBias.read();
@@ -128,6 +134,83 @@ export class AttentionDecoder extends RecurrentLayer {
   }
 }
 tf.serialization.registerClass(AttentionDecoder);
+
+/**
+ * The whole attention loop as one op on the CPU backends (see onKernels): its forward and backward
+ * passes are one call each into seqlab's kernels (attentionForward, attentionBackward in
+ * src/kernels/simd.ts), where the op-by-op loop in AttentionDecoder.call costs ~25 tfjs ops per
+ * step forward and more backward. Inputs: a [B, Tx, F], keys [B, Tx, e], the s-kernel Ws [n, e],
+ * score kernel v [e, 1] and bias [1], the LSTM's kernel Wc [F, 4n], bias [4n] and recurrent kernel
+ * U [n, 4n]; the output is [B, Ty, n + Tx]: each step's state, then its attention weights. The weight
+ * gradients of Ws, Wc and U are one product each over all steps (weightGradient).
+ */
+function attentionKernelOp(steps: number, linear: boolean) {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [aT, keysT, WsT, vT, vbT, WcT, bcT, UT] = args as tf.Tensor[];
+    const [B, Tx, F] = aT.shape;
+    const [n, e] = WsT.shape;
+    const n4 = 4 * n;
+    const Ty = steps;
+    const k = kernels();
+    const read = (t: tf.Tensor) => t.dataSync() as Float32Array;
+    const inputs = { a: read(aT), keys: read(keysT), Ws: read(WsT), v: read(vT), Wc: read(WcT), bc: read(bcT), U: read(UT) };
+    const vb = read(vbT)[0];
+    const [a, keys, Ws, v, Wc, bc, U, WsTr, WcTr, UTr, S, C, hidden, energy, alpha, context, gates, tcs, z, sp] = inKernelMemory(
+      [inputs.a, inputs.keys, inputs.Ws, inputs.v, inputs.Wc, inputs.bc, inputs.U],
+      [e * n, n4 * F, n4 * n, (Ty + 1) * B * n, (Ty + 1) * B * n, Ty * B * Tx * e, Ty * B * Tx, Ty * B * Tx, Ty * B * F, Ty * B * n4, Ty * B * n, B * n4, B * e],
+    );
+    k.transpose32(Ws.ptr, WsTr.ptr, n, e);
+    k.transpose32(Wc.ptr, WcTr.ptr, F, n4);
+    k.transpose32(U.ptr, UTr.ptr, n, n4);
+    k.attentionForward(
+      a.ptr, keys.ptr, WsTr.ptr, v.ptr, vb, WcTr.ptr, bc.ptr, UTr.ptr, B, Tx, F, e, n, Ty, linear,
+      S.ptr, C.ptr, hidden.ptr, energy.ptr, alpha.ptr, context.ptr, gates.ptr, tcs.ptr, z.ptr, sp.ptr,
+    );
+    const out = new Float32Array(B * Ty * (n + Tx));
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < Ty; t++) {
+        const o = (b * Ty + t) * (n + Tx);
+        out.set(S.view.subarray(((t + 1) * B + b) * n, ((t + 1) * B + b + 1) * n), o);
+        out.set(alpha.view.subarray((t * B + b) * Tx, (t * B + b + 1) * Tx), o + n);
+      }
+    }
+    // what the backward pass needs, kept as arrays (the next kernel call reuses kernel memory)
+    const saved = {
+      S: S.view.slice(), C: C.view.slice(), hidden: hidden.view.slice(), energy: energy.view.slice(), alpha: alpha.view.slice(),
+      context: context.view.slice(), gates: gates.view.slice(), tcs: tcs.view.slice(),
+    };
+    const value = tf.tensor3d(out, [B, Ty, n + Tx]);
+
+    const gradFunc = (dy: tf.Tensor) => {
+      const TB = Ty * B;
+      const [dOut, a, v, Ws, Wc, U, C, hidden, energy, alpha, gates, tcs, S, context, da, dkeys, dv, dvb, dz, dsp, dh, dc, dctx, dal, sums, dWs, dU, dWc] =
+        inKernelMemory(
+          [read(dy), inputs.a, inputs.v, inputs.Ws, inputs.Wc, inputs.U, saved.C, saved.hidden, saved.energy, saved.alpha, saved.gates, saved.tcs, saved.S, saved.context],
+          [B * Tx * F, B * Tx * e, e, 1, TB * n4, TB * e, B * n, B * n, B * F, Tx, n4, n * e, n * n4, F * n4],
+        );
+      k.attentionBackward(
+        dOut.ptr, a.ptr, v.ptr, Ws.ptr, Wc.ptr, U.ptr, B, Tx, F, e, n, Ty, linear,
+        C.ptr, hidden.ptr, energy.ptr, alpha.ptr, gates.ptr, tcs.ptr,
+        da.ptr, dkeys.ptr, dv.ptr, dvb.ptr, dz.ptr, dsp.ptr, dh.ptr, dc.ptr, dctx.ptr, dal.ptr,
+      );
+      // the states each step started from (s_0 ... s_(Ty-1)) against the step's gradients
+      weightGradient(S, n, dsp, e, TB, dWs, sums);
+      weightGradient(S, n, dz, n4, TB, dU, sums);
+      const dbc = weightGradient(context, F, dz, n4, TB, dWc, sums);
+      return [
+        tf.tensor3d(da.view.slice(), [B, Tx, F]),
+        tf.tensor3d(dkeys.view.slice(), [B, Tx, e]),
+        tf.tensor2d(dWs.view.slice(), [n, e]),
+        tf.tensor2d(dv.view.slice(), [e, 1]),
+        tf.tensor1d(dvb.view.slice()),
+        tf.tensor2d(dWc.view.slice(), [F, n4]),
+        tf.tensor1d(dbc),
+        tf.tensor2d(dU.view.slice(), [n, n4]),
+      ];
+    };
+    return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
+  });
+}
 
 /** Name of the decoder layer, whose second output is the attention map. */
 export const DECODER_LAYER = 'attention_decoder';

@@ -6,20 +6,22 @@
  * tfjs-layers' LSTM spends ~20 ops per step plus per-step slicing, and autodiff doubles that.
  * Here:
  * - the input projection of a whole sequence is one matMul;
- * - a sequence is one custom-gradient op (lstmSequence, gruSequence) with a hand-written backward
- *   pass; on the wasm and cpu backends its forward and backward passes are one call each into
- *   seqlab's SIMD kernels (src/kernels/simd.ts), so a step costs no tfjs ops at all; on webgpu an
- *   LSTM or GRU sequence is one GPU dispatch each way (src/core/webgpu-kernels.ts); elsewhere (a native
- *   backend, or SEQLAB_KERNELS=0) it runs op by op;
- * - both directions of a bidirectional LSTM run as one LSTM with a block-diagonal kernel, so a
- *   step is one 2-D matMul for both;
- * - a decoder that must interleave other work between steps (attention) uses lstmStep.
+ * - a sequence is one custom-gradient op with a hand-written backward pass; on the wasm and cpu
+ *   backends its forward and backward passes are one call each into seqlab's SIMD kernels
+ *   (src/kernels/simd.ts), batch-major in and out (lstmKernelOp, gruSequence), so a step costs no
+ *   tfjs ops at all and a layer no transposes; on webgpu an LSTM or GRU sequence is one GPU
+ *   dispatch each way (src/core/webgpu-kernels.ts); elsewhere (a native backend, or
+ *   SEQLAB_KERNELS=0) it runs op by op (lstmSequence, gruSequence);
+ * - a bidirectional LSTM is two such ops on the kernels; elsewhere both directions run as one LSTM
+ *   with a block-diagonal kernel, so a step is one 2-D matMul for both;
+ * - the attention decoder (src/models/attention.ts) is one such op on the kernels; elsewhere it
+ *   interleaves attention with lstmStep.
  * Weights follow the Keras layout (kernel [in, 4n], recurrentKernel [n, 4n], bias [4n], gates in
  * the order i, f, c, o) and the layers compute what tf.layers.lstm with sigmoid gates computes
  * (test/recurrent.test.ts compares outputs and every gradient).
  */
 import * as tf from '@tensorflow/tfjs';
-import { arena, F32, kernels, weightGradient } from '../core/kernels';
+import { inKernelMemory, kernels, weightGradient } from '../core/kernels';
 import { GRU_BACKWARD, GRU_FORWARD, LSTM_BACKWARD, LSTM_FORWARD, onWebgpuKernels } from '../core/webgpu-kernels';
 
 type Kwargs = Record<string, unknown>;
@@ -47,7 +49,7 @@ export function lstmStep(xProj: tf.Tensor, h: tf.Tensor, c: tf.Tensor, recurrent
  * full-width tensors, and the recurrent kernel's gradient is one matMul over all steps.
  */
 export function lstmSequence(projected: tf.Tensor3D, recurrentKernel: tf.Tensor2D): tf.Tensor3D {
-  const op = onKernels() ? lstmSequenceKernelOp : onWebgpuKernels() ? lstmSequenceGpuOp : lstmSequenceOp;
+  const op = onWebgpuKernels() ? lstmSequenceGpuOp : lstmSequenceOp;
   return op(projected, recurrentKernel) as tf.Tensor3D;
 }
 
@@ -72,39 +74,50 @@ const lstmSequenceGpuOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[
   return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
 });
 
-/** `arrays` copied into kernel memory, followed by zeroed room of the `scratch` lengths. */
-function inKernelMemory(arrays: Float32Array[], scratch: number[]): F32[] {
-  const out = arena([...arrays.map((a) => a.length), ...scratch]);
-  arrays.forEach((a, i) => out[i].view.set(a));
-  return out;
-}
-
-/** lstmSequence as two calls into seqlab's kernels (lstmForward, lstmBackward), like gruSequenceKernelOp. */
-const lstmSequenceKernelOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [projected, recurrentKernel] = args as [tf.Tensor, tf.Tensor];
-  const [T, B, width] = projected.shape as number[];
-  const n = width / 4;
-  const k = kernels();
-  const U = recurrentKernel.dataSync() as Float32Array;
-  const [proj, Uk, UT, hs, cs, gates, tcs, z] = inKernelMemory([projected.dataSync() as Float32Array, U], [width * n, (T + 1) * B * n, (T + 1) * B * n, T * B * width, T * B * n, B * width]);
-  k.transpose32(Uk.ptr, UT.ptr, n, width);
-  k.lstmForward(proj.ptr, UT.ptr, T, B, n, hs.ptr, cs.ptr, gates.ptr, tcs.ptr, z.ptr);
-  const saved = { hs: hs.view.slice(), cs: cs.view.slice(), gates: gates.view.slice(), tcs: tcs.view.slice(), U: U.slice() };
-  const value = tf.tensor3d(saved.hs.subarray(B * n), [T, B, n]);
-
-  const gradFunc = (dy: tf.Tensor) => {
+/**
+ * An LSTM over a batch-major sequence as two calls into seqlab's kernels (lstmForward,
+ * lstmBackward), like gruSequenceKernelOp: `projected` is x·W + b [B, T, 4n] as the input
+ * projection's matMul leaves it, and the result is every state [B, T, n], so a layer needs no
+ * transposes around it. With `reverse` it reads the sequence from its end (a bidirectional layer's
+ * backward direction) and state t is the one after reading step t. What the backward pass needs is
+ * kept as arrays by the gradient function, not as tensors.
+ */
+function lstmKernelOp(reverse: boolean) {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [projected, recurrentKernel] = args as [tf.Tensor, tf.Tensor];
+    const [B, T, width] = projected.shape as number[];
+    const n = width / 4;
     const TB = T * B;
-    const [dys, Uk, hsk, csk, gatesk, tcsk, dz, dh, dc, hPrevT, dzT, dU] = inKernelMemory(
-      [dy.dataSync() as Float32Array, saved.U, saved.hs, saved.cs, saved.gates, saved.tcs],
-      [TB * width, B * n, B * n, n * TB, width * TB, n * width],
+    const k = kernels();
+    const U = recurrentKernel.dataSync() as Float32Array;
+    const [given, Uk, proj, UT, hs, cs, gates, tcs, z, out] = inKernelMemory(
+      [projected.dataSync() as Float32Array, U],
+      [TB * width, width * n, (T + 1) * B * n, (T + 1) * B * n, TB * width, TB * n, B * width, TB * n],
     );
-    k.lstmBackward(dys.ptr, Uk.ptr, T, B, n, csk.ptr, gatesk.ptr, tcsk.ptr, dz.ptr, dh.ptr, dc.ptr);
-    // dU = Σ over steps and examples of h_prevᵀ dz
-    weightGradient(hsk, n, dz, width, TB, hPrevT, dzT, dU);
-    return [tf.tensor3d(dz.view.slice(), [T, B, width]), tf.tensor2d(dU.view.slice(), [n, width])];
-  };
-  return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
-});
+    k.reorder32(given.ptr, proj.ptr, B, T, width, true, reverse);
+    k.transpose32(Uk.ptr, UT.ptr, n, width);
+    k.lstmForward(proj.ptr, UT.ptr, T, B, n, hs.ptr, cs.ptr, gates.ptr, tcs.ptr, z.ptr);
+    k.reorder32(hs.ptr + B * n * 4, out.ptr, B, T, n, false, reverse);
+    const saved = { hs: hs.view.slice(), cs: cs.view.slice(), gates: gates.view.slice(), tcs: tcs.view.slice(), U: U.slice() };
+    const value = tf.tensor3d(out.view.slice(), [B, T, n]);
+
+    const gradFunc = (dy: tf.Tensor) => {
+      const [given, Uk, hsk, csk, gatesk, tcsk, dys, dz, dh, dc, sums, dU, dProj] = inKernelMemory(
+        [dy.dataSync() as Float32Array, saved.U, saved.hs, saved.cs, saved.gates, saved.tcs],
+        [TB * n, TB * width, B * n, B * n, width, n * width, TB * width],
+      );
+      k.reorder32(given.ptr, dys.ptr, B, T, n, true, reverse);
+      k.lstmBackward(dys.ptr, Uk.ptr, T, B, n, csk.ptr, gatesk.ptr, tcsk.ptr, dz.ptr, dh.ptr, dc.ptr);
+      // dU = Σ over steps and examples of h_prevᵀ dz (h_0 ... h_(T-1) are the first T·B rows of hs)
+      weightGradient(hsk, n, dz, width, TB, dU, sums);
+      k.reorder32(dz.ptr, dProj.ptr, B, T, width, false, reverse);
+      return [tf.tensor3d(dProj.view.slice(), [B, T, width]), tf.tensor2d(dU.view.slice(), [n, width])];
+    };
+    return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
+  });
+}
+const lstmKernelForward = lstmKernelOp(false);
+const lstmKernelBackward = lstmKernelOp(true);
 
 /** Per-gate-column factor k: sigmoid(k·z) for i, f, o (k = 1) and the c gate (k = 2, then 2s - 1 = tanh z). */
 function gateScale(n: number): tf.Tensor1D {
@@ -274,6 +287,10 @@ export class Lstm extends SequenceLayer {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
       const [batch, steps] = x.shape;
+      if (onKernels()) {
+        const states = lstmKernelForward(projectSequence(x, this.w.kernel.read(), this.w.bias.read()), this.w.recurrentKernel.read()); // [batch, T, n]
+        return this.returnSequences ? states : tf.reshape(tf.slice(states, [0, steps - 1, 0], [batch, 1, this.units]), [batch, this.units]);
+      }
       const projected = tf.transpose(projectSequence(x, this.w.kernel.read(), this.w.bias.read()), [1, 0, 2]) as tf.Tensor3D;
       const states = lstmSequence(projected, this.w.recurrentKernel.read() as tf.Tensor2D); // [T, batch, n]
       if (!this.returnSequences) return tf.reshape(tf.slice(states, [steps - 1, 0, 0], [1, batch, this.units]), [batch, this.units]);
@@ -321,6 +338,14 @@ export class BidirectionalLstm extends SequenceLayer {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
       const [batch, steps, d] = x.shape;
       const n = this.units;
+      if (onKernels()) {
+        // each direction one kernel op on its own projection, batch-major throughout
+        const hF = lstmKernelForward(projectSequence(x, this.fwd.kernel.read(), this.fwd.bias.read()), this.fwd.recurrentKernel.read());
+        const hB = lstmKernelBackward(projectSequence(x, this.bwd.kernel.read(), this.bwd.bias.read()), this.bwd.recurrentKernel.read());
+        if (this.returnSequences) return tf.concat([hF, hB], 2);
+        // the forward direction's last state and the backward direction's (after reading step 0)
+        return tf.concat([tf.reshape(tf.slice(hF, [0, steps - 1, 0], [batch, 1, n]), [batch, n]), tf.reshape(tf.slice(hB, [0, 0, 0], [batch, 1, n]), [batch, n])], 1);
+      }
       // x_t for the forward and x_(T-1-t) for the backward direction, time-major, each projected for
       // all steps in one matMul, then interleaved per gate: [steps, batch, 4 gates, 2 directions, n]
       const xt = tf.reshape(tf.transpose(x, [1, 0, 2]), [steps * batch, d]);
@@ -433,7 +458,7 @@ const gruSequenceGpuOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]
  * read tensors synchronously (wasm, cpu), where a step's dozen small tfjs ops cost more in
  * overhead than in arithmetic. SEQLAB_KERNELS=0 turns them off (for comparisons).
  */
-function onKernels(): boolean {
+export function onKernels(): boolean {
   const backend = tf.getBackend();
   return (backend === 'wasm' || backend === 'cpu') && process.env.SEQLAB_KERNELS !== '0';
 }
@@ -461,13 +486,13 @@ const gruSequenceKernelOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc
 
   const gradFunc = (dy: tf.Tensor) => {
     const TB = T * B;
-    const [dys, Uk, hsk, zrk, candk, hhk, dProj, dHp, dh, hPrevT, dHpT, dU] = inKernelMemory(
+    const [dys, Uk, hsk, zrk, candk, hhk, dProj, dHp, dh, sums, dU] = inKernelMemory(
       [dy.dataSync() as Float32Array, saved.U, saved.hs, saved.zr, saved.cand, saved.hh],
-      [TB * width, TB * width, B * n, n * TB, width * TB, n * width],
+      [TB * width, TB * width, B * n, width, n * width],
     );
     k.gruBackward(dys.ptr, Uk.ptr, T, B, n, hsk.ptr, zrk.ptr, candk.ptr, hhk.ptr, dProj.ptr, dHp.ptr, dh.ptr);
     // dU = Σ over steps and examples of h_prevᵀ dHp (h_0 ... h_(T-1) are the first T·B rows of hs); db_rec = Σ dHp
-    const dBias = weightGradient(hsk, n, dHp, width, TB, hPrevT, dHpT, dU);
+    const dBias = weightGradient(hsk, n, dHp, width, TB, dU, sums);
     return [tf.tensor3d(dProj.view.slice(), [T, B, width]), tf.tensor2d(dU.view.slice(), [n, width]), tf.tensor1d(dBias), tf.tensor2d(dh.view.slice(), [B, n])];
   };
   return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };

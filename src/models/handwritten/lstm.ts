@@ -10,7 +10,7 @@ import {
   stackRows, stepOf, sumColumns, tanhInPlace, zeros, zerosLike,
 } from './matrix';
 import { outputBackward } from './rnn';
-import { arena, kernels, weightGradient } from '../../core/kernels';
+import { arena, kernels } from '../../core/kernels';
 
 export interface LstmParams {
   Wf: Mat; // (n_a, n_a + n_x)
@@ -181,7 +181,7 @@ export function lstmLossFast(x: Seq, labels: Int32Array[], a0: Mat, p: LstmParam
   const nC = nA + nX; // columns of [a; x]
   const G = 4 * nA; // stacked gate rows: f, i, c̃, o
   const TM = T * m;
-  const [W, WTa, b, cat, gates, dzAll, daPrev, dzT, catT, dW, dWT] = arena([G * nC, nA * G, G, TM * nC, TM * G, TM * G, m * nA, G * TM, nC * TM, G * nC, nC * G]);
+  const [W, WTa, b, cat, gates, dzAll, daPrev, dbK, dW] = arena([G * nC, nA * G, G, TM * nC, TM * G, TM * G, m * nA, G, G * nC]);
   [p.Wf, p.Wi, p.Wc, p.Wo].forEach((w, g) => W.view.set(w.data, g * nA * nC));
   [p.bf, p.bi, p.bc, p.bo].forEach((v, g) => b.view.set(v.data, g * nA));
   for (let r = 0; r < G; r++) for (let k = 0; k < nA; k++) WTa.view[k * G + r] = W.view[r * nC + k];
@@ -278,10 +278,11 @@ export function lstmLossFast(x: Seq, labels: Int32Array[], a0: Mat, p: LstmParam
     }
     if (t > 0) k32.gemmABt32(dzAll.ptr + t * m * G * 4, G, WTa.ptr, G, daPrev.ptr, nA, m, nA, G, 0, false);
   }
-  // dW = Σ over steps and examples of dz [a; x]ᵀ (the transpose of Σ [a; x]ᵀ dz); db = Σ dz
-  const db = weightGradient(cat, nC, dzAll, G, TM, catT, dzT, dWT);
+  // dW = Σ over steps and examples of dz [a; x]ᵀ; db = Σ dz
+  k32.gemmAtB32(dzAll.ptr, G, cat.ptr, nC, dW.ptr, nC, G, nC, TM, false);
+  k32.colSum32(dzAll.ptr, TM, G, dbK.ptr);
+  const db = dbK.view.slice();
   const dWv = dW.view;
-  for (let r = 0; r < G; r++) for (let k = 0; k < nC; k++) dWv[r * nC + k] = dWT.view[k * G + r];
   const part = (data: Float32Array, g: number, rows: number, cols: number): Mat => ({ rows, cols, data: data.slice(g * rows * cols, (g + 1) * rows * cols) });
   return {
     loss,

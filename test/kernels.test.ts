@@ -1,0 +1,108 @@
+/**
+ * seqlab's own WebAssembly kernels (src/kernels/simd.ts) against plain JavaScript written from
+ * their definitions, and the attention decoder's fused op against the same decoder op by op
+ * (tfjs autodiff), every gradient included.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/core/backend';
+import { arena, kernels } from '../src/core/kernels';
+import { createAttentionModel } from '../src/models/attention';
+
+function filled(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.sin(seed * 12.9898 + i * 78.233) * 0.5;
+  return out;
+}
+
+describe('kernels against their definitions', () => {
+  test.each([
+    [4, 8, 64, false],
+    [5, 11, 300, false], // edges in both directions, K over several chunks
+    [3, 2, 7, true],
+    [64, 40, 129, true],
+  ])('gemmAtB32: C (+)= Aᵀ B for M %i, N %i, K %i (accumulate %s)', (M, N, K, accumulate) => {
+    const k = kernels();
+    const [a, b, c] = arena([K * M, K * N, M * N]);
+    const A = filled(K * M, 1);
+    const B = filled(K * N, 2);
+    const C0 = filled(M * N, 3);
+    a.view.set(A);
+    b.view.set(B);
+    c.view.set(C0);
+    k.gemmAtB32(a.ptr, M, b.ptr, N, c.ptr, N, M, N, K, accumulate);
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = accumulate ? C0[i * N + j] : 0;
+        for (let r = 0; r < K; r++) s += A[r * M + i] * B[r * N + j];
+        expect(Math.abs(c.view[i * N + j] - s)).toBeLessThan(1e-4);
+      }
+    }
+  });
+
+  test('colSum32 sums columns, with a tail that is not a multiple of 4', () => {
+    const k = kernels();
+    const [b, out] = arena([37 * 7, 7]);
+    const B = filled(37 * 7, 4);
+    b.view.set(B);
+    k.colSum32(b.ptr, 37, 7, out.ptr);
+    for (let j = 0; j < 7; j++) {
+      let s = 0;
+      for (let r = 0; r < 37; r++) s += B[r * 7 + j];
+      expect(out.view[j]).toBeCloseTo(s, 5);
+    }
+  });
+
+  test.each([false, true])('reorder32 moves row (b, t) of [B, T, W] to row (t, b) of [T, B, W] and back (reverse %s)', (reverse) => {
+    const k = kernels();
+    const [B, T, W] = [3, 5, 6];
+    const [src, mid, back] = arena([B * T * W, B * T * W, B * T * W]);
+    const X = filled(B * T * W, 5);
+    src.view.set(X);
+    k.reorder32(src.ptr, mid.ptr, B, T, W, true, reverse);
+    k.reorder32(mid.ptr, back.ptr, B, T, W, false, reverse);
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        const s = reverse ? T - 1 - t : t;
+        for (let w = 0; w < W; w++) expect(mid.view[(s * B + b) * W + w]).toBe(X[(b * T + t) * W + w]);
+      }
+    }
+    expect(Array.from(back.view)).toEqual(Array.from(X));
+  });
+});
+
+describe.each(['wasm', 'cpu'] as const)('the attention decoder on %s: one fused op equals the loop op by op', (backend) => {
+  beforeAll(() => initBackend(backend));
+  afterEach(() => {
+    delete process.env.SEQLAB_KERNELS;
+  });
+
+  test.each(['relu', 'linear'] as const)('states, attention weights and every gradient (%s energies)', (energyActivation) => {
+    const model = createAttentionModel({
+      inputVocabSize: 7, outputVocabSize: 5, inputLength: null, outputLength: 4, encoderUnits: 3, decoderUnits: 5, attentionUnits: 6, energyActivation, seed: 3,
+    });
+    const decoder = model.getLayer('attention_decoder');
+    const a = tf.randomNormal([3, 9, 6], 0, 1, 'float32', 5);
+    const weights = tf.randomNormal([3, 4, 5 + 9], 0, 1, 'float32', 7);
+    // a loss on both outputs, so the attention weights' own gradient is checked too
+    const loss = (x: tf.Tensor) => {
+      const [s, alpha] = decoder.apply(x) as tf.Tensor[];
+      return tf.sum(tf.mul(tf.concat([s, alpha], 2), weights)) as tf.Scalar;
+    };
+    const run = () => {
+      const { value, grads } = tf.variableGrads(() => loss(a), decoder.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
+      const dInput = tf.grad(loss)(a);
+      const outputs = decoder.apply(a) as tf.Tensor[];
+      return { value: value.dataSync()[0], grads: [...Object.values(grads), dInput].map((g) => g.dataSync()), outputs: outputs.map((o) => o.dataSync()) };
+    };
+    const fused = run();
+    process.env.SEQLAB_KERNELS = '0';
+    const ops = run();
+    expect(fused.grads).toHaveLength(9); // 8 weights and the input
+    expect(fused.value).toBeCloseTo(ops.value, 4);
+    fused.outputs.forEach((o, i) => o.forEach((v, j) => expect(Math.abs(v - ops.outputs[i][j])).toBeLessThan(1e-5)));
+    fused.grads.forEach((g, i) => {
+      const scale = Math.max(1, ...Array.from(ops.grads[i], Math.abs)); // the linear energies' bias has gradient 0
+      g.forEach((v, j) => expect(Math.abs(v - ops.grads[i][j]) / scale).toBeLessThan(1e-5));
+    });
+  });
+});
