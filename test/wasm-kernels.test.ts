@@ -58,14 +58,33 @@ describe('wasm kernel replacements give the cpu backend\'s results', () => {
     expect(wasm).toEqual(cpu);
   });
 
-  test('transposed matMul', async () => {
+  test('matMul, transposed or not, at shapes with edges in every direction (seqlab\'s kernels), batched too', async () => {
     const [cpu, wasm] = await onBoth(() => [
       tf.matMul(data([5, 3]), data([5, 4]), true, false),
       tf.matMul(data([3, 5]), data([4, 5]), false, true),
       tf.matMul(data([5, 3]), data([4, 5]), true, true),
+      tf.matMul(data([13, 7]), data([7, 19])),
+      tf.matMul(data([300, 9]), data([300, 10]), true, false), // K over several chunks
+      tf.matMul(data([6, 140]), data([11, 140]), false, true),
+      tf.matMul(data([1, 6, 5]), data([1, 5, 9])),
+      tf.matMul(data([2, 3, 5]), data([2, 5, 4])),
     ]);
-    const flat = (x: unknown) => (x as number[][][]).flat(2);
-    flat(wasm).forEach((v, i) => expect(v).toBeCloseTo(flat(cpu)[i], 4));
+    const flat = (x: unknown) => (x as number[]).flat(3) as number[];
+    expect(flat(wasm)).toHaveLength(flat(cpu).length);
+    flat(wasm).forEach((v, i) => expect(Math.abs(v - flat(cpu)[i])).toBeLessThan(1e-3 * Math.max(1, Math.abs(flat(cpu)[i]))));
+  });
+
+  test('sum over leading axes (seqlab\'s column sums) and over others', async () => {
+    const [cpu, wasm] = await onBoth(() => [
+      tf.sum(data([37, 7]), 0),
+      tf.sum(data([4, 5, 6]), [0, 1]),
+      tf.sum(data([4, 5, 6]), [1, 0], true),
+      tf.sum(data([4, 5, 6]), 1),
+      tf.sum(data([4, 5, 6])),
+    ]);
+    const flat = (x: unknown) => (x as number[]).flat(3) as number[];
+    expect(flat(wasm)).toHaveLength(flat(cpu).length);
+    flat(wasm).forEach((v, i) => expect(v).toBeCloseTo(flat(cpu)[i], 3));
   });
 
   test('gradients through the replaced kernels match', async () => {

@@ -16,6 +16,8 @@ export interface KernelExports {
   gemmABt32(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, M: number, N: number, K: number, bias: number, accumulate: boolean): void;
   /** C = Aᵀ B (+ C) */
   gemmAtB32(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, M: number, N: number, K: number, accumulate: boolean): void;
+  /** C = A B (+ C) */
+  gemmAB32(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, M: number, N: number, K: number, accumulate: boolean): void;
   colSum32(b: number, K: number, N: number, out: number): void;
   transpose32(a: number, b: number, M: number, N: number): void;
   reorder32(src: number, dst: number, B: number, T: number, W: number, toTimeMajor: boolean, reverse: boolean): void;
@@ -93,12 +95,12 @@ export function arena(lengths: number[]): F32[] {
   return layout(lengths.map((n) => n * 4)).map((ptr, i) => ({ ptr, view: new Float32Array(buffer(), ptr, lengths[i]) }));
 }
 
-/** `arrays` copied into kernel memory, followed by zeroed room of the `scratch` lengths. */
-export function inKernelMemory(arrays: Float32Array[], scratch: number[]): F32[] {
+/** `arrays` copied into kernel memory, followed by room of the `scratch` lengths (zero-filled unless `zeroed` is false). */
+export function inKernelMemory(arrays: Float32Array[], scratch: number[], zeroed = true): F32[] {
   const lengths = [...arrays.map((a) => a.length), ...scratch];
   const out = layout(lengths.map((n) => n * 4), false).map((ptr, i) => ({ ptr, view: new Float32Array(kernels().memory.buffer, ptr, lengths[i]) }));
   arrays.forEach((a, i) => out[i].view.set(a));
-  for (let i = arrays.length; i < out.length; i++) out[i].view.fill(0);
+  if (zeroed) for (let i = arrays.length; i < out.length; i++) out[i].view.fill(0);
   return out;
 }
 

@@ -126,39 +126,53 @@ function putV(p: usize, v: v128, accumulate: bool): void {
 /**
  * C = Aᵀ B (+ C when accumulate), float32: A is K×M with rows lda apart, B is K×N with rows ldb
  * apart, C is M×N with rows ldc apart. A weight gradient (inputs against output gradients, summed
- * over K rows) with no transposes: blocks of 4 rows by 8 columns of C in registers, each step of k
- * one row of B (two vectors) times 4 values of A's row, each broadcast.
+ * over K rows) with no transposes.
  */
 export function gemmAtB32(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, M: i32, N: i32, K: i32, accumulate: bool): void {
-  // K in chunks, so the chunk of A and B each block of C streams through stays in cache
+  gemmStrided32(a, 1, lda, b, ldb, c, ldc, M, N, K, accumulate);
+}
+
+/** C = A B (+ C when accumulate), float32: A is M×K with rows lda apart, B K×N, C M×N (rows ldb, ldc apart). */
+export function gemmAB32(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, M: i32, N: i32, K: i32, accumulate: bool): void {
+  gemmStrided32(a, lda, 1, b, ldb, c, ldc, M, N, K, accumulate);
+}
+
+/**
+ * C = Σ_k A(i, k) B(k, ·) (+ C), where A(i, k) is the float32 at a + (i·ai + k·ak), so one
+ * kernel serves A and Aᵀ; B is K×N row-major. Blocks of 4 rows by 8 columns of C in registers:
+ * each step of k, one row of B (two vectors) times 4 values of A, each broadcast. K goes in
+ * chunks, so the part of A and B a block streams through stays in cache.
+ */
+function gemmStrided32(a: usize, ai: i32, ak: i32, b: usize, ldb: i32, c: usize, ldc: i32, M: i32, N: i32, K: i32, accumulate: bool): void {
   const KC = 128;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const at = <usize>k0;
-    atB32(a + ((at * lda) << 2), lda, b + ((at * ldb) << 2), ldb, c, ldc, M, N, min(KC, K - k0), accumulate || k0 > 0);
+    gemmBlock32(a + ((at * ak) << 2), ai, ak, b + ((at * ldb) << 2), ldb, c, ldc, M, N, min(KC, K - k0), accumulate || k0 > 0);
   }
 }
 
-function atB32(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, M: i32, N: i32, K: i32, accumulate: bool): void {
-  const ra = (<usize>lda) << 2;
+function gemmBlock32(a: usize, ai: i32, ak: i32, b: usize, ldb: i32, c: usize, ldc: i32, M: i32, N: i32, K: i32, accumulate: bool): void {
+  const si = (<usize>ai) << 2;
+  const sk = (<usize>ak) << 2;
   const rb = (<usize>ldb) << 2;
   const rc = (<usize>ldc) << 2;
   let i = 0;
   for (; i + 3 < M; i += 4) {
-    const ai = a + ((<usize>i) << 2);
+    const a0 = a + (<usize>i) * si;
     const ci = c + (<usize>i) * rc;
     let j = 0;
     for (; j + 7 < N; j += 8) {
       let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s10 = f32x4.splat(0), s11 = f32x4.splat(0);
       let s20 = f32x4.splat(0), s21 = f32x4.splat(0), s30 = f32x4.splat(0), s31 = f32x4.splat(0);
-      let pa = ai;
+      let pa = a0;
       let pb = b + ((<usize>j) << 2);
       for (let k = 0; k < K; k++) {
         const y0 = v128.load(pb);
         const y1 = v128.load(pb, 16);
         const x0 = v128.load32_splat(pa);
-        const x1 = v128.load32_splat(pa, 4);
-        const x2 = v128.load32_splat(pa, 8);
-        const x3 = v128.load32_splat(pa, 12);
+        const x1 = v128.load32_splat(pa + si);
+        const x2 = v128.load32_splat(pa + 2 * si);
+        const x3 = v128.load32_splat(pa + 3 * si);
         s00 = f32x4.add(s00, f32x4.mul(x0, y0));
         s01 = f32x4.add(s01, f32x4.mul(x0, y1));
         s10 = f32x4.add(s10, f32x4.mul(x1, y0));
@@ -167,7 +181,7 @@ function atB32(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, M: i3
         s21 = f32x4.add(s21, f32x4.mul(x2, y1));
         s30 = f32x4.add(s30, f32x4.mul(x3, y0));
         s31 = f32x4.add(s31, f32x4.mul(x3, y1));
-        pa += ra;
+        pa += sk;
         pb += rb;
       }
       const cj = ci + ((<usize>j) << 2);
@@ -182,15 +196,15 @@ function atB32(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, M: i3
     }
     for (; j + 3 < N; j += 4) {
       let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-      let pa = ai;
+      let pa = a0;
       let pb = b + ((<usize>j) << 2);
       for (let k = 0; k < K; k++) {
         const y = v128.load(pb);
         s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(pa), y));
-        s1 = f32x4.add(s1, f32x4.mul(v128.load32_splat(pa, 4), y));
-        s2 = f32x4.add(s2, f32x4.mul(v128.load32_splat(pa, 8), y));
-        s3 = f32x4.add(s3, f32x4.mul(v128.load32_splat(pa, 12), y));
-        pa += ra;
+        s1 = f32x4.add(s1, f32x4.mul(v128.load32_splat(pa + si), y));
+        s2 = f32x4.add(s2, f32x4.mul(v128.load32_splat(pa + 2 * si), y));
+        s3 = f32x4.add(s3, f32x4.mul(v128.load32_splat(pa + 3 * si), y));
+        pa += sk;
         pb += rb;
       }
       const cj = ci + ((<usize>j) << 2);
@@ -200,44 +214,42 @@ function atB32(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, M: i3
       putV(cj + 3 * rc, s3, accumulate);
     }
     for (; j < N; j++) {
-      let s = f32x4.splat(0);
-      let pa = ai;
-      let pb = b + ((<usize>j) << 2);
-      for (let k = 0; k < K; k++) {
-        s = f32x4.add(s, f32x4.mul(v128.load(pa), v128.load32_splat(pb)));
-        pa += ra;
-        pb += rb;
-      }
-      const cj = ci + ((<usize>j) << 2);
       for (let r = 0; r < 4; r++) {
-        const p = cj + (<usize>r) * rc;
-        const v = f32x4.extract_lane(s, 0);
-        store<f32>(p, (accumulate ? load<f32>(p) : 0) + (r == 0 ? v : r == 1 ? f32x4.extract_lane(s, 1) : r == 2 ? f32x4.extract_lane(s, 2) : f32x4.extract_lane(s, 3)));
+        let s: f32 = 0;
+        let pa = a0 + (<usize>r) * si;
+        let pb = b + ((<usize>j) << 2);
+        for (let k = 0; k < K; k++) {
+          s += load<f32>(pa) * load<f32>(pb);
+          pa += sk;
+          pb += rb;
+        }
+        const p = ci + (<usize>r) * rc + ((<usize>j) << 2);
+        store<f32>(p, (accumulate ? load<f32>(p) : 0) + s);
       }
     }
   }
   for (; i < M; i++) {
-    const ai = a + ((<usize>i) << 2);
+    const a0 = a + (<usize>i) * si;
     const ci = c + (<usize>i) * rc;
     let j = 0;
     for (; j + 3 < N; j += 4) {
       let s = f32x4.splat(0);
-      let pa = ai;
+      let pa = a0;
       let pb = b + ((<usize>j) << 2);
       for (let k = 0; k < K; k++) {
         s = f32x4.add(s, f32x4.mul(v128.load32_splat(pa), v128.load(pb)));
-        pa += ra;
+        pa += sk;
         pb += rb;
       }
       putV(ci + ((<usize>j) << 2), s, accumulate);
     }
     for (; j < N; j++) {
       let s: f32 = 0;
-      let pa = ai;
+      let pa = a0;
       let pb = b + ((<usize>j) << 2);
       for (let k = 0; k < K; k++) {
         s += load<f32>(pa) * load<f32>(pb);
-        pa += ra;
+        pa += sk;
         pb += rb;
       }
       const p = ci + ((<usize>j) << 2);
