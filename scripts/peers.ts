@@ -21,6 +21,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend';
+import { kernelThreads } from '../src/core/kernels';
 import { packageRoot } from '../src/core/paths';
 
 export function arg(name: string, fallback: string): string {
@@ -97,7 +98,7 @@ const perStep = (examples: number) => (ms: number) => `${((examples * 1000) / ms
 export function nmtBesidePeer(): void {
   const peers = findPeers();
   const steps = arg('--steps', '10');
-  console.log(`\nbeside PyTorch (nmt_torch.py: the course's sizes, Tx 30, 2 threads; seqlab: wasm, 1 thread), medians of ${arg('--rounds', '2')} interleaved runs`);
+  console.log(`\nbeside PyTorch (nmt_torch.py: the course's sizes, Tx 30, 2 threads; seqlab: wasm, ${kernelThreads()} thread${kernelThreads() > 1 ? 's' : ''} in its kernels), medians of ${arg('--rounds', '2')} interleaved runs`);
   for (const batch of arg('--batch-sizes', '100,256').split(',').map(Number)) {
     compare(
       `nmt train step, batch ${batch}`,
@@ -117,7 +118,7 @@ export function dinosBesidePeer(): void {
   const corpus = path.resolve(arg('--corpus', path.join(packageRoot(), '..', 'shared', 'datasets', 'course', 'dinos.txt')));
   const bin = path.join(packageRoot(), 'bin', 'seqlab');
   const rounds = arg('--rounds', '2');
-  console.log(`dinos beside the peers (medians of ${rounds} interleaved runs; seqlab: 1 thread, peers: 2 threads + OpenBLAS)`);
+  console.log(`dinos beside the peers (medians of ${rounds} interleaved runs; seqlab: ${kernelThreads()} thread${kernelThreads() > 1 ? 's' : ''} in its kernels, peers: 2 threads + OpenBLAS)`);
   const haveCorpus = fs.existsSync(corpus);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-bench-dinos-'));
   compare(
@@ -173,7 +174,7 @@ export function rnnSpeeds(): void {
 /** trigger: the train step at trigger_torch.py --variant logmel's shapes. */
 export function triggerBesidePeer(): void {
   const peers = findPeers();
-  console.log(`\nbeside PyTorch (trigger_torch.py --variant logmel: 1,000 × 40 log-mel, Conv1D(196, 15, stride 2), GRU(128) × 2, batch 8; medians of ${arg('--rounds', '2')} interleaved runs)`);
+  console.log(`\nbeside PyTorch (trigger_torch.py --variant logmel: 1,000 × 40 log-mel, Conv1D(196, 15, stride 2), GRU(128) × 2, batch 8; seqlab: ${kernelThreads()} thread${kernelThreads() > 1 ? 's' : ''} in its kernels; medians of ${arg('--rounds', '2')} interleaved runs)`);
   compare(
     'trigger train step (logmel shapes)',
     'ms/step',

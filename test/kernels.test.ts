@@ -39,6 +39,33 @@ describe('kernels against their definitions', () => {
     }
   });
 
+  test('a large product split with the helper thread equals the same product on one thread and its definition', async () => {
+    const k = kernels();
+    for (let waited = 0; !k.helperWaiting() && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    expect(k.helperWaiting()).toBe(1); // 2 cores here and in CI
+    const [M, K, N] = [70, 128, 100]; // 0.9 M multiply-adds: split (rows 0-31 here, 32-69 there)
+    const [a, b, c, bt, d] = arena([M * K, K * N, M * N, N * K, M * N]);
+    a.view.set(filled(M * K, 6));
+    b.view.set(filled(K * N, 7));
+    for (let i = 0; i < K; i++) for (let j = 0; j < N; j++) bt.view[j * K + i] = b.view[i * N + j];
+    k.gemmAB32(a.ptr, K, b.ptr, N, c.ptr, N, M, N, K, false);
+    k.gemmABt32(a.ptr, K, bt.ptr, K, d.ptr, N, M, N, K, 0, false);
+    const twoThreads = [c.view.slice(), d.view.slice()];
+    k.setHelpers(0);
+    k.gemmAB32(a.ptr, K, b.ptr, N, c.ptr, N, M, N, K, false);
+    k.gemmABt32(a.ptr, K, bt.ptr, K, d.ptr, N, M, N, K, 0, false);
+    k.setHelpers(1);
+    expect(Array.from(twoThreads[0])).toEqual(Array.from(c.view));
+    expect(Array.from(twoThreads[1])).toEqual(Array.from(d.view));
+    for (const i of [0, 31, 32, 69]) {
+      for (const j of [0, 99]) {
+        let s = 0;
+        for (let r = 0; r < K; r++) s += a.view[i * K + r] * b.view[r * N + j];
+        expect(Math.abs(c.view[i * N + j] - s)).toBeLessThan(1e-4);
+      }
+    }
+  });
+
   test('colSum32 sums columns, with a tail that is not a multiple of 4', () => {
     const k = kernels();
     const [b, out] = arena([37 * 7, 7]);

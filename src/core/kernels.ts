@@ -6,7 +6,9 @@
  * earlier call must not be kept.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import { Worker } from 'worker_threads';
 import { SeqlabError } from './errors';
 import { packageRoot } from './paths';
 
@@ -36,6 +38,11 @@ export interface KernelExports {
     C: number, hidden: number, energy: number, alpha: number, gates: number, tcs: number,
     da: number, dkeys: number, dv: number, dvb: number, dz: number, dsp: number, dh: number, dc: number, dctx: number, dal: number,
   ): void;
+  /** 1: a helper thread runs helperLoop on this memory (it takes half of each large product); 0: none */
+  setHelpers(n: number): void;
+  helperLoop(): void;
+  /** 1 while a helper thread waits for jobs */
+  helperWaiting(): number;
   charRnnOptimize(p: number, g: number, nA: number, V: number, X: number, Y: number, T: number, aPrev: number, lr: number, clip: number, work: number): number;
 }
 
@@ -47,9 +54,24 @@ export interface F32 {
 
 let loaded: KernelExports | undefined;
 
-/** Arrays start after the module's own first page (its static data, if any, lives there). */
+/** Arrays start after the module's own first page (its static data and the helper's control block live there). */
 const BASE = 65536;
 
+/** wasm32's limit, 4 GiB: a shared memory must name a maximum (address space, not memory, is reserved). */
+const MAXIMUM_PAGES = 65536;
+
+/** The helper thread: the same module on the same memory, in helperLoop until the process ends. */
+const HELPER = `
+const { workerData } = require('worker_threads');
+const instance = new WebAssembly.Instance(workerData.module, { env: { memory: workerData.memory } });
+instance.exports.helperLoop();
+`;
+
+/**
+ * seqlab's kernels, loaded once, on a shared memory with a helper thread that takes half of each
+ * large product (the second core; the peers use two threads too). SEQLAB_THREADS=1, one core, or
+ * a worker that cannot start: everything on the calling thread, same results.
+ */
 export function kernels(): KernelExports {
   if (loaded) return loaded;
   const file = path.join(packageRoot(), 'dist', 'kernels.wasm');
@@ -59,15 +81,27 @@ export function kernels(): KernelExports {
   } catch {
     throw new SeqlabError(`seqlab's compiled kernels are missing (${file}): run npm run build`);
   }
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(bytes)), {
-    env: {
-      abort: () => {
-        throw new Error('a seqlab kernel aborted');
-      },
-    },
-  });
-  loaded = instance.exports as unknown as KernelExports;
+  const module = new WebAssembly.Module(new Uint8Array(bytes));
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: MAXIMUM_PAGES, shared: true });
+  loaded = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
+  if (kernelThreads() > 1) {
+    try {
+      const helper = new Worker(HELPER, { eval: true, workerData: { module, memory } });
+      helper.unref(); // it never ends by itself; the process may
+      helper.on('error', () => loaded!.setHelpers(0));
+      loaded.setHelpers(1); // used from the moment the helper says it is waiting (its first job)
+    } catch {
+      // no worker threads here: one thread
+    }
+  }
   return loaded;
+}
+
+/** Threads the kernels use: SEQLAB_THREADS, else 2 where there are 2 cores or more. */
+export function kernelThreads(): number {
+  const asked = Number(process.env.SEQLAB_THREADS);
+  if (Number.isInteger(asked) && asked >= 1) return Math.min(asked, 2);
+  return Math.min(2, os.availableParallelism());
 }
 
 /**

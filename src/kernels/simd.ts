@@ -48,6 +48,18 @@ function put(c: usize, s: f32, bias: usize, j: i32, accumulate: bool): void {
  * edges are single dot products. bias = 0: none.
  */
 export function gemmABt32(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, M: i32, N: i32, K: i32, bias: usize, accumulate: bool): void {
+  const half = split(M, N, K);
+  if (half == 0) {
+    gemmABtRows(a, lda, b, ldb, c, ldc, M, N, K, bias, accumulate);
+    return;
+  }
+  // the helper thread takes rows half ... M-1
+  post(JOB_ABT, <i32>(a + (((<usize>half) * lda) << 2)), lda, <i32>b, ldb, <i32>(c + (((<usize>half) * ldc) << 2)), ldc, M - half, N, K, <i32>bias, accumulate ? 1 : 0);
+  gemmABtRows(a, lda, b, ldb, c, ldc, half, N, K, bias, accumulate);
+  joinHelper();
+}
+
+function gemmABtRows(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, M: i32, N: i32, K: i32, bias: usize, accumulate: bool): void {
   const K4 = K & ~3;
   let i = 0;
   for (; i + 1 < M; i += 2) {
@@ -144,6 +156,17 @@ export function gemmAB32(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: 
  * chunks, so the part of A and B a block streams through stays in cache.
  */
 function gemmStrided32(a: usize, ai: i32, ak: i32, b: usize, ldb: i32, c: usize, ldc: i32, M: i32, N: i32, K: i32, accumulate: bool): void {
+  const half = split(M, N, K);
+  if (half == 0) {
+    gemmStridedRows(a, ai, ak, b, ldb, c, ldc, M, N, K, accumulate);
+    return;
+  }
+  post(JOB_STRIDED, <i32>(a + (((<usize>half) * ai) << 2)), ai, ak, <i32>b, ldb, <i32>(c + (((<usize>half) * ldc) << 2)), ldc, M - half, N, K, accumulate ? 1 : 0);
+  gemmStridedRows(a, ai, ak, b, ldb, c, ldc, half, N, K, accumulate);
+  joinHelper();
+}
+
+function gemmStridedRows(a: usize, ai: i32, ak: i32, b: usize, ldb: i32, c: usize, ldc: i32, M: i32, N: i32, K: i32, accumulate: bool): void {
   const KC = 128;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const at = <usize>k0;
@@ -864,4 +887,92 @@ export function attentionBackward(
     gemmABt32(dspT, e, Ws, e, dh, n, B, n, e, 0, true); // + d s_t through the attention = dsp Wsᵀ
   }
   store<f32>(dvb, load<f32>(dvb) + dvbSum);
+}
+
+// ---- a helper thread ----------------------------------------------------------------------------
+// With a shared memory, a second instance of this module runs helperLoop() in a worker thread
+// (src/core/kernels.ts starts it) and takes half the rows of each large product: the caller posts
+// the job into a control block in memory, works on its own half, and waits for the helper's.
+// Below ~0.4 M multiply-adds a product stays on one thread (a hand-off costs ~10-50 µs).
+
+/** the control block: i32 words below the arrays' base (65536), in the first page */
+const CTRL: usize = 65536 - 256;
+const SEQ: usize = CTRL; // job number, bumped by the caller
+const DONE: usize = CTRL + 64; // job number the helper finished last (own cache line)
+const ARGS: usize = CTRL + 128; // job kind then its arguments
+const READY: usize = CTRL + 192; // 1 once the helper waits for jobs
+const JOB_ABT = 1;
+const JOB_STRIDED = 2;
+const MIN_SPLIT: i64 = 400000;
+
+let helpers = 0;
+
+/** 1: a helper thread runs helperLoop on this memory; 0: none (all work on the caller's thread). */
+export function setHelpers(n: i32): void {
+  helpers = n;
+}
+
+/** Whether a helper thread is waiting for jobs (1) or not (0). */
+export function helperWaiting(): i32 {
+  return helpers != 0 && atomic.load<i32>(READY) != 0 ? 1 : 0;
+}
+
+/** The row where the caller's share of an M-row product ends (a multiple of 4), or 0: do not split. */
+@inline
+function split(M: i32, N: i32, K: i32): i32 {
+  if (helpers == 0 || M < 8 || <i64>M * N * K < MIN_SPLIT || atomic.load<i32>(READY) == 0) return 0;
+  return (M >> 1) & ~3;
+}
+
+function post(kind: i32, p0: i32, p1: i32, p2: i32, p3: i32, p4: i32, p5: i32, p6: i32, p7: i32, p8: i32, p9: i32, p10: i32): void {
+  store<i32>(ARGS, kind);
+  store<i32>(ARGS + 4, p0);
+  store<i32>(ARGS + 8, p1);
+  store<i32>(ARGS + 12, p2);
+  store<i32>(ARGS + 16, p3);
+  store<i32>(ARGS + 20, p4);
+  store<i32>(ARGS + 24, p5);
+  store<i32>(ARGS + 28, p6);
+  store<i32>(ARGS + 32, p7);
+  store<i32>(ARGS + 36, p8);
+  store<i32>(ARGS + 40, p9);
+  store<i32>(ARGS + 44, p10);
+  atomic.add<i32>(SEQ, 1);
+  atomic.notify(SEQ, 1);
+}
+
+/** Waits until the helper has finished the job posted last: spins first (the halves take about as long), then sleeps. */
+function joinHelper(): void {
+  const job = atomic.load<i32>(SEQ);
+  let spins = 0;
+  while (atomic.load<i32>(DONE) != job) {
+    if (++spins > 20000) atomic.wait<i32>(DONE, atomic.load<i32>(DONE), 1000000);
+  }
+}
+
+function run(kind: i32): void {
+  const a = <usize>load<i32>(ARGS + 4);
+  if (kind == JOB_ABT) {
+    gemmABtRows(a, load<i32>(ARGS + 8), <usize>load<i32>(ARGS + 12), load<i32>(ARGS + 16), <usize>load<i32>(ARGS + 20), load<i32>(ARGS + 24),
+      load<i32>(ARGS + 28), load<i32>(ARGS + 32), load<i32>(ARGS + 36), <usize>load<i32>(ARGS + 40), load<i32>(ARGS + 44) != 0);
+  } else if (kind == JOB_STRIDED) {
+    gemmStridedRows(a, load<i32>(ARGS + 8), load<i32>(ARGS + 12), <usize>load<i32>(ARGS + 16), load<i32>(ARGS + 20), <usize>load<i32>(ARGS + 24),
+      load<i32>(ARGS + 28), load<i32>(ARGS + 32), load<i32>(ARGS + 36), load<i32>(ARGS + 40), load<i32>(ARGS + 44) != 0);
+  }
+}
+
+/** The helper thread's loop: waits for a job (spinning a while first: jobs come in bursts), runs it, says so. */
+export function helperLoop(): void {
+  let seen = atomic.load<i32>(SEQ);
+  atomic.store<i32>(READY, 1);
+  while (true) {
+    let spins = 0;
+    while (atomic.load<i32>(SEQ) == seen) {
+      if (++spins > 5000) atomic.wait<i32>(SEQ, seen, -1);
+    }
+    seen = atomic.load<i32>(SEQ);
+    run(load<i32>(ARGS));
+    atomic.store<i32>(DONE, seen);
+    atomic.notify(DONE, 1);
+  }
 }
