@@ -8,7 +8,7 @@
  * - the input projection of a whole sequence is one matMul;
  * - a sequence is one custom-gradient op with a hand-written backward pass; on the wasm and cpu
  *   backends its forward and backward passes are one call each into seqlab's SIMD kernels
- *   (src/kernels/simd.ts), batch-major in and out (lstmKernelOp, gruSequence), so a step costs no
+ *   (src/kernels/simd.ts), batch-major in and out (lstmKernelOp, gruKernelOp), so a step costs no
  *   tfjs ops at all and a layer no transposes; on webgpu an LSTM or GRU sequence is one GPU
  *   dispatch each way (src/core/webgpu-kernels.ts); elsewhere (a native backend, or
  *   SEQLAB_KERNELS=0) it runs op by op (lstmSequence, gruSequence);
@@ -76,7 +76,7 @@ const lstmSequenceGpuOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[
 
 /**
  * An LSTM over a batch-major sequence as two calls into seqlab's kernels (lstmForward,
- * lstmBackward), like gruSequenceKernelOp: `projected` is x·W + b [B, T, 4n] as the input
+ * lstmBackward), like gruKernelOp: `projected` is x·W + b [B, T, 4n] as the input
  * projection's matMul leaves it, and the result is every state [B, T, n], so a layer needs no
  * transposes around it. With `reverse` it reads the sequence from its end (a bidirectional layer's
  * backward direction) and state t is the one after reading step t. What the backward pass needs is
@@ -400,8 +400,13 @@ export class Gru extends SequenceLayer {
       const [x, h0] = (Array.isArray(inputs) ? inputs : [inputs]) as [tf.Tensor3D, tf.Tensor2D?];
       const [batch, steps] = x.shape;
       const [bIn, bRec] = tf.unstack(this.w.bias.read());
+      const start = h0 ?? tf.zeros([batch, this.units]);
+      if (onKernels()) {
+        const states = gruKernelOp(projectSequence(x, this.w.kernel.read(), bIn), this.w.recurrentKernel.read(), bRec, start) as tf.Tensor3D; // [batch, T, n]
+        return this.returnSequences ? states : tf.reshape(tf.slice(states, [0, steps - 1, 0], [batch, 1, this.units]), [batch, this.units]);
+      }
       const projected = tf.transpose(projectSequence(x, this.w.kernel.read(), bIn), [1, 0, 2]) as tf.Tensor3D;
-      const states = gruSequence(projected, this.w.recurrentKernel.read() as tf.Tensor2D, bRec as tf.Tensor1D, h0 ?? tf.zeros([batch, this.units]));
+      const states = gruSequence(projected, this.w.recurrentKernel.read() as tf.Tensor2D, bRec as tf.Tensor1D, start);
       if (!this.returnSequences) return tf.reshape(tf.slice(states, [steps - 1, 0, 0], [1, batch, this.units]), [batch, this.units]);
       return tf.transpose(states, [1, 0, 2]);
     });
@@ -428,7 +433,8 @@ export function gruStep(xProj: tf.Tensor, h: tf.Tensor, recurrentKernel: tf.Tens
  * [batch, n]; returns every state [steps, batch, n] (the last is the state to carry on from).
  */
 export function gruSequence(projected: tf.Tensor3D, recurrentKernel: tf.Tensor2D, recurrentBias: tf.Tensor1D, h0: tf.Tensor2D): tf.Tensor3D {
-  const op = onKernels() ? gruSequenceKernelOp : onWebgpuKernels() ? gruSequenceGpuOp : gruSequenceOp;
+  if (onKernels()) return tf.transpose(gruKernelOp(tf.transpose(projected, [1, 0, 2]), recurrentKernel, recurrentBias, h0), [1, 0, 2]);
+  const op = onWebgpuKernels() ? gruSequenceGpuOp : gruSequenceOp;
   return op(projected, recurrentKernel, recurrentBias, h0) as tf.Tensor3D;
 }
 
@@ -464,36 +470,42 @@ export function onKernels(): boolean {
 }
 
 /**
- * gruSequence as two calls into seqlab's kernels (gruForward, gruBackward: the whole recursion,
- * gates and products, float32 SIMD), with the recurrent kernel's gradient as one product over all
- * steps. What the backward pass needs is kept as arrays by the gradient function, not as tensors.
+ * A GRU over a batch-major sequence as two calls into seqlab's kernels (gruForward, gruBackward:
+ * the whole recursion, gates and products, float32 SIMD), with the recurrent kernel's gradient as
+ * one product over all steps: `projected` is x·W + b_in [B, T, 3n] as the input projection leaves
+ * it, h0 [B, n]; returns every state [B, T, n]. What the backward pass needs is kept as arrays by
+ * the gradient function, not as tensors.
  */
-const gruSequenceKernelOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+const gruKernelOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [projected, recurrentKernel, recurrentBias, h0] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-  const [T, B, width] = projected.shape as number[];
+  const [B, T, width] = projected.shape as number[];
   const n = width / 3;
+  const TB = T * B;
   const k = kernels();
   const U = recurrentKernel.dataSync() as Float32Array;
-  const [proj, Uk, bRec, hs, UT, zr, cand, hh, hp] = inKernelMemory(
-    [projected.dataSync() as Float32Array, U, recurrentBias.dataSync() as Float32Array],
-    [(T + 1) * B * n, width * n, T * B * 2 * n, T * B * n, T * B * n, B * width],
+  const [given, Uk, bRec, h0k, proj, hs, UT, zr, cand, hh, hp, out] = inKernelMemory(
+    [projected.dataSync() as Float32Array, U, recurrentBias.dataSync() as Float32Array, h0.dataSync() as Float32Array],
+    [TB * width, (T + 1) * B * n, width * n, TB * 2 * n, TB * n, TB * n, B * width, TB * n],
   );
-  hs.view.set(h0.dataSync() as Float32Array); // h_0, then room for h_1 ... h_T
+  k.reorder32(given.ptr, proj.ptr, B, T, width, true, false);
+  hs.view.set(h0k.view); // h_0, then room for h_1 ... h_T
   k.transpose32(Uk.ptr, UT.ptr, n, width);
   k.gruForward(proj.ptr, UT.ptr, bRec.ptr, T, B, n, hs.ptr, zr.ptr, cand.ptr, hh.ptr, hp.ptr);
+  k.reorder32(hs.ptr + B * n * 4, out.ptr, B, T, n, false, false);
   const saved = { hs: hs.view.slice(), zr: zr.view.slice(), cand: cand.view.slice(), hh: hh.view.slice(), U: U.slice() };
-  const value = tf.tensor3d(saved.hs.subarray(B * n), [T, B, n]);
+  const value = tf.tensor3d(out.view.slice(), [B, T, n]);
 
   const gradFunc = (dy: tf.Tensor) => {
-    const TB = T * B;
-    const [dys, Uk, hsk, zrk, candk, hhk, dProj, dHp, dh, sums, dU] = inKernelMemory(
+    const [given, Uk, hsk, zrk, candk, hhk, dys, dProj, dHp, dh, sums, dU, dProjB] = inKernelMemory(
       [dy.dataSync() as Float32Array, saved.U, saved.hs, saved.zr, saved.cand, saved.hh],
-      [TB * width, TB * width, B * n, width, n * width],
+      [TB * n, TB * width, TB * width, B * n, width, n * width, TB * width],
     );
+    k.reorder32(given.ptr, dys.ptr, B, T, n, true, false);
     k.gruBackward(dys.ptr, Uk.ptr, T, B, n, hsk.ptr, zrk.ptr, candk.ptr, hhk.ptr, dProj.ptr, dHp.ptr, dh.ptr);
     // dU = Σ over steps and examples of h_prevᵀ dHp (h_0 ... h_(T-1) are the first T·B rows of hs); db_rec = Σ dHp
     const dBias = weightGradient(hsk, n, dHp, width, TB, dU, sums);
-    return [tf.tensor3d(dProj.view.slice(), [T, B, width]), tf.tensor2d(dU.view.slice(), [n, width]), tf.tensor1d(dBias), tf.tensor2d(dh.view.slice(), [B, n])];
+    k.reorder32(dProj.ptr, dProjB.ptr, B, T, width, false, false);
+    return [tf.tensor3d(dProjB.view.slice(), [B, T, width]), tf.tensor2d(dU.view.slice(), [n, width]), tf.tensor1d(dBias), tf.tensor2d(dh.view.slice(), [B, n])];
   };
   return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
 });
