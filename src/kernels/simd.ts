@@ -281,27 +281,25 @@ function gemmBlock32(a: usize, ai: i32, ak: i32, b: usize, ldb: i32, c: usize, l
   }
 }
 
-/** out[j] = Σ_r b[r][j] over K rows of N float32 values (a bias gradient). */
+/**
+ * out[j] = Σ_r b[r][j] over K rows of N float32 values (a bias gradient), row after row (one pass
+ * over b; the sums, N values, stay in cache).
+ */
 export function colSum32(b: usize, K: i32, N: i32, out: usize): void {
-  const rb = (<usize>N) << 2;
-  let j = 0;
-  for (; j + 3 < N; j += 4) {
-    let s = f32x4.splat(0);
-    let p = b + ((<usize>j) << 2);
-    for (let k = 0; k < K; k++) {
-      s = f32x4.add(s, v128.load(p));
-      p += rb;
+  memory.fill(out, 0, (<usize>N) << 2);
+  const N4 = N & ~3;
+  let row = b;
+  for (let k = 0; k < K; k++) {
+    let j = 0;
+    for (; j < N4; j += 4) {
+      const o = (<usize>j) << 2;
+      v128.store(out + o, f32x4.add(v128.load(out + o), v128.load(row + o)));
     }
-    v128.store(out + ((<usize>j) << 2), s);
-  }
-  for (; j < N; j++) {
-    let s: f32 = 0;
-    let p = b + ((<usize>j) << 2);
-    for (let k = 0; k < K; k++) {
-      s += load<f32>(p);
-      p += rb;
+    for (; j < N; j++) {
+      const o = (<usize>j) << 2;
+      store<f32>(out + o, load<f32>(out + o) + load<f32>(row + o));
     }
-    store<f32>(out + ((<usize>j) << 2), s);
+    row += (<usize>N) << 2;
   }
 }
 
