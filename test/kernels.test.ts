@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend';
 import { arena, kernels } from '../src/core/kernels';
 import { createAttentionModel } from '../src/models/attention';
+import { tensorOf, valuesOf } from '../src/models/recurrent';
 
 function filled(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
@@ -94,6 +95,20 @@ describe('kernels against their definitions', () => {
       }
     }
     expect(Array.from(back.view)).toEqual(Array.from(X));
+  });
+});
+
+describe.each(['wasm', 'cpu'] as const)('tensors in and out of kernel memory on %s', (backend) => {
+  beforeAll(() => initBackend(backend));
+
+  test('tensorOf owns its values: kernel memory reused later does not change it; valuesOf reads a tensor', () => {
+    const [room] = arena([6]);
+    room.view.set([1, 2, 3, 4, 5, 6]);
+    const t = tensorOf<tf.Rank.R2>(room.view, [2, 3]);
+    room.view.fill(9);
+    arena([6])[0].view.fill(7);
+    expect(Array.from(t.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(valuesOf(tf.add(t, 1)))).toEqual([2, 3, 4, 5, 6, 7]);
   });
 });
 

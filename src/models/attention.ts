@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { inKernelMemory, kernels, weightGradient } from '../core/kernels';
-import { bidirectionalLstm, lstmStep, LstmWeights, onKernels, projectSequence, RecurrentLayer } from './recurrent';
+import { bidirectionalLstm, lstmStep, LstmWeights, onKernels, projectSequence, RecurrentLayer, tensorOf, valuesOf } from './recurrent';
 
 export interface AttentionModelConfig {
   /** characters the encoder can read (one-hot width) */
@@ -153,10 +153,11 @@ function attentionKernelOp(steps: number, linear: boolean) {
     const Ty = steps;
     const k = kernels();
     const read = (t: tf.Tensor) => t.dataSync() as Float32Array;
-    const inputs = { a: read(aT), keys: read(keysT), Ws: read(WsT), v: read(vT), Wc: read(WcT), bc: read(bcT), U: read(UT) };
+    // kept for the backward pass: copies (read), not views of the heap
+    const inputs = { a: read(aT), Ws: read(WsT), v: read(vT), Wc: read(WcT), bc: read(bcT), U: read(UT) };
     const vb = read(vbT)[0];
     const [a, keys, Ws, v, Wc, bc, U, WsTr, WcTr, UTr, S, C, hidden, energy, alpha, context, gates, tcs, z, sp] = inKernelMemory(
-      [inputs.a, inputs.keys, inputs.Ws, inputs.v, inputs.Wc, inputs.bc, inputs.U],
+      [inputs.a, valuesOf(keysT), inputs.Ws, inputs.v, inputs.Wc, inputs.bc, inputs.U],
       [e * n, n4 * F, n4 * n, (Ty + 1) * B * n, (Ty + 1) * B * n, Ty * B * Tx * e, Ty * B * Tx, Ty * B * Tx, Ty * B * F, Ty * B * n4, Ty * B * n, B * n4, B * e],
     );
     k.transpose32(Ws.ptr, WsTr.ptr, n, e);
@@ -185,7 +186,7 @@ function attentionKernelOp(steps: number, linear: boolean) {
       const TB = Ty * B;
       const [dOut, a, v, Ws, Wc, U, C, hidden, energy, alpha, gates, tcs, S, context, da, dkeys, dv, dvb, dz, dsp, dh, dc, dctx, dal, sums, dWs, dU, dWc] =
         inKernelMemory(
-          [read(dy), inputs.a, inputs.v, inputs.Ws, inputs.Wc, inputs.U, saved.C, saved.hidden, saved.energy, saved.alpha, saved.gates, saved.tcs, saved.S, saved.context],
+          [valuesOf(dy), inputs.a, inputs.v, inputs.Ws, inputs.Wc, inputs.U, saved.C, saved.hidden, saved.energy, saved.alpha, saved.gates, saved.tcs, saved.S, saved.context],
           [B * Tx * F, B * Tx * e, e, 1, TB * n4, TB * e, B * n, B * n, B * F, Tx, n4, n * e, n * n4, F * n4],
         );
       k.attentionBackward(
@@ -198,14 +199,14 @@ function attentionKernelOp(steps: number, linear: boolean) {
       weightGradient(S, n, dz, n4, TB, dU, sums);
       const dbc = weightGradient(context, F, dz, n4, TB, dWc, sums);
       return [
-        tf.tensor3d(da.view.slice(), [B, Tx, F]),
-        tf.tensor3d(dkeys.view.slice(), [B, Tx, e]),
-        tf.tensor2d(dWs.view.slice(), [n, e]),
-        tf.tensor2d(dv.view.slice(), [e, 1]),
+        tensorOf<tf.Rank.R3>(da.view, [B, Tx, F]),
+        tensorOf<tf.Rank.R3>(dkeys.view, [B, Tx, e]),
+        tensorOf<tf.Rank.R2>(dWs.view, [n, e]),
+        tensorOf<tf.Rank.R2>(dv.view, [e, 1]),
         tf.tensor1d(dvb.view.slice()),
-        tf.tensor2d(dWc.view.slice(), [F, n4]),
+        tensorOf<tf.Rank.R2>(dWc.view, [F, n4]),
         tf.tensor1d(dbc),
-        tf.tensor2d(dU.view.slice(), [n, n4]),
+        tensorOf<tf.Rank.R2>(dU.view, [n, n4]),
       ];
     };
     return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };

@@ -27,6 +27,24 @@ import { GRU_BACKWARD, GRU_FORWARD, LSTM_BACKWARD, LSTM_FORWARD, onWebgpuKernels
 type Kwargs = Record<string, unknown>;
 type LayerVariable = tf.LayerVariable;
 
+interface HeapBackend {
+  typedArrayFromHeap(t: { dataId: object; shape: number[]; dtype: tf.DataType }): Float32Array;
+}
+
+/**
+ * A float32 tensor's values to copy from at once: on wasm a view of the backend's heap (no copy;
+ * valid only until the next tfjs op, which may move the heap), elsewhere dataSync() (the kernels run on wasm and cpu only).
+ */
+export function valuesOf(t: tf.Tensor): Float32Array {
+  if (tf.getBackend() === 'wasm' && t.dtype === 'float32') return (tf.backend() as unknown as HeapBackend).typedArrayFromHeap(t as never);
+  return t.dataSync() as Float32Array;
+}
+
+/** A tensor of values in kernel memory: copied once (the wasm backend copies into its heap; others keep the array given them, so that gets its own copy). */
+export function tensorOf<R extends tf.Rank>(values: Float32Array, shape: tf.ShapeMap[R]): tf.Tensor<R> {
+  return tf.tensor(tf.getBackend() === 'wasm' ? values : values.slice(), shape, 'float32') as tf.Tensor<R>;
+}
+
 /**
  * One LSTM step. `xProj` is the input's share of the gate pre-activations (x W + b), computed
  * for all steps at once by the caller; h and c are the previous hidden and cell states [batch, n].
@@ -91,7 +109,7 @@ function lstmKernelOp(reverse: boolean) {
     const k = kernels();
     const U = recurrentKernel.dataSync() as Float32Array;
     const [given, Uk, proj, UT, hs, cs, gates, tcs, z, out] = inKernelMemory(
-      [projected.dataSync() as Float32Array, U],
+      [valuesOf(projected), U],
       [TB * width, width * n, (T + 1) * B * n, (T + 1) * B * n, TB * width, TB * n, B * width, TB * n],
     );
     k.reorder32(given.ptr, proj.ptr, B, T, width, true, reverse);
@@ -99,11 +117,11 @@ function lstmKernelOp(reverse: boolean) {
     k.lstmForward(proj.ptr, UT.ptr, T, B, n, hs.ptr, cs.ptr, gates.ptr, tcs.ptr, z.ptr);
     k.reorder32(hs.ptr + B * n * 4, out.ptr, B, T, n, false, reverse);
     const saved = { hs: hs.view.slice(), cs: cs.view.slice(), gates: gates.view.slice(), tcs: tcs.view.slice(), U: U.slice() };
-    const value = tf.tensor3d(out.view.slice(), [B, T, n]);
+    const value = tensorOf<tf.Rank.R3>(out.view, [B, T, n]);
 
     const gradFunc = (dy: tf.Tensor) => {
       const [given, Uk, hsk, csk, gatesk, tcsk, dys, dz, dh, dc, sums, dU, dProj] = inKernelMemory(
-        [dy.dataSync() as Float32Array, saved.U, saved.hs, saved.cs, saved.gates, saved.tcs],
+        [valuesOf(dy), saved.U, saved.hs, saved.cs, saved.gates, saved.tcs],
         [TB * n, TB * width, B * n, B * n, width, n * width, TB * width],
       );
       k.reorder32(given.ptr, dys.ptr, B, T, n, true, reverse);
@@ -111,7 +129,7 @@ function lstmKernelOp(reverse: boolean) {
       // dU = Σ over steps and examples of h_prevᵀ dz (h_0 ... h_(T-1) are the first T·B rows of hs)
       weightGradient(hsk, n, dz, width, TB, dU, sums);
       k.reorder32(dz.ptr, dProj.ptr, B, T, width, false, reverse);
-      return [tf.tensor3d(dProj.view.slice(), [B, T, width]), tf.tensor2d(dU.view.slice(), [n, width])];
+      return [tensorOf<tf.Rank.R3>(dProj.view, [B, T, width]), tensorOf<tf.Rank.R2>(dU.view, [n, width])];
     };
     return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
   });
@@ -484,7 +502,7 @@ const gruKernelOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => 
   const k = kernels();
   const U = recurrentKernel.dataSync() as Float32Array;
   const [given, Uk, bRec, h0k, proj, hs, UT, zr, cand, hh, hp, out] = inKernelMemory(
-    [projected.dataSync() as Float32Array, U, recurrentBias.dataSync() as Float32Array, h0.dataSync() as Float32Array],
+    [valuesOf(projected), U, valuesOf(recurrentBias), valuesOf(h0)],
     [TB * width, (T + 1) * B * n, width * n, TB * 2 * n, TB * n, TB * n, B * width, TB * n],
   );
   k.reorder32(given.ptr, proj.ptr, B, T, width, true, false);
@@ -493,11 +511,11 @@ const gruKernelOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => 
   k.gruForward(proj.ptr, UT.ptr, bRec.ptr, T, B, n, hs.ptr, zr.ptr, cand.ptr, hh.ptr, hp.ptr);
   k.reorder32(hs.ptr + B * n * 4, out.ptr, B, T, n, false, false);
   const saved = { hs: hs.view.slice(), zr: zr.view.slice(), cand: cand.view.slice(), hh: hh.view.slice(), U: U.slice() };
-  const value = tf.tensor3d(out.view.slice(), [B, T, n]);
+  const value = tensorOf<tf.Rank.R3>(out.view, [B, T, n]);
 
   const gradFunc = (dy: tf.Tensor) => {
     const [given, Uk, hsk, zrk, candk, hhk, dys, dProj, dHp, dh, sums, dU, dProjB] = inKernelMemory(
-      [dy.dataSync() as Float32Array, saved.U, saved.hs, saved.zr, saved.cand, saved.hh],
+      [valuesOf(dy), saved.U, saved.hs, saved.zr, saved.cand, saved.hh],
       [TB * n, TB * width, TB * width, B * n, width, n * width, TB * width],
     );
     k.reorder32(given.ptr, dys.ptr, B, T, n, true, false);
@@ -505,7 +523,7 @@ const gruKernelOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => 
     // dU = Σ over steps and examples of h_prevᵀ dHp (h_0 ... h_(T-1) are the first T·B rows of hs); db_rec = Σ dHp
     const dBias = weightGradient(hsk, n, dHp, width, TB, dU, sums);
     k.reorder32(dProj.ptr, dProjB.ptr, B, T, width, false, false);
-    return [tf.tensor3d(dProjB.view.slice(), [B, T, width]), tf.tensor2d(dU.view.slice(), [n, width]), tf.tensor1d(dBias), tf.tensor2d(dh.view.slice(), [B, n])];
+    return [tensorOf<tf.Rank.R3>(dProjB.view, [B, T, width]), tensorOf<tf.Rank.R2>(dU.view, [n, width]), tf.tensor1d(dBias), tensorOf<tf.Rank.R2>(dh.view, [B, n])];
   };
   return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
 });
