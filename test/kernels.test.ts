@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend';
 import { arena, kernels } from '../src/core/kernels';
 import { createAttentionModel } from '../src/models/attention';
-import { tensorOf, valuesOf } from '../src/models/recurrent';
+import { bidirectionalLstm, gru, lstm, tensorOf, valuesOf } from '../src/models/recurrent';
 
 function filled(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
@@ -109,6 +109,32 @@ describe.each(['wasm', 'cpu'] as const)('tensors in and out of kernel memory on 
     arena([6])[0].view.fill(7);
     expect(Array.from(t.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
     expect(Array.from(valuesOf(tf.add(t, 1)))).toEqual([2, 3, 4, 5, 6, 7]);
+  });
+});
+
+describe('sequences split by examples between two threads', () => {
+  beforeAll(() => initBackend('wasm'));
+
+  test.each([
+    ['LSTM', () => lstm({ units: 32, returnSequences: true, seed: 1 })],
+    ['bidirectional LSTM', () => bidirectionalLstm({ units: 32, returnSequences: true, seed: 2 })],
+    ['GRU', () => gru({ units: 32, returnSequences: true, seed: 3 })],
+  ] as const)('%s: states and every gradient are the same with and without the helper thread', async (_name, make) => {
+    const k = kernels();
+    for (let waited = 0; !k.helperWaiting() && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    const layer = make();
+    const x = tf.randomNormal([16, 20, 8], 0, 1, 'float32', 4); // 16 examples: 8 on each thread
+    const target = tf.randomNormal((layer.apply(x) as tf.Tensor).shape, 0, 1, 'float32', 5); // builds the layer too
+    const run = () => {
+      const loss = () => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, target)) as tf.Scalar;
+      const { value, grads } = tf.variableGrads(loss, layer.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
+      return [value, ...Object.values(grads)].map((t) => Array.from(t.dataSync()));
+    };
+    const two = run();
+    k.setHelpers(0);
+    const one = run();
+    k.setHelpers(1);
+    expect(two).toEqual(one);
   });
 });
 

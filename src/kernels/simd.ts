@@ -54,7 +54,7 @@ export function gemmABt32(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc:
     return;
   }
   // the helper thread takes rows half ... M-1
-  post(JOB_ABT, <i32>(a + (((<usize>half) * lda) << 2)), lda, <i32>b, ldb, <i32>(c + (((<usize>half) * ldc) << 2)), ldc, M - half, N, K, <i32>bias, accumulate ? 1 : 0);
+  post(JOB_ABT, <i32>(a + (((<usize>half) * lda) << 2)), lda, <i32>b, ldb, <i32>(c + (((<usize>half) * ldc) << 2)), ldc, M - half, N, K, <i32>bias, accumulate ? 1 : 0, 0, 0, 0);
   gemmABtRows(a, lda, b, ldb, c, ldc, half, N, K, bias, accumulate);
   joinHelper();
 }
@@ -161,7 +161,7 @@ function gemmStrided32(a: usize, ai: i32, ak: i32, b: usize, ldb: i32, c: usize,
     gemmStridedRows(a, ai, ak, b, ldb, c, ldc, M, N, K, accumulate);
     return;
   }
-  post(JOB_STRIDED, <i32>(a + (((<usize>half) * ai) << 2)), ai, ak, <i32>b, ldb, <i32>(c + (((<usize>half) * ldc) << 2)), ldc, M - half, N, K, accumulate ? 1 : 0);
+  post(JOB_STRIDED, <i32>(a + (((<usize>half) * ai) << 2)), ai, ak, <i32>b, ldb, <i32>(c + (((<usize>half) * ldc) << 2)), ldc, M - half, N, K, accumulate ? 1 : 0, 0, 0, 0);
   gemmStridedRows(a, ai, ak, b, ldb, c, ldc, half, N, K, accumulate);
   joinHelper();
 }
@@ -526,12 +526,24 @@ function exp32(x: f32): f32 {
  * hp [B, 3n] is room to work in. The same arithmetic as gruSequence in src/models/recurrent.ts.
  */
 export function gruForward(proj: usize, UT: usize, bRec: usize, T: i32, B: i32, n: i32, hs: usize, zr: usize, cand: usize, hh: usize, hp: usize): void {
+  const half = split(B, 3 * n, n * T);
+  if (half == 0) {
+    gruForwardRows(proj, UT, bRec, T, B, n, hs, zr, cand, hh, hp, 0, B);
+    return;
+  }
+  post(JOB_GRU_FORWARD, <i32>proj, <i32>UT, <i32>bRec, T, B, n, <i32>hs, <i32>zr, <i32>cand, <i32>hh, <i32>hp, half, B, 0);
+  gruForwardRows(proj, UT, bRec, T, B, n, hs, zr, cand, hh, hp, 0, half);
+  joinHelper();
+}
+
+/** gruForward for examples b0 ... b1-1 of the batch (each example's recursion is its own). */
+function gruForwardRows(proj: usize, UT: usize, bRec: usize, T: i32, B: i32, n: i32, hs: usize, zr: usize, cand: usize, hh: usize, hp: usize, b0: i32, b1: i32): void {
   const n3 = 3 * n;
   for (let t = 0; t < T; t++) {
     const h = hs + (((<usize>t) * B * n) << 2);
     const hNext = h + (((<usize>B) * n) << 2);
-    gemmABt32(h, n, UT, n, hp, n3, B, n3, n, bRec, false);
-    for (let b = 0; b < B; b++) {
+    gemmABtRows(h + (((<usize>b0) * n) << 2), n, UT, n, hp + (((<usize>b0) * n3) << 2), n3, b1 - b0, n3, n, bRec, false);
+    for (let b = b0; b < b1; b++) {
       const p = proj + ((((<usize>t) * B + b) * n3) << 2);
       const q = hp + (((<usize>b) * n3) << 2);
       const g = zr + ((((<usize>t) * B + b) * 2 * n) << 2);
@@ -580,10 +592,22 @@ export function gruForward(proj: usize, UT: usize, bRec: usize, T: i32, B: i32, 
  * [B, n] (zero on entry).
  */
 export function gruBackward(dy: usize, U: usize, T: i32, B: i32, n: i32, hs: usize, zr: usize, cand: usize, hh: usize, dProj: usize, dHp: usize, dh: usize): void {
+  const half = split(B, 3 * n, n * T);
+  if (half == 0) {
+    gruBackwardRows(dy, U, T, B, n, hs, zr, cand, hh, dProj, dHp, dh, 0, B);
+    return;
+  }
+  post(JOB_GRU_BACKWARD, <i32>dy, <i32>U, T, B, n, <i32>hs, <i32>zr, <i32>cand, <i32>hh, <i32>dProj, <i32>dHp, <i32>dh, half, B);
+  gruBackwardRows(dy, U, T, B, n, hs, zr, cand, hh, dProj, dHp, dh, 0, half);
+  joinHelper();
+}
+
+/** gruBackward for examples b0 ... b1-1. */
+function gruBackwardRows(dy: usize, U: usize, T: i32, B: i32, n: i32, hs: usize, zr: usize, cand: usize, hh: usize, dProj: usize, dHp: usize, dh: usize, b0: i32, b1: i32): void {
   const n3 = 3 * n;
   for (let t = T - 1; t >= 0; t--) {
     const h = hs + (((<usize>t) * B * n) << 2);
-    for (let b = 0; b < B; b++) {
+    for (let b = b0; b < b1; b++) {
       const row = (<usize>t) * B + b;
       const g = zr + ((row * 2 * n) << 2);
       const c = cand + ((row * n) << 2);
@@ -612,7 +636,7 @@ export function gruBackward(dy: usize, U: usize, T: i32, B: i32, n: i32, hs: usi
       }
     }
     // dh_prev = dh·z + dHp_t Uᵀ
-    gemmABt32(dHp + (((<usize>t) * B * n3) << 2), n3, U, n3, dh, n, B, n, n3, 0, true);
+    gemmABtRows(dHp + ((((<usize>t) * B + b0) * n3) << 2), n3, U, n3, dh + (((<usize>b0) * n) << 2), n, b1 - b0, n, n3, 0, true);
   }
 }
 
@@ -693,13 +717,25 @@ function lstmCellBackward(g: usize, tc: usize, cPrev: usize, d: usize, n: i32, d
  * The same arithmetic as lstmSequence in src/models/recurrent.ts.
  */
 export function lstmForward(proj: usize, UT: usize, T: i32, B: i32, n: i32, hs: usize, cs: usize, gates: usize, tcs: usize, z: usize): void {
+  const half = split(B, 4 * n, n * T);
+  if (half == 0) {
+    lstmForwardRows(proj, UT, T, B, n, hs, cs, gates, tcs, z, 0, B);
+    return;
+  }
+  post(JOB_LSTM_FORWARD, <i32>proj, <i32>UT, T, B, n, <i32>hs, <i32>cs, <i32>gates, <i32>tcs, <i32>z, half, B, 0, 0);
+  lstmForwardRows(proj, UT, T, B, n, hs, cs, gates, tcs, z, 0, half);
+  joinHelper();
+}
+
+/** lstmForward for examples b0 ... b1-1 of the batch (each example's recursion is its own). */
+function lstmForwardRows(proj: usize, UT: usize, T: i32, B: i32, n: i32, hs: usize, cs: usize, gates: usize, tcs: usize, z: usize, b0: i32, b1: i32): void {
   const n4 = 4 * n;
   for (let t = 0; t < T; t++) {
     const h = hs + (((<usize>t) * B * n) << 2);
     const c = cs + (((<usize>t) * B * n) << 2);
     const step = ((<usize>B) * n) << 2;
-    gemmABt32(h, n, UT, n, z, n4, B, n4, n, 0, false);
-    for (let b = 0; b < B; b++) {
+    gemmABtRows(h + (((<usize>b0) * n) << 2), n, UT, n, z + (((<usize>b0) * n4) << 2), n4, b1 - b0, n4, n, 0, false);
+    for (let b = b0; b < b1; b++) {
       const row = (<usize>t) * B + b;
       const zb = z + (((<usize>b) * n4) << 2);
       const p = proj + ((row * n4) << 2);
@@ -719,16 +755,28 @@ export function lstmForward(proj: usize, UT: usize, T: i32, B: i32, n: i32, hs: 
  * pre-activations (= of proj); dh and dc [B, n] are room to work in (zero on entry).
  */
 export function lstmBackward(dy: usize, U: usize, T: i32, B: i32, n: i32, cs: usize, gates: usize, tcs: usize, dz: usize, dh: usize, dc: usize): void {
+  const half = split(B, 4 * n, n * T);
+  if (half == 0) {
+    lstmBackwardRows(dy, U, T, B, n, cs, gates, tcs, dz, dh, dc, 0, B);
+    return;
+  }
+  post(JOB_LSTM_BACKWARD, <i32>dy, <i32>U, T, B, n, <i32>cs, <i32>gates, <i32>tcs, <i32>dz, <i32>dh, <i32>dc, half, B, 0);
+  lstmBackwardRows(dy, U, T, B, n, cs, gates, tcs, dz, dh, dc, 0, half);
+  joinHelper();
+}
+
+/** lstmBackward for examples b0 ... b1-1. */
+function lstmBackwardRows(dy: usize, U: usize, T: i32, B: i32, n: i32, cs: usize, gates: usize, tcs: usize, dz: usize, dh: usize, dc: usize, b0: i32, b1: i32): void {
   const n4 = 4 * n;
   for (let t = T - 1; t >= 0; t--) {
     const c = cs + (((<usize>t) * B * n) << 2); // c_(t-1)
-    for (let b = 0; b < B; b++) {
+    for (let b = b0; b < b1; b++) {
       const row = (<usize>t) * B + b;
       const at = ((<usize>b) * n) << 2;
       lstmCellBackward(gates + ((row * n4) << 2), tcs + ((row * n) << 2), c + at, dy + ((row * n) << 2), n, dh + at, dc + at, dz + ((row * n4) << 2));
     }
     // dh_prev = dz_t Uᵀ
-    gemmABt32(dz + (((<usize>t) * B * n4) << 2), n4, U, n4, dh, n, B, n, n4, 0, false);
+    gemmABtRows(dz + ((((<usize>t) * B + b0) * n4) << 2), n4, U, n4, dh + (((<usize>b0) * n) << 2), n, b1 - b0, n, n4, 0, false);
   }
 }
 
@@ -889,8 +937,10 @@ export function attentionBackward(
 
 // ---- a helper thread ----------------------------------------------------------------------------
 // With a shared memory, a second instance of this module runs helperLoop() in a worker thread
-// (src/core/kernels.ts starts it) and takes half the rows of each large product: the caller posts
-// the job into a control block in memory, works on its own half, and waits for the helper's.
+// (src/core/kernels.ts starts it) and takes half the rows of each large product, or half the
+// examples of a batch through a whole LSTM or GRU sequence (each example's recursion is its own,
+// so that is one hand-off per sequence): the caller posts the job into a control block in memory,
+// works on its own half, and waits for the helper's.
 // Below ~0.4 M multiply-adds a product stays on one thread (a hand-off costs ~10-50 µs).
 
 /** the control block: i32 words below the arrays' base (65536), in the first page */
@@ -901,6 +951,10 @@ const ARGS: usize = CTRL + 128; // job kind then its arguments
 const READY: usize = CTRL + 192; // 1 once the helper waits for jobs
 const JOB_ABT = 1;
 const JOB_STRIDED = 2;
+const JOB_LSTM_FORWARD = 3;
+const JOB_LSTM_BACKWARD = 4;
+const JOB_GRU_FORWARD = 5;
+const JOB_GRU_BACKWARD = 6;
 const MIN_SPLIT: i64 = 400000;
 
 let helpers = 0;
@@ -922,7 +976,7 @@ function split(M: i32, N: i32, K: i32): i32 {
   return (M >> 1) & ~3;
 }
 
-function post(kind: i32, p0: i32, p1: i32, p2: i32, p3: i32, p4: i32, p5: i32, p6: i32, p7: i32, p8: i32, p9: i32, p10: i32): void {
+function post(kind: i32, p0: i32, p1: i32, p2: i32, p3: i32, p4: i32, p5: i32, p6: i32, p7: i32, p8: i32, p9: i32, p10: i32, p11: i32, p12: i32, p13: i32): void {
   store<i32>(ARGS, kind);
   store<i32>(ARGS + 4, p0);
   store<i32>(ARGS + 8, p1);
@@ -935,8 +989,17 @@ function post(kind: i32, p0: i32, p1: i32, p2: i32, p3: i32, p4: i32, p5: i32, p
   store<i32>(ARGS + 36, p8);
   store<i32>(ARGS + 40, p9);
   store<i32>(ARGS + 44, p10);
+  store<i32>(ARGS + 48, p11);
+  store<i32>(ARGS + 52, p12);
+  store<i32>(ARGS + 56, p13);
   atomic.add<i32>(SEQ, 1);
   atomic.notify(SEQ, 1);
+}
+
+/** argument i of the job posted last */
+@inline
+function arg(i: i32): i32 {
+  return load<i32>(ARGS + 4 + ((<usize>i) << 2));
 }
 
 /** Waits until the helper has finished the job posted last: spins first (the halves take about as long), then sleeps. */
@@ -949,13 +1012,18 @@ function joinHelper(): void {
 }
 
 function run(kind: i32): void {
-  const a = <usize>load<i32>(ARGS + 4);
   if (kind == JOB_ABT) {
-    gemmABtRows(a, load<i32>(ARGS + 8), <usize>load<i32>(ARGS + 12), load<i32>(ARGS + 16), <usize>load<i32>(ARGS + 20), load<i32>(ARGS + 24),
-      load<i32>(ARGS + 28), load<i32>(ARGS + 32), load<i32>(ARGS + 36), <usize>load<i32>(ARGS + 40), load<i32>(ARGS + 44) != 0);
+    gemmABtRows(<usize>arg(0), arg(1), <usize>arg(2), arg(3), <usize>arg(4), arg(5), arg(6), arg(7), arg(8), <usize>arg(9), arg(10) != 0);
   } else if (kind == JOB_STRIDED) {
-    gemmStridedRows(a, load<i32>(ARGS + 8), load<i32>(ARGS + 12), <usize>load<i32>(ARGS + 16), load<i32>(ARGS + 20), <usize>load<i32>(ARGS + 24),
-      load<i32>(ARGS + 28), load<i32>(ARGS + 32), load<i32>(ARGS + 36), load<i32>(ARGS + 40), load<i32>(ARGS + 44) != 0);
+    gemmStridedRows(<usize>arg(0), arg(1), arg(2), <usize>arg(3), arg(4), <usize>arg(5), arg(6), arg(7), arg(8), arg(9), arg(10) != 0);
+  } else if (kind == JOB_LSTM_FORWARD) {
+    lstmForwardRows(<usize>arg(0), <usize>arg(1), arg(2), arg(3), arg(4), <usize>arg(5), <usize>arg(6), <usize>arg(7), <usize>arg(8), <usize>arg(9), arg(10), arg(11));
+  } else if (kind == JOB_LSTM_BACKWARD) {
+    lstmBackwardRows(<usize>arg(0), <usize>arg(1), arg(2), arg(3), arg(4), <usize>arg(5), <usize>arg(6), <usize>arg(7), <usize>arg(8), <usize>arg(9), <usize>arg(10), arg(11), arg(12));
+  } else if (kind == JOB_GRU_FORWARD) {
+    gruForwardRows(<usize>arg(0), <usize>arg(1), <usize>arg(2), arg(3), arg(4), arg(5), <usize>arg(6), <usize>arg(7), <usize>arg(8), <usize>arg(9), <usize>arg(10), arg(11), arg(12));
+  } else if (kind == JOB_GRU_BACKWARD) {
+    gruBackwardRows(<usize>arg(0), <usize>arg(1), arg(2), arg(3), arg(4), <usize>arg(5), <usize>arg(6), <usize>arg(7), <usize>arg(8), <usize>arg(9), <usize>arg(10), <usize>arg(11), arg(12), arg(13));
   }
 }
 
