@@ -146,7 +146,7 @@ export function buildProgram(tasks: readonly Task[] = TASKS): Commander {
       }
       process.stdout.write(
         `seqlab ${facts.seqlab} (node ${facts.node}, tfjs ${facts.tfjs})\n` +
-          `backend: ${info.name} (${info.adapter ?? `${info.threads} thread${info.threads === 1 ? '' : 's'}`})\n` +
+          `backend: ${info.name} (${info.adapter ?? `${info.threads} thread${info.threads === 1 ? '' : 's'}${info.name === 'wasm' || info.name === 'cpu' ? " in seqlab's kernels" : ''}`})\n` +
           info.attempts.map((a) => `  ${a}`).join('\n') +
           `\ntasks: ${facts.tasks.join(', ')}\n` +
           Object.entries(facts.data)

@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import { pathToFileURL } from 'url';
 import * as tf from '@tensorflow/tfjs';
 import { SeqlabError, UsageError, messageOf } from './errors';
+import { kernelThreads } from './kernels';
 import { speedUpWasmKernels } from './wasm-kernels';
 import { registerWebgpuKernels } from './webgpu-kernels';
 
@@ -216,11 +217,10 @@ async function loadWebgpu(auto: boolean): Promise<{ adapter: string }> {
 }
 
 function threadsOf(tfBackend: string): number {
-  if (tfBackend === 'wasm') {
-    // Node rejects the worker the threaded wasm build needs, so it runs on one thread.
-    return 1;
-  }
-  if (tfBackend === 'cpu' || tfBackend === 'webgpu') return 1;
+  // wasm and cpu run their own kernels on one thread (Node rejects the worker the threaded wasm build
+  // needs); seqlab's kernels, where the recurrent models spend their time, use kernelThreads()
+  if (tfBackend === 'wasm' || tfBackend === 'cpu') return kernelThreads();
+  if (tfBackend === 'webgpu') return 1;
   return require('os').cpus().length;
 }
 
