@@ -38,9 +38,8 @@ export interface KernelExports {
     C: number, hidden: number, energy: number, alpha: number, gates: number, tcs: number,
     da: number, dkeys: number, dv: number, dvb: number, dz: number, dsp: number, dh: number, dc: number, dctx: number, dal: number,
   ): void;
-  /** 1: a helper thread runs helperLoop on this memory (it takes half of each large product); 0: none */
+  /** 1: a helper thread runs helperLoop on this memory (half of each large product or sequence); 0: none */
   setHelpers(n: number): void;
-  helperLoop(): void;
   /** 1 while a helper thread waits for jobs */
   helperWaiting(): number;
   charRnnOptimize(p: number, g: number, nA: number, V: number, X: number, Y: number, T: number, aPrev: number, lr: number, clip: number, work: number): number;
@@ -69,7 +68,8 @@ instance.exports.helperLoop();
 
 /**
  * seqlab's kernels, loaded once, on a shared memory with a helper thread that takes half of each
- * large product (the second core; the peers use two threads too). SEQLAB_THREADS=1, one core, or
+ * large product and half the examples of each LSTM/GRU sequence (the second core; the peers use two
+ * threads too). SEQLAB_THREADS=1, one core, or
  * a worker that cannot start: everything on the calling thread, same results.
  */
 export function kernels(): KernelExports {

@@ -5,7 +5,8 @@
  *   input out of the wasm heap on every call: unstacking a [steps, batch, 4n] projection costs
  *   O(steps x size). These versions read a view of the heap and copy only what they return.
  * - BatchMatMul is fast (XNNPACK) only for a single untransposed product; with transposeA or
- *   transposeB (every matMul gradient) it takes a naive loop, ~7x slower here. This wrapper
+ *   transposeB (every matMul gradient) it takes a naive loop, ~7x slower here. 2-D products run in
+ *   seqlab's kernels (below); for the rest (batched, or both operands transposed) a wrapper
  *   transposes the operand with the fast Transpose kernel first.
  * - Reverse goes through a general C++ index loop (~27 ms for [256, 30, 128]); this one copies
  *   contiguous runs. Tile likewise (BatchNorm's gradient tiles over every step of a sequence).
@@ -195,8 +196,9 @@ function transposedMatMul(original: KernelFunc, transpose: KernelFunc): KernelFu
 /**
  * BatchMatMul of two 2-D float32 operands (or a batch of one), transposed or not (not both), in
  * seqlab's SIMD kernels (gemmAB32, gemmAtB32: 4 × 8 blocks of broadcast products, with no
- * transpose of A): measured here 1.4-2.7× faster than the backend's XNNPACK on the recurrent
- * models' shapes ([7680, 37]·[37, 128] 6.3 vs 8.7 ms; Aᵀ·B 4.5 vs 6.3 ms). Other cases: `fallback`.
+ * transpose of A), on both threads where the helper runs: on one thread ~1.4× the backend's
+ * XNNPACK at the date model's shapes ([7680, 37]·[37, 128] 6.3 vs 8.7 ms; its Aᵀ·B 4.5 vs 6.3 ms).
+ * Other cases: `fallback`.
  */
 function seqlabMatMul(fallback: KernelFunc): KernelFunc {
   return (args) => {

@@ -3,7 +3,8 @@
  * dist/kernels.wasm; src/core/kernels.ts loads them). They serve the hand-written networks, whose
  * small products plain JavaScript runs at ~3.4 ns per multiply-add on these machines; here a
  * product runs 4 lanes at a time (~0.15-0.3 ns). Arguments are byte offsets into this module's
- * memory, which the JavaScript side lays out.
+ * memory, which the JavaScript side lays out; the memory is shared with a helper thread (see the
+ * end of this file).
  */
 
 /** Σ_k a[k] b[k] over n float32 values, 8 at a time. */
