@@ -6,11 +6,11 @@
 const { execFileSync } = require('child_process');
 const path = require('path');
 
-/** `npm run kernels`, as package.json says it */
-const KERNELS_ARGS = require('../package.json').scripts.kernels.split(' ').slice(1);
+/** `npm run kernels`, as package.json says it: asc commands joined by && (the plain and the relaxed-SIMD build) */
+const KERNEL_BUILDS = require('../package.json').scripts.kernels.split(' && ').map((command) => command.split(' ').slice(1));
 
 module.exports = () => {
   const root = path.join(__dirname, '..');
-  execFileSync(process.execPath, [path.join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js'), ...KERNELS_ARGS], { stdio: 'inherit', cwd: root });
+  for (const args of KERNEL_BUILDS) execFileSync(process.execPath, [path.join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js'), ...args], { stdio: 'inherit', cwd: root });
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root });
 };

@@ -79,6 +79,35 @@ describe.each(['wasm', 'cpu'] as const)('GRU on %s', (backend) => {
     expect(maxDiff(ours.apply(x) as tf.Tensor, ref.apply(x) as tf.Tensor)).toBeLessThan(1e-5);
   });
 
+  test('the layer as one op (projection, recursion, every gradient in the kernels) equals the layer op by op', () => {
+    const x = tf.randomNormal([B, T, 5], 0, 1, 'float32', 12);
+    const h0 = tf.randomNormal([B, n], 0, 0.5, 'float32', 13);
+    const target = tf.randomNormal([B, T, n], 0, 1, 'float32', 14);
+    const layer = gru({ units: n, returnSequences: true, seed: 15 });
+    layer.apply([x, h0]);
+    const [k, rk] = layer.getWeights();
+    layer.setWeights([k, rk, tf.randomNormal([2, 3 * n], 0, 0.5, 'float32', 16)]); // both biases non-zero
+    const run = () => {
+      const f = () => tf.sum(tf.mul(layer.apply([x, h0]) as tf.Tensor, target)) as tf.Scalar;
+      const { value, grads } = tf.variableGrads(f, layer.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
+      const [dx, dh0] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(layer.apply([a, b]) as tf.Tensor, target)))([x, h0]);
+      return [value, ...Object.values(grads), dx, dh0];
+    };
+    const fused = run();
+    process.env.SEQLAB_KERNELS = '0';
+    let opByOp: tf.Tensor[];
+    try {
+      opByOp = run();
+    } finally {
+      delete process.env.SEQLAB_KERNELS;
+    }
+    expect(fused).toHaveLength(6); // loss, kernel, recurrent kernel, biases, x, h0
+    fused.forEach((g, i) => {
+      expect(g.shape).toEqual(opByOp[i].shape);
+      expect(maxDiff(g, opByOp[i])).toBeLessThan(1e-4);
+    });
+  });
+
   test('state in/out: two halves with the state carried equal the whole sequence', () => {
     const x = tf.randomNormal([B, T, 5], 0, 1, 'float32', 10);
     const layer = gru({ units: n, returnSequences: true, seed: 11 });

@@ -5,7 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend';
-import { arena, kernels, kernelThreads } from '../src/core/kernels';
+import * as fs from 'fs';
+import * as path from 'path';
+import { arena, kernelBuild, kernels, kernelThreads } from '../src/core/kernels';
 import { createAttentionModel } from '../src/models/attention';
 import { bidirectionalLstm, gru, lstm, tensorOf, valuesOf } from '../src/models/recurrent';
 
@@ -46,6 +48,33 @@ describe('kernels against their definitions', () => {
         let s = accumulate ? C0[i * N + j] : 0;
         for (let r = 0; r < K; r++) s += A[r * M + i] * B[r * N + j];
         expect(Math.abs(c.view[i * N + j] - s)).toBeLessThan(1e-4);
+      }
+    }
+  });
+
+  test('the relaxed-SIMD build (fused multiply-adds) is used where the engine runs it, and computes what the plain build does', () => {
+    kernels();
+    const bytes = (name: string) => new Uint8Array(fs.readFileSync(path.join(__dirname, '..', 'dist', name)));
+    expect(kernelBuild).toBe(WebAssembly.validate(bytes('kernels-fma.wasm')) ? 'fma' : 'simd');
+    if (kernelBuild !== 'fma') return;
+    const [M, K, N] = [37, 130, 45]; // edges in every direction
+    const products = ['kernels.wasm', 'kernels-fma.wasm'].map((name) => {
+      const memory = new WebAssembly.Memory({ initial: 8, maximum: 65536, shared: true });
+      const own = new WebAssembly.Instance(new WebAssembly.Module(bytes(name)), { env: { memory } }).exports as unknown as ReturnType<typeof kernels>;
+      const f = new Float32Array(memory.buffer);
+      const [a, b, c] = [65536, 65536 + M * K * 4, 65536 + (M * K + K * N) * 4];
+      f.set(filled(M * K, 11), a / 4);
+      f.set(filled(K * N, 12), b / 4);
+      own.gemmAB32(a, K, b, N, c, N, M, N, K, false);
+      return f.slice(c / 4, c / 4 + M * N);
+    });
+    const A = filled(M * K, 11);
+    const B = filled(K * N, 12);
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let r = 0; r < K; r++) s += A[i * K + r] * B[r * N + j];
+        for (const p of products) expect(Math.abs(p[i * N + j] - s)).toBeLessThan(1e-4);
       }
     }
   });

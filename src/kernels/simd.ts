@@ -7,6 +7,17 @@
  * end of this file).
  */
 
+/**
+ * a·b + c on four lanes: one fused multiply-add where the build has relaxed SIMD (the
+ * kernels-fma.wasm build; src/core/kernels.ts picks it where the engine runs it), else a multiply
+ * and an add.
+ */
+@inline
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
 /** Σ_k a[k] b[k] over n float32 values, 8 at a time. */
 @inline
 function dot32(a: usize, b: usize, n: i32): f32 {
@@ -15,12 +26,12 @@ function dot32(a: usize, b: usize, n: i32): f32 {
   let k = 0;
   for (; k + 7 < n; k += 8) {
     const o = (<usize>k) << 2;
-    s0 = f32x4.add(s0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-    s1 = f32x4.add(s1, f32x4.mul(v128.load(a + o, 16), v128.load(b + o, 16)));
+    s0 = madd(v128.load(a + o), v128.load(b + o), s0);
+    s1 = madd(v128.load(a + o, 16), v128.load(b + o, 16), s1);
   }
   if (k + 3 < n) {
     const o = (<usize>k) << 2;
-    s0 = f32x4.add(s0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+    s0 = madd(v128.load(a + o), v128.load(b + o), s0);
     k += 4;
   }
   s0 = f32x4.add(s0, s1);
@@ -84,14 +95,14 @@ function gemmABtRows(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32,
         const y1 = v128.load(b1 + o);
         const y2 = v128.load(b2 + o);
         const y3 = v128.load(b3 + o);
-        s00 = f32x4.add(s00, f32x4.mul(x0, y0));
-        s01 = f32x4.add(s01, f32x4.mul(x0, y1));
-        s02 = f32x4.add(s02, f32x4.mul(x0, y2));
-        s03 = f32x4.add(s03, f32x4.mul(x0, y3));
-        s10 = f32x4.add(s10, f32x4.mul(x1, y0));
-        s11 = f32x4.add(s11, f32x4.mul(x1, y1));
-        s12 = f32x4.add(s12, f32x4.mul(x1, y2));
-        s13 = f32x4.add(s13, f32x4.mul(x1, y3));
+        s00 = madd(x0, y0, s00);
+        s01 = madd(x0, y1, s01);
+        s02 = madd(x0, y2, s02);
+        s03 = madd(x0, y3, s03);
+        s10 = madd(x1, y0, s10);
+        s11 = madd(x1, y1, s11);
+        s12 = madd(x1, y2, s12);
+        s13 = madd(x1, y3, s13);
       }
       let r00 = hsum(s00), r01 = hsum(s01), r02 = hsum(s02), r03 = hsum(s03);
       let r10 = hsum(s10), r11 = hsum(s11), r12 = hsum(s12), r13 = hsum(s13);
@@ -197,14 +208,14 @@ function gemmBlock32(a: usize, ai: i32, ak: i32, b: usize, ldb: i32, c: usize, l
         const x1 = v128.load32_splat(pa + si);
         const x2 = v128.load32_splat(pa + 2 * si);
         const x3 = v128.load32_splat(pa + 3 * si);
-        s00 = f32x4.add(s00, f32x4.mul(x0, y0));
-        s01 = f32x4.add(s01, f32x4.mul(x0, y1));
-        s10 = f32x4.add(s10, f32x4.mul(x1, y0));
-        s11 = f32x4.add(s11, f32x4.mul(x1, y1));
-        s20 = f32x4.add(s20, f32x4.mul(x2, y0));
-        s21 = f32x4.add(s21, f32x4.mul(x2, y1));
-        s30 = f32x4.add(s30, f32x4.mul(x3, y0));
-        s31 = f32x4.add(s31, f32x4.mul(x3, y1));
+        s00 = madd(x0, y0, s00);
+        s01 = madd(x0, y1, s01);
+        s10 = madd(x1, y0, s10);
+        s11 = madd(x1, y1, s11);
+        s20 = madd(x2, y0, s20);
+        s21 = madd(x2, y1, s21);
+        s30 = madd(x3, y0, s30);
+        s31 = madd(x3, y1, s31);
         pa += sk;
         pb += rb;
       }
@@ -224,10 +235,10 @@ function gemmBlock32(a: usize, ai: i32, ak: i32, b: usize, ldb: i32, c: usize, l
       let pb = b + ((<usize>j) << 2);
       for (let k = 0; k < K; k++) {
         const y = v128.load(pb);
-        s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(pa), y));
-        s1 = f32x4.add(s1, f32x4.mul(v128.load32_splat(pa + si), y));
-        s2 = f32x4.add(s2, f32x4.mul(v128.load32_splat(pa + 2 * si), y));
-        s3 = f32x4.add(s3, f32x4.mul(v128.load32_splat(pa + 3 * si), y));
+        s0 = madd(v128.load32_splat(pa), y, s0);
+        s1 = madd(v128.load32_splat(pa + si), y, s1);
+        s2 = madd(v128.load32_splat(pa + 2 * si), y, s2);
+        s3 = madd(v128.load32_splat(pa + 3 * si), y, s3);
         pa += sk;
         pb += rb;
       }
@@ -261,7 +272,7 @@ function gemmBlock32(a: usize, ai: i32, ak: i32, b: usize, ldb: i32, c: usize, l
       let pa = a0;
       let pb = b + ((<usize>j) << 2);
       for (let k = 0; k < K; k++) {
-        s = f32x4.add(s, f32x4.mul(v128.load32_splat(pa), v128.load(pb)));
+        s = madd(v128.load32_splat(pa), v128.load(pb), s);
         pa += sk;
         pb += rb;
       }
@@ -302,6 +313,12 @@ export function colSum32(b: usize, K: i32, N: i32, out: usize): void {
     }
     row += (<usize>N) << 2;
   }
+}
+
+/** dst [rows, N] = the row of N float32 values at src, repeated (a bias, before a product accumulates onto it). */
+export function repeatRow32(src: usize, dst: usize, rows: i32, N: i32): void {
+  const row = (<usize>N) << 2;
+  for (let r = 0; r < rows; r++) memory.copy(dst + (<usize>r) * row, src, row);
 }
 
 /**

@@ -8,7 +8,7 @@
  * - the input projection of a whole sequence is one matMul;
  * - a sequence is one custom-gradient op with a hand-written backward pass; on the wasm and cpu
  *   backends its forward and backward passes are one call each into seqlab's SIMD kernels
- *   (src/kernels/simd.ts), batch-major in and out (lstmKernelOp, gruKernelOp), so a step costs no
+ *   (src/kernels/simd.ts), batch-major in and out (lstmLayerOp, gruLayerOp), so a step costs no
  *   tfjs ops at all and a layer no transposes; on webgpu an LSTM or GRU sequence is one GPU
  *   dispatch each way (src/core/webgpu-kernels.ts); elsewhere (a native backend, or
  *   SEQLAB_KERNELS=0) it runs op by op (lstmSequence, gruSequence);
@@ -93,49 +93,67 @@ const lstmSequenceGpuOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[
 });
 
 /**
- * An LSTM over a batch-major sequence as two calls into seqlab's kernels (lstmForward,
- * lstmBackward), like gruKernelOp: `projected` is x·W + b [B, T, 4n] as the input
- * projection's matMul leaves it, and the result is every state [B, T, n], so a layer needs no
- * transposes around it. With `reverse` it reads the sequence from its end (a bidirectional layer's
- * backward direction) and state t is the one after reading step t. What the backward pass needs is
- * kept as arrays by the gradient function, not as tensors.
+ * An LSTM layer over a batch-major sequence x [B, T, d] as one op on seqlab's kernels: the input
+ * projection x·W + b, the recursion (lstmForward) and, backwards, the recursion (lstmBackward) and
+ * every gradient (x, W, b, U) as products in kernel memory, so the gate pre-activations [B, T, 4n]
+ * never become tensors. Returns every state [B, T, n]. With `reverse` it reads the sequence from its
+ * end (a bidirectional layer's backward direction) and state t is the one after reading step t.
+ * Inside, rows are in the order they are read (time-major): only x, the states and their gradients
+ * (d or n wide, not 4n) are reordered. What the backward pass needs is kept as arrays by the
+ * gradient function, not as tensors.
  */
-function lstmKernelOp(reverse: boolean) {
+function lstmLayerOp(reverse: boolean) {
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [projected, recurrentKernel] = args as [tf.Tensor, tf.Tensor];
-    const [B, T, width] = projected.shape as number[];
+    const [x, kernel, bias, recurrentKernel] = args as tf.Tensor[];
+    const [B, T, d] = x.shape as number[];
+    const width = kernel.shape[1]!;
     const n = width / 4;
     const TB = T * B;
     const k = kernels();
-    const U = recurrentKernel.dataSync() as Float32Array;
-    const [given, Uk, proj, UT, hs, cs, gates, tcs, z, out] = inKernelMemory(
-      [valuesOf(projected), U],
-      [TB * width, width * n, (T + 1) * B * n, (T + 1) * B * n, TB * width, TB * n, B * width, TB * n],
+    const [xk, W, b, U, xt, proj, UT, hs, cs, gates, tcs, z, out] = inKernelMemory(
+      [valuesOf(x), valuesOf(kernel), valuesOf(bias), valuesOf(recurrentKernel)],
+      [TB * d, TB * width, width * n, (T + 1) * B * n, (T + 1) * B * n, TB * width, TB * n, B * width, TB * n],
+      false,
     );
-    k.reorder32(given.ptr, proj.ptr, B, T, width, true, reverse);
-    k.transpose32(Uk.ptr, UT.ptr, n, width);
+    hs.view.fill(0, 0, B * n); // h_0 = c_0 = 0
+    cs.view.fill(0, 0, B * n);
+    k.reorder32(xk.ptr, xt.ptr, B, T, d, true, reverse);
+    k.repeatRow32(b.ptr, proj.ptr, TB, width);
+    k.gemmAB32(xt.ptr, d, W.ptr, width, proj.ptr, width, TB, width, d, true);
+    k.transpose32(U.ptr, UT.ptr, n, width);
     k.lstmForward(proj.ptr, UT.ptr, T, B, n, hs.ptr, cs.ptr, gates.ptr, tcs.ptr, z.ptr);
     k.reorder32(hs.ptr + B * n * 4, out.ptr, B, T, n, false, reverse);
-    const saved = { hs: hs.view.slice(), cs: cs.view.slice(), gates: gates.view.slice(), tcs: tcs.view.slice(), U: U.slice() };
+    // h_0 ... h_(T-1) and c_0 ... c_(T-1): the states each step started from
+    const saved = [xt, W, U, hs, cs, gates, tcs].map((a, i) => (i === 3 || i === 4 ? a.view.slice(0, TB * n) : a.view.slice()));
     const value = tensorOf<tf.Rank.R3>(out.view, [B, T, n]);
 
     const gradFunc = (dy: tf.Tensor) => {
-      const [given, Uk, hsk, csk, gatesk, tcsk, dys, dz, dh, dc, sums, dU, dProj] = inKernelMemory(
-        [valuesOf(dy), saved.U, saved.hs, saved.cs, saved.gates, saved.tcs],
-        [TB * n, TB * width, B * n, B * n, width, n * width, TB * width],
+      const [dyk, xt, W, U, hs, cs, gates, tcs, dys, dz, dh, dc, sums, dU, dW, dxt, dx] = inKernelMemory(
+        [valuesOf(dy), ...saved],
+        [TB * n, TB * width, B * n, B * n, width, n * width, d * width, TB * d, TB * d],
+        false,
       );
-      k.reorder32(given.ptr, dys.ptr, B, T, n, true, reverse);
-      k.lstmBackward(dys.ptr, Uk.ptr, T, B, n, csk.ptr, gatesk.ptr, tcsk.ptr, dz.ptr, dh.ptr, dc.ptr);
-      // dU = Σ over steps and examples of h_prevᵀ dz (h_0 ... h_(T-1) are the first T·B rows of hs)
-      weightGradient(hsk, n, dz, width, TB, dU, sums);
-      k.reorder32(dz.ptr, dProj.ptr, B, T, width, false, reverse);
-      return [tensorOf<tf.Rank.R3>(dProj.view, [B, T, width]), tensorOf<tf.Rank.R2>(dU.view, [n, width])];
+      dh.view.fill(0);
+      dc.view.fill(0);
+      k.reorder32(dyk.ptr, dys.ptr, B, T, n, true, reverse);
+      k.lstmBackward(dys.ptr, U.ptr, T, B, n, cs.ptr, gates.ptr, tcs.ptr, dz.ptr, dh.ptr, dc.ptr);
+      // dU = Σ over steps and examples of h_prevᵀ dz; db = Σ dz; dW = Σ x_tᵀ dz; dx = dz Wᵀ
+      const db = weightGradient(hs, n, dz, width, TB, dU, sums);
+      k.gemmAtB32(xt.ptr, d, dz.ptr, width, dW.ptr, width, d, width, TB, false);
+      k.gemmABt32(dz.ptr, width, W.ptr, width, dxt.ptr, d, TB, d, width, 0, false);
+      k.reorder32(dxt.ptr, dx.ptr, B, T, d, false, reverse);
+      return [tensorOf<tf.Rank.R3>(dx.view, [B, T, d]), tensorOf<tf.Rank.R2>(dW.view, [d, width]), tf.tensor1d(db), tensorOf<tf.Rank.R2>(dU.view, [n, width])];
     };
     return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
   });
 }
-const lstmKernelForward = lstmKernelOp(false);
-const lstmKernelBackward = lstmKernelOp(true);
+const lstmLayerForward = lstmLayerOp(false);
+const lstmLayerBackward = lstmLayerOp(true);
+
+/** An LSTM layer's weights through lstmLayerOp, in one direction. */
+function lstmOnKernels(x: tf.Tensor, w: LstmWeights, reverse: boolean): tf.Tensor3D {
+  return (reverse ? lstmLayerBackward : lstmLayerForward)(x, w.kernel.read(), w.bias.read(), w.recurrentKernel.read()) as tf.Tensor3D;
+}
 
 /** Per-gate-column factor k: sigmoid(k·z) for i, f, o (k = 1) and the c gate (k = 2, then 2s - 1 = tanh z). */
 function gateScale(n: number): tf.Tensor1D {
@@ -306,7 +324,7 @@ export class Lstm extends SequenceLayer {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
       const [batch, steps] = x.shape;
       if (onKernels()) {
-        const states = lstmKernelForward(projectSequence(x, this.w.kernel.read(), this.w.bias.read()), this.w.recurrentKernel.read()); // [batch, T, n]
+        const states = lstmOnKernels(x, this.w, false); // [batch, T, n]
         return this.returnSequences ? states : tf.reshape(tf.slice(states, [0, steps - 1, 0], [batch, 1, this.units]), [batch, this.units]);
       }
       const projected = tf.transpose(projectSequence(x, this.w.kernel.read(), this.w.bias.read()), [1, 0, 2]) as tf.Tensor3D;
@@ -358,8 +376,8 @@ export class BidirectionalLstm extends SequenceLayer {
       const n = this.units;
       if (onKernels()) {
         // each direction one kernel op on its own projection, batch-major throughout
-        const hF = lstmKernelForward(projectSequence(x, this.fwd.kernel.read(), this.fwd.bias.read()), this.fwd.recurrentKernel.read());
-        const hB = lstmKernelBackward(projectSequence(x, this.bwd.kernel.read(), this.bwd.bias.read()), this.bwd.recurrentKernel.read());
+        const hF = lstmOnKernels(x, this.fwd, false);
+        const hB = lstmOnKernels(x, this.bwd, true);
         if (this.returnSequences) return tf.concat([hF, hB], 2);
         // the forward direction's last state and the backward direction's (after reading step 0)
         return tf.concat([tf.reshape(tf.slice(hF, [0, steps - 1, 0], [batch, 1, n]), [batch, n]), tf.reshape(tf.slice(hB, [0, 0, 0], [batch, 1, n]), [batch, n])], 1);
@@ -417,12 +435,12 @@ export class Gru extends SequenceLayer {
     return tf.tidy(() => {
       const [x, h0] = (Array.isArray(inputs) ? inputs : [inputs]) as [tf.Tensor3D, tf.Tensor2D?];
       const [batch, steps] = x.shape;
-      const [bIn, bRec] = tf.unstack(this.w.bias.read());
       const start = h0 ?? tf.zeros([batch, this.units]);
       if (onKernels()) {
-        const states = gruKernelOp(projectSequence(x, this.w.kernel.read(), bIn), this.w.recurrentKernel.read(), bRec, start) as tf.Tensor3D; // [batch, T, n]
+        const states = gruLayerOp(x, this.w.kernel.read(), this.w.bias.read(), this.w.recurrentKernel.read(), start) as tf.Tensor3D; // [batch, T, n]
         return this.returnSequences ? states : tf.reshape(tf.slice(states, [0, steps - 1, 0], [batch, 1, this.units]), [batch, this.units]);
       }
+      const [bIn, bRec] = tf.unstack(this.w.bias.read());
       const projected = tf.transpose(projectSequence(x, this.w.kernel.read(), bIn), [1, 0, 2]) as tf.Tensor3D;
       const states = gruSequence(projected, this.w.recurrentKernel.read() as tf.Tensor2D, bRec as tf.Tensor1D, start);
       if (!this.returnSequences) return tf.reshape(tf.slice(states, [steps - 1, 0, 0], [1, batch, this.units]), [batch, this.units]);
@@ -451,7 +469,12 @@ export function gruStep(xProj: tf.Tensor, h: tf.Tensor, recurrentKernel: tf.Tens
  * [batch, n]; returns every state [steps, batch, n] (the last is the state to carry on from).
  */
 export function gruSequence(projected: tf.Tensor3D, recurrentKernel: tf.Tensor2D, recurrentBias: tf.Tensor1D, h0: tf.Tensor2D): tf.Tensor3D {
-  if (onKernels()) return tf.transpose(gruKernelOp(tf.transpose(projected, [1, 0, 2]), recurrentKernel, recurrentBias, h0), [1, 0, 2]);
+  if (onKernels()) {
+    // the layer op with an identity input kernel and no input bias (products by 1 and 0 are exact)
+    const width = projected.shape[2];
+    const biases = tf.stack([tf.zeros([width]), recurrentBias]);
+    return tf.transpose(gruLayerOp(tf.transpose(projected, [1, 0, 2]), tf.eye(width), biases, recurrentKernel, h0), [1, 0, 2]) as tf.Tensor3D;
+  }
   const op = onWebgpuKernels() ? gruSequenceGpuOp : gruSequenceOp;
   return op(projected, recurrentKernel, recurrentBias, h0) as tf.Tensor3D;
 }
@@ -488,42 +511,56 @@ export function onKernels(): boolean {
 }
 
 /**
- * A GRU over a batch-major sequence as two calls into seqlab's kernels (gruForward, gruBackward:
- * the whole recursion, gates and products, float32 SIMD), with the recurrent kernel's gradient as
- * one product over all steps: `projected` is x·W + b_in [B, T, 3n] as the input projection leaves
- * it, h0 [B, n]; returns every state [B, T, n]. What the backward pass needs is kept as arrays by
- * the gradient function, not as tensors.
+ * A GRU layer over a batch-major sequence x [B, T, d] from h0 [B, n] as one op on seqlab's kernels,
+ * like lstmLayerOp: the input projection x·W + b_in, the recursion (gruForward) and, backwards,
+ * the recursion (gruBackward) and every gradient (x, W, the biases [2, 3n], U, h0) as products in
+ * kernel memory. Returns every state [B, T, n]. Inside, rows are time-major; only x, the states and
+ * their gradients are reordered.
  */
-const gruKernelOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [projected, recurrentKernel, recurrentBias, h0] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-  const [B, T, width] = projected.shape as number[];
+const gruLayerOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, kernel, bias, recurrentKernel, h0] = args as tf.Tensor[];
+  const [B, T, d] = x.shape as number[];
+  const width = kernel.shape[1]!;
   const n = width / 3;
   const TB = T * B;
   const k = kernels();
-  const U = recurrentKernel.dataSync() as Float32Array;
-  const [given, Uk, bRec, h0k, proj, hs, UT, zr, cand, hh, hp, out] = inKernelMemory(
-    [valuesOf(projected), U, valuesOf(recurrentBias), valuesOf(h0)],
-    [TB * width, (T + 1) * B * n, width * n, TB * 2 * n, TB * n, TB * n, B * width, TB * n],
+  const [xk, W, biases, U, h0k, xt, proj, hs, UT, zr, cand, hh, hp, out] = inKernelMemory(
+    [valuesOf(x), valuesOf(kernel), valuesOf(bias), valuesOf(recurrentKernel), valuesOf(h0)],
+    [TB * d, TB * width, (T + 1) * B * n, width * n, TB * 2 * n, TB * n, TB * n, B * width, TB * n],
+    false,
   );
-  k.reorder32(given.ptr, proj.ptr, B, T, width, true, false);
+  k.reorder32(xk.ptr, xt.ptr, B, T, d, true, false);
+  k.repeatRow32(biases.ptr, proj.ptr, TB, width); // b_in, row 0 of the biases
+  k.gemmAB32(xt.ptr, d, W.ptr, width, proj.ptr, width, TB, width, d, true);
   hs.view.set(h0k.view); // h_0, then room for h_1 ... h_T
-  k.transpose32(Uk.ptr, UT.ptr, n, width);
-  k.gruForward(proj.ptr, UT.ptr, bRec.ptr, T, B, n, hs.ptr, zr.ptr, cand.ptr, hh.ptr, hp.ptr);
+  k.transpose32(U.ptr, UT.ptr, n, width);
+  k.gruForward(proj.ptr, UT.ptr, biases.ptr + width * 4, T, B, n, hs.ptr, zr.ptr, cand.ptr, hh.ptr, hp.ptr);
   k.reorder32(hs.ptr + B * n * 4, out.ptr, B, T, n, false, false);
-  const saved = { hs: hs.view.slice(), zr: zr.view.slice(), cand: cand.view.slice(), hh: hh.view.slice(), U: U.slice() };
+  // h_0 ... h_(T-1): the states each step started from
+  const saved = [xt, W, U, hs, zr, cand, hh].map((a, i) => (i === 3 ? a.view.slice(0, TB * n) : a.view.slice()));
   const value = tensorOf<tf.Rank.R3>(out.view, [B, T, n]);
 
   const gradFunc = (dy: tf.Tensor) => {
-    const [given, Uk, hsk, zrk, candk, hhk, dys, dProj, dHp, dh, sums, dU, dProjB] = inKernelMemory(
-      [valuesOf(dy), saved.U, saved.hs, saved.zr, saved.cand, saved.hh],
-      [TB * n, TB * width, TB * width, B * n, width, n * width, TB * width],
+    const [dyk, xt, W, U, hs, zr, cand, hh, dys, dProj, dHp, dh, sums, dU, dW, dxt, dx] = inKernelMemory(
+      [valuesOf(dy), ...saved],
+      [TB * n, TB * width, TB * width, B * n, width, n * width, d * width, TB * d, TB * d],
+      false,
     );
-    k.reorder32(given.ptr, dys.ptr, B, T, n, true, false);
-    k.gruBackward(dys.ptr, Uk.ptr, T, B, n, hsk.ptr, zrk.ptr, candk.ptr, hhk.ptr, dProj.ptr, dHp.ptr, dh.ptr);
-    // dU = Σ over steps and examples of h_prevᵀ dHp (h_0 ... h_(T-1) are the first T·B rows of hs); db_rec = Σ dHp
-    const dBias = weightGradient(hsk, n, dHp, width, TB, dU, sums);
-    k.reorder32(dProj.ptr, dProjB.ptr, B, T, width, false, false);
-    return [tensorOf<tf.Rank.R3>(dProjB.view, [B, T, width]), tensorOf<tf.Rank.R2>(dU.view, [n, width]), tf.tensor1d(dBias), tensorOf<tf.Rank.R2>(dh.view, [B, n])];
+    dh.view.fill(0);
+    k.reorder32(dyk.ptr, dys.ptr, B, T, n, true, false);
+    k.gruBackward(dys.ptr, U.ptr, T, B, n, hs.ptr, zr.ptr, cand.ptr, hh.ptr, dProj.ptr, dHp.ptr, dh.ptr);
+    // dU = Σ h_prevᵀ dHp and db_rec = Σ dHp; dW = Σ x_tᵀ dProj and db_in = Σ dProj; dx = dProj Wᵀ
+    const dbRec = weightGradient(hs, n, dHp, width, TB, dU, sums);
+    const dbIn = weightGradient(xt, d, dProj, width, TB, dW, sums);
+    k.gemmABt32(dProj.ptr, width, W.ptr, width, dxt.ptr, d, TB, d, width, 0, false);
+    k.reorder32(dxt.ptr, dx.ptr, B, T, d, false, false);
+    return [
+      tensorOf<tf.Rank.R3>(dx.view, [B, T, d]),
+      tensorOf<tf.Rank.R2>(dW.view, [d, width]),
+      tf.tensor2d([...dbIn, ...dbRec], [2, width]),
+      tensorOf<tf.Rank.R2>(dU.view, [n, width]),
+      tensorOf<tf.Rank.R2>(dh.view, [B, n]),
+    ];
   };
   return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
 });
