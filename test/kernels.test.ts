@@ -148,6 +148,27 @@ describe.each(['wasm', 'cpu'] as const)('tensors in and out of kernel memory on 
     expect(Array.from(t.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
     expect(Array.from(valuesOf(tf.add(t, 1)))).toEqual([2, 3, 4, 5, 6, 7]);
   });
+
+  test('what a forward pass keeps for its backward pass is released: after the gradient, after a tape that never asked for it, and never kept without a tape', () => {
+    const free = arena([1])[0].ptr; // where layouts start with nothing kept
+    const layer = gru({ units: 4, returnSequences: true, seed: 1 });
+    const x = tf.randomNormal([2, 5, 3], 0, 1, 'float32', 2);
+    layer.apply(x); // no tape: nothing kept
+    expect(arena([1])[0].ptr).toBe(free);
+    let during = 0;
+    tf.grads((v: tf.Tensor) => {
+      const y = tf.sum(layer.apply(v) as tf.Tensor);
+      during = arena([1])[0].ptr; // while the tape records, the saved arrays are kept
+      return y;
+    })([x]);
+    expect(during).toBeGreaterThan(free);
+    expect(arena([1])[0].ptr).toBe(free);
+    tf.grads((v: tf.Tensor) => {
+      layer.apply(x); // taped, but not on the way to the result: its gradient is never computed
+      return tf.sum(tf.mul(v, 2));
+    })([x]);
+    expect(arena([1])[0].ptr).toBe(free);
+  });
 });
 
 describe('sequences split by examples between two threads', () => {

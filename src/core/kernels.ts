@@ -141,7 +141,10 @@ export function kernelThreads(): number {
 export function layout(bytes: number[], zeroed = true): number[] {
   const k = kernels();
   const offsets: number[] = [];
-  let end = BASE;
+  for (const p of kept) if (p.stale()) kept.delete(p);
+  let end = BASE; // above every kept block
+  for (const p of kept) end = Math.max(end, p.end);
+  const start = end;
   for (const n of bytes) {
     offsets.push(end);
     end += Math.ceil(n / 16) * 16;
@@ -149,14 +152,36 @@ export function layout(bytes: number[], zeroed = true): number[] {
   const pages = Math.ceil(end / 65536);
   const have = k.memory.buffer.byteLength / 65536;
   if (pages > have) k.memory.grow(pages - have);
-  if (zeroed) new Uint8Array(k.memory.buffer, BASE, end - BASE).fill(0);
+  if (zeroed) new Uint8Array(k.memory.buffer, start, end - start).fill(0);
   return offsets;
 }
 
-/** Float32 arrays of the given lengths in kernel memory, as `layout` places them. */
-export function arena(lengths: number[]): F32[] {
-  const buffer = () => kernels().memory.buffer;
-  return layout(lengths.map((n) => n * 4)).map((ptr, i) => ({ ptr, view: new Float32Array(buffer(), ptr, lengths[i]) }));
+/** Float32 arrays of the given lengths in kernel memory, as `layout` places them (zero-filled unless `zeroed` is false). */
+export function arena(lengths: number[], zeroed = true): F32[] {
+  return layout(lengths.map((n) => n * 4), zeroed).map((ptr, i) => ({ ptr, view: viewOf(ptr, lengths[i]) }));
+}
+
+/** A float32 view of `length` values at byte offset `ptr` of kernel memory (made anew after the memory grew). */
+export function viewOf(ptr: number, length: number): Float32Array {
+  return new Float32Array(kernels().memory.buffer, ptr, length);
+}
+
+interface KeptBlock {
+  end: number;
+  stale: () => boolean;
+}
+
+const kept = new Set<KeptBlock>();
+
+/**
+ * Keeps arrays of the latest layout (the lowest ones of it: place them first) out of later layouts, so
+ * a backward pass finds what its forward pass saved where it was made, without copies; until
+ * `release`, or until `stale()` says nothing will use them any more (checked at each layout).
+ */
+export function keep(arrays: F32[], stale: () => boolean): { release(): void } {
+  const block: KeptBlock = { end: Math.max(...arrays.map((a) => a.ptr + a.view.byteLength)), stale };
+  kept.add(block);
+  return { release: () => kept.delete(block) };
 }
 
 /** `arrays` copied into kernel memory, followed by room of the `scratch` lengths (zero-filled unless `zeroed` is false). */

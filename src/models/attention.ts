@@ -12,8 +12,8 @@
  *     → Dense(outputVocab, softmax) on every s   [batch, Ty, outputVocab]
  */
 import * as tf from '@tensorflow/tfjs';
-import { inKernelMemory, kernels, weightGradient } from '../core/kernels';
-import { bidirectionalLstm, lstmStep, LstmWeights, onKernels, projectSequence, RecurrentLayer, tensorOf, valuesOf } from './recurrent';
+import { arena, kernels, weightGradient } from '../core/kernels';
+import { bidirectionalLstm, keepForBackward, lstmStep, LstmWeights, onKernels, projectSequence, RecurrentLayer, tensorOf, valuesOf } from './recurrent';
 
 export interface AttentionModelConfig {
   /** characters the encoder can read (one-hot width) */
@@ -152,14 +152,16 @@ function attentionKernelOp(steps: number, linear: boolean) {
     const n4 = 4 * n;
     const Ty = steps;
     const k = kernels();
-    const read = (t: tf.Tensor) => t.dataSync() as Float32Array;
-    // kept for the backward pass: copies (read), not views of the heap
-    const inputs = { a: read(aT), Ws: read(WsT), v: read(vT), Wc: read(WcT), bc: read(bcT), U: read(UT) };
-    const vb = read(vbT)[0];
-    const [a, keys, Ws, v, Wc, bc, U, WsTr, WcTr, UTr, S, C, hidden, energy, alpha, context, gates, tcs, z, sp] = inKernelMemory(
-      [inputs.a, valuesOf(keysT), inputs.Ws, inputs.v, inputs.Wc, inputs.bc, inputs.U],
-      [e * n, n4 * F, n4 * n, (Ty + 1) * B * n, (Ty + 1) * B * n, Ty * B * Tx * e, Ty * B * Tx, Ty * B * Tx, Ty * B * F, Ty * B * n4, Ty * B * n, B * n4, B * e],
+    const TB = Ty * B;
+    // what the backward pass reads first (kept where it is made while a tape records), then room to work in
+    const [a, v, Ws, Wc, U, S, C, hidden, energy, alpha, context, gates, tcs, keys, bc, WsTr, WcTr, UTr, z, sp] = arena(
+      [B * Tx * F, e, n * e, F * n4, n * n4, (Ty + 1) * B * n, (Ty + 1) * B * n, TB * Tx * e, TB * Tx, TB * Tx, TB * F, TB * n4, TB * n, B * Tx * e, n4, e * n, n4 * F, n4 * n, B * n4, B * e],
+      false,
     );
+    [a, v, Ws, Wc, U, keys, bc].forEach((to, i) => to.view.set(valuesOf([aT, vT, WsT, WcT, UT, keysT, bcT][i])));
+    const vb = valuesOf(vbT)[0];
+    S.view.fill(0, 0, B * n); // s_0 = c_0 = 0
+    C.view.fill(0, 0, B * n);
     k.transpose32(Ws.ptr, WsTr.ptr, n, e);
     k.transpose32(Wc.ptr, WcTr.ptr, F, n4);
     k.transpose32(U.ptr, UTr.ptr, n, n4);
@@ -175,39 +177,37 @@ function attentionKernelOp(steps: number, linear: boolean) {
         out.set(alpha.view.subarray((t * B + b) * Tx, (t * B + b + 1) * Tx), o + n);
       }
     }
-    // what the backward pass needs, kept as arrays (the next kernel call reuses kernel memory)
-    const saved = {
-      S: S.view.slice(), C: C.view.slice(), hidden: hidden.view.slice(), energy: energy.view.slice(), alpha: alpha.view.slice(),
-      context: context.view.slice(), gates: gates.view.slice(), tcs: tcs.view.slice(),
-    };
     const value = tf.tensor3d(out, [B, Ty, n + Tx]);
+    const held = keepForBackward([a, v, Ws, Wc, U, S, C, hidden, energy, alpha, context, gates, tcs]);
 
     const gradFunc = (dy: tf.Tensor) => {
-      const TB = Ty * B;
-      const [dOut, a, v, Ws, Wc, U, C, hidden, energy, alpha, gates, tcs, S, context, da, dkeys, dv, dvb, dz, dsp, dh, dc, dctx, dal, sums, dWs, dU, dWc] =
-        inKernelMemory(
-          [valuesOf(dy), inputs.a, inputs.v, inputs.Ws, inputs.Wc, inputs.U, saved.C, saved.hidden, saved.energy, saved.alpha, saved.gates, saved.tcs, saved.S, saved.context],
-          [B * Tx * F, B * Tx * e, e, 1, TB * n4, TB * e, B * n, B * n, B * F, Tx, n4, n * e, n * n4, F * n4],
+      try {
+        const [dOut, da, dkeys, dv, dvb, dz, dsp, dh, dc, dctx, dal, sums, dWs, dU, dWc] = arena(
+          [TB * (n + Tx), B * Tx * F, B * Tx * e, e, 1, TB * n4, TB * e, B * n, B * n, B * F, Tx, n4, n * e, n * n4, F * n4],
         );
-      k.attentionBackward(
-        dOut.ptr, a.ptr, v.ptr, Ws.ptr, Wc.ptr, U.ptr, B, Tx, F, e, n, Ty, linear,
-        C.ptr, hidden.ptr, energy.ptr, alpha.ptr, gates.ptr, tcs.ptr,
-        da.ptr, dkeys.ptr, dv.ptr, dvb.ptr, dz.ptr, dsp.ptr, dh.ptr, dc.ptr, dctx.ptr, dal.ptr,
-      );
-      // the states each step started from (s_0 ... s_(Ty-1)) against the step's gradients
-      weightGradient(S, n, dsp, e, TB, dWs, sums);
-      weightGradient(S, n, dz, n4, TB, dU, sums);
-      const dbc = weightGradient(context, F, dz, n4, TB, dWc, sums);
-      return [
-        tensorOf<tf.Rank.R3>(da.view, [B, Tx, F]),
-        tensorOf<tf.Rank.R3>(dkeys.view, [B, Tx, e]),
-        tensorOf<tf.Rank.R2>(dWs.view, [n, e]),
-        tensorOf<tf.Rank.R2>(dv.view, [e, 1]),
-        tf.tensor1d(dvb.view.slice()),
-        tensorOf<tf.Rank.R2>(dWc.view, [F, n4]),
-        tf.tensor1d(dbc),
-        tensorOf<tf.Rank.R2>(dU.view, [n, n4]),
-      ];
+        dOut.view.set(valuesOf(dy));
+        k.attentionBackward(
+          dOut.ptr, a.ptr, v.ptr, Ws.ptr, Wc.ptr, U.ptr, B, Tx, F, e, n, Ty, linear,
+          C.ptr, hidden.ptr, energy.ptr, alpha.ptr, gates.ptr, tcs.ptr,
+          da.ptr, dkeys.ptr, dv.ptr, dvb.ptr, dz.ptr, dsp.ptr, dh.ptr, dc.ptr, dctx.ptr, dal.ptr,
+        );
+        // the states each step started from (s_0 ... s_(Ty-1)) against the step's gradients
+        weightGradient(S, n, dsp, e, TB, dWs, sums);
+        weightGradient(S, n, dz, n4, TB, dU, sums);
+        const dbc = weightGradient(context, F, dz, n4, TB, dWc, sums);
+        return [
+          tensorOf<tf.Rank.R3>(da.view, [B, Tx, F]),
+          tensorOf<tf.Rank.R3>(dkeys.view, [B, Tx, e]),
+          tensorOf<tf.Rank.R2>(dWs.view, [n, e]),
+          tensorOf<tf.Rank.R2>(dv.view, [e, 1]),
+          tf.tensor1d(dvb.view.slice()),
+          tensorOf<tf.Rank.R2>(dWc.view, [F, n4]),
+          tf.tensor1d(dbc),
+          tensorOf<tf.Rank.R2>(dU.view, [n, n4]),
+        ];
+      } finally {
+        held.release();
+      }
     };
     return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
   });

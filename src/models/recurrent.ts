@@ -21,7 +21,7 @@
  * (test/recurrent.test.ts compares outputs and every gradient).
  */
 import * as tf from '@tensorflow/tfjs';
-import { inKernelMemory, kernels, weightGradient } from '../core/kernels';
+import { arena, F32, keep, kernels, weightGradient } from '../core/kernels';
 import { GRU_BACKWARD, GRU_FORWARD, LSTM_BACKWARD, LSTM_FORWARD, onWebgpuKernels } from '../core/webgpu-kernels';
 
 type Kwargs = Record<string, unknown>;
@@ -93,6 +93,18 @@ const lstmSequenceGpuOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[
 });
 
 /**
+ * Keeps a kernel op's saved arrays (laid out first by its forward pass) in kernel memory for its
+ * gradient function, which releases them; only while a gradient tape records (a training step),
+ * and no longer than that tape lives (a gradient never asked for). Without a tape nothing is kept.
+ */
+export function keepForBackward(arrays: F32[]): { release(): void } {
+  const state = tf.engine().state;
+  if (state.gradientDepth === 0) return { release: () => undefined };
+  const tape = state.activeTape;
+  return keep(arrays, () => tf.engine().state.activeTape !== tape);
+}
+
+/**
  * An LSTM layer over a batch-major sequence x [B, T, d] as one op on seqlab's kernels: the input
  * projection x·W + b, the recursion (lstmForward) and, backwards, the recursion (lstmBackward) and
  * every gradient (x, W, b, U) as products in kernel memory, so the gate pre-activations [B, T, 4n]
@@ -110,11 +122,15 @@ function lstmLayerOp(reverse: boolean) {
     const n = width / 4;
     const TB = T * B;
     const k = kernels();
-    const [xk, W, b, U, xt, proj, UT, hs, cs, gates, tcs, z, out] = inKernelMemory(
-      [valuesOf(x), valuesOf(kernel), valuesOf(bias), valuesOf(recurrentKernel)],
-      [TB * d, TB * width, width * n, (T + 1) * B * n, (T + 1) * B * n, TB * width, TB * n, B * width, TB * n],
+    // what the backward pass reads first (kept where it is made while a tape records), then room to work in
+    const [W, U, xt, hs, cs, gates, tcs, xk, b, proj, UT, z, out] = arena(
+      [d * width, n * width, TB * d, (T + 1) * B * n, (T + 1) * B * n, TB * width, TB * n, TB * d, width, TB * width, width * n, B * width, TB * n],
       false,
     );
+    xk.view.set(valuesOf(x));
+    W.view.set(valuesOf(kernel));
+    b.view.set(valuesOf(bias));
+    U.view.set(valuesOf(recurrentKernel));
     hs.view.fill(0, 0, B * n); // h_0 = c_0 = 0
     cs.view.fill(0, 0, B * n);
     k.reorder32(xk.ptr, xt.ptr, B, T, d, true, reverse);
@@ -123,26 +139,26 @@ function lstmLayerOp(reverse: boolean) {
     k.transpose32(U.ptr, UT.ptr, n, width);
     k.lstmForward(proj.ptr, UT.ptr, T, B, n, hs.ptr, cs.ptr, gates.ptr, tcs.ptr, z.ptr);
     k.reorder32(hs.ptr + B * n * 4, out.ptr, B, T, n, false, reverse);
-    // h_0 ... h_(T-1) and c_0 ... c_(T-1): the states each step started from
-    const saved = [xt, W, U, hs, cs, gates, tcs].map((a, i) => (i === 3 || i === 4 ? a.view.slice(0, TB * n) : a.view.slice()));
     const value = tensorOf<tf.Rank.R3>(out.view, [B, T, n]);
+    const held = keepForBackward([W, U, xt, hs, cs, gates, tcs]);
 
     const gradFunc = (dy: tf.Tensor) => {
-      const [dyk, xt, W, U, hs, cs, gates, tcs, dys, dz, dh, dc, sums, dU, dW, dxt, dx] = inKernelMemory(
-        [valuesOf(dy), ...saved],
-        [TB * n, TB * width, B * n, B * n, width, n * width, d * width, TB * d, TB * d],
-        false,
-      );
-      dh.view.fill(0);
-      dc.view.fill(0);
-      k.reorder32(dyk.ptr, dys.ptr, B, T, n, true, reverse);
-      k.lstmBackward(dys.ptr, U.ptr, T, B, n, cs.ptr, gates.ptr, tcs.ptr, dz.ptr, dh.ptr, dc.ptr);
-      // dU = Σ over steps and examples of h_prevᵀ dz; db = Σ dz; dW = Σ x_tᵀ dz; dx = dz Wᵀ
-      const db = weightGradient(hs, n, dz, width, TB, dU, sums);
-      k.gemmAtB32(xt.ptr, d, dz.ptr, width, dW.ptr, width, d, width, TB, false);
-      k.gemmABt32(dz.ptr, width, W.ptr, width, dxt.ptr, d, TB, d, width, 0, false);
-      k.reorder32(dxt.ptr, dx.ptr, B, T, d, false, reverse);
-      return [tensorOf<tf.Rank.R3>(dx.view, [B, T, d]), tensorOf<tf.Rank.R2>(dW.view, [d, width]), tf.tensor1d(db), tensorOf<tf.Rank.R2>(dU.view, [n, width])];
+      try {
+        const [dyk, dys, dz, dh, dc, sums, dU, dW, dxt, dx] = arena([TB * n, TB * n, TB * width, B * n, B * n, width, n * width, d * width, TB * d, TB * d], false);
+        dyk.view.set(valuesOf(dy));
+        dh.view.fill(0);
+        dc.view.fill(0);
+        k.reorder32(dyk.ptr, dys.ptr, B, T, n, true, reverse);
+        k.lstmBackward(dys.ptr, U.ptr, T, B, n, cs.ptr, gates.ptr, tcs.ptr, dz.ptr, dh.ptr, dc.ptr);
+        // dU = Σ over steps and examples of h_prevᵀ dz (h_0 ... h_(T-1) lead hs); db = Σ dz; dW = Σ x_tᵀ dz; dx = dz Wᵀ
+        const db = weightGradient(hs, n, dz, width, TB, dU, sums);
+        k.gemmAtB32(xt.ptr, d, dz.ptr, width, dW.ptr, width, d, width, TB, false);
+        k.gemmABt32(dz.ptr, width, W.ptr, width, dxt.ptr, d, TB, d, width, 0, false);
+        k.reorder32(dxt.ptr, dx.ptr, B, T, d, false, reverse);
+        return [tensorOf<tf.Rank.R3>(dx.view, [B, T, d]), tensorOf<tf.Rank.R2>(dW.view, [d, width]), tf.tensor1d(db), tensorOf<tf.Rank.R2>(dU.view, [n, width])];
+      } finally {
+        held.release();
+      }
     };
     return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
   });
@@ -524,43 +540,47 @@ const gruLayerOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const n = width / 3;
   const TB = T * B;
   const k = kernels();
-  const [xk, W, biases, U, h0k, xt, proj, hs, UT, zr, cand, hh, hp, out] = inKernelMemory(
-    [valuesOf(x), valuesOf(kernel), valuesOf(bias), valuesOf(recurrentKernel), valuesOf(h0)],
-    [TB * d, TB * width, (T + 1) * B * n, width * n, TB * 2 * n, TB * n, TB * n, B * width, TB * n],
+  // what the backward pass reads first (kept where it is made while a tape records), then room to work in
+  const [W, U, xt, hs, zr, cand, hh, xk, biases, proj, UT, hp, out] = arena(
+    [d * width, n * width, TB * d, (T + 1) * B * n, TB * 2 * n, TB * n, TB * n, TB * d, 2 * width, TB * width, width * n, B * width, TB * n],
     false,
   );
+  xk.view.set(valuesOf(x));
+  W.view.set(valuesOf(kernel));
+  biases.view.set(valuesOf(bias));
+  U.view.set(valuesOf(recurrentKernel));
+  hs.view.set(valuesOf(h0)); // h_0, then room for h_1 ... h_T
   k.reorder32(xk.ptr, xt.ptr, B, T, d, true, false);
   k.repeatRow32(biases.ptr, proj.ptr, TB, width); // b_in, row 0 of the biases
   k.gemmAB32(xt.ptr, d, W.ptr, width, proj.ptr, width, TB, width, d, true);
-  hs.view.set(h0k.view); // h_0, then room for h_1 ... h_T
   k.transpose32(U.ptr, UT.ptr, n, width);
   k.gruForward(proj.ptr, UT.ptr, biases.ptr + width * 4, T, B, n, hs.ptr, zr.ptr, cand.ptr, hh.ptr, hp.ptr);
   k.reorder32(hs.ptr + B * n * 4, out.ptr, B, T, n, false, false);
-  // h_0 ... h_(T-1): the states each step started from
-  const saved = [xt, W, U, hs, zr, cand, hh].map((a, i) => (i === 3 ? a.view.slice(0, TB * n) : a.view.slice()));
   const value = tensorOf<tf.Rank.R3>(out.view, [B, T, n]);
+  const held = keepForBackward([W, U, xt, hs, zr, cand, hh]);
 
   const gradFunc = (dy: tf.Tensor) => {
-    const [dyk, xt, W, U, hs, zr, cand, hh, dys, dProj, dHp, dh, sums, dU, dW, dxt, dx] = inKernelMemory(
-      [valuesOf(dy), ...saved],
-      [TB * n, TB * width, TB * width, B * n, width, n * width, d * width, TB * d, TB * d],
-      false,
-    );
-    dh.view.fill(0);
-    k.reorder32(dyk.ptr, dys.ptr, B, T, n, true, false);
-    k.gruBackward(dys.ptr, U.ptr, T, B, n, hs.ptr, zr.ptr, cand.ptr, hh.ptr, dProj.ptr, dHp.ptr, dh.ptr);
-    // dU = Σ h_prevᵀ dHp and db_rec = Σ dHp; dW = Σ x_tᵀ dProj and db_in = Σ dProj; dx = dProj Wᵀ
-    const dbRec = weightGradient(hs, n, dHp, width, TB, dU, sums);
-    const dbIn = weightGradient(xt, d, dProj, width, TB, dW, sums);
-    k.gemmABt32(dProj.ptr, width, W.ptr, width, dxt.ptr, d, TB, d, width, 0, false);
-    k.reorder32(dxt.ptr, dx.ptr, B, T, d, false, false);
-    return [
-      tensorOf<tf.Rank.R3>(dx.view, [B, T, d]),
-      tensorOf<tf.Rank.R2>(dW.view, [d, width]),
-      tf.tensor2d([...dbIn, ...dbRec], [2, width]),
-      tensorOf<tf.Rank.R2>(dU.view, [n, width]),
-      tensorOf<tf.Rank.R2>(dh.view, [B, n]),
-    ];
+    try {
+      const [dyk, dys, dProj, dHp, dh, sums, dU, dW, dxt, dx] = arena([TB * n, TB * n, TB * width, TB * width, B * n, width, n * width, d * width, TB * d, TB * d], false);
+      dyk.view.set(valuesOf(dy));
+      dh.view.fill(0);
+      k.reorder32(dyk.ptr, dys.ptr, B, T, n, true, false);
+      k.gruBackward(dys.ptr, U.ptr, T, B, n, hs.ptr, zr.ptr, cand.ptr, hh.ptr, dProj.ptr, dHp.ptr, dh.ptr);
+      // dU = Σ h_prevᵀ dHp and db_rec = Σ dHp; dW = Σ x_tᵀ dProj and db_in = Σ dProj; dx = dProj Wᵀ
+      const dbRec = weightGradient(hs, n, dHp, width, TB, dU, sums);
+      const dbIn = weightGradient(xt, d, dProj, width, TB, dW, sums);
+      k.gemmABt32(dProj.ptr, width, W.ptr, width, dxt.ptr, d, TB, d, width, 0, false);
+      k.reorder32(dxt.ptr, dx.ptr, B, T, d, false, false);
+      return [
+        tensorOf<tf.Rank.R3>(dx.view, [B, T, d]),
+        tensorOf<tf.Rank.R2>(dW.view, [d, width]),
+        tf.tensor2d([...dbIn, ...dbRec], [2, width]),
+        tensorOf<tf.Rank.R2>(dU.view, [n, width]),
+        tensorOf<tf.Rank.R2>(dh.view, [B, n]),
+      ];
+    } finally {
+      held.release();
+    }
   };
   return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
 });
