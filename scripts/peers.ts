@@ -227,7 +227,9 @@ export async function speedChild(mode: string, args: string[]): Promise<Record<s
     const input = tf.input({ shape: [1000, 40] });
     const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor) => layer.apply(x) as tf.SymbolicTensor;
     const bn = () => tf.layers.batchNormalization({ momentum: 0.99, epsilon: 1e-3 });
-    const drop = () => tf.layers.dropout({ rate: 0.8 });
+    const { dropout } = await import('../src/models/dropout');
+    let drops = 0;
+    const drop = () => dropout({ rate: 0.8, seed: ++drops });
     // kernel 16, not 15: the patch Conv1D wants a multiple of the stride; the same 493 steps
     let x = apply(conv1d({ filters: 196, kernelSize: 16, strides: 2, seed: 1, name: 'conv' }), input);
     x = apply(drop(), apply(tf.layers.reLU(), apply(bn(), x)));

@@ -4,6 +4,7 @@
  * dinos' character model and jazz's event model.
  */
 import * as tf from '@tensorflow/tfjs';
+import { dropout } from './dropout';
 import { lstm } from './recurrent';
 
 export interface StackedLstmSpec {
@@ -22,7 +23,7 @@ export function stackedLstmClassifier(spec: StackedLstmSpec): tf.LayersModel {
   let x: tf.SymbolicTensor = input;
   for (let l = 0; l < spec.layers; l++) {
     x = lstm({ units: spec.units, returnSequences: true, seed: spec.seed + 10 * l, name: `lstm_${l + 1}` }).apply(x) as tf.SymbolicTensor;
-    if (spec.dropout > 0) x = tf.layers.dropout({ rate: spec.dropout, seed: spec.seed + 10 * l + 5 }).apply(x) as tf.SymbolicTensor;
+    if (spec.dropout > 0) x = dropout({ rate: spec.dropout, seed: spec.seed + 10 * l + 5 }).apply(x) as tf.SymbolicTensor;
   }
   const y = tf.layers.dense({ units: spec.classes, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: spec.seed + 99 }), name: spec.names.output }).apply(x);
   return tf.model({ inputs: input, outputs: y as tf.SymbolicTensor, name: spec.names.model });

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { NumpyRandom } from '../../core/numpy-random';
+import { dropout } from '../../models/dropout';
 import { lstm } from '../../models/recurrent';
 import { CLASSES } from './data';
 
@@ -11,9 +12,9 @@ import { CLASSES } from './data';
 export function buildV2(maxLen: number, dims: number, seed: number): tf.LayersModel {
   const input = tf.input({ shape: [maxLen, dims], name: 'word_vectors' });
   let x = lstm({ units: 128, returnSequences: true, seed, name: 'lstm_1' }).apply(input) as tf.SymbolicTensor;
-  x = tf.layers.dropout({ rate: 0.5, seed: seed + 1 }).apply(x) as tf.SymbolicTensor;
+  x = dropout({ rate: 0.5, seed: seed + 1 }).apply(x) as tf.SymbolicTensor;
   x = lstm({ units: 128, seed: seed + 2, name: 'lstm_2' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.dropout({ rate: 0.5, seed: seed + 3 }).apply(x) as tf.SymbolicTensor;
+  x = dropout({ rate: 0.5, seed: seed + 3 }).apply(x) as tf.SymbolicTensor;
   const out = tf.layers.dense({ units: CLASSES, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 4 }) }).apply(x);
   return tf.model({ inputs: input, outputs: out as tf.SymbolicTensor, name: 'emojify_v2' });
 }

@@ -9,6 +9,7 @@
  *   5,511 × 101 spectrograms: 523,329 weights, GRUs with Keras' reset_after layout.
  */
 import * as tf from '@tensorflow/tfjs';
+import { dropout } from '../../models/dropout';
 import { gru } from '../../models/recurrent';
 import { conv1d } from '../../models/patches';
 import { DEFAULT_STRIDE, ModelKind } from './frontend';
@@ -33,11 +34,11 @@ function buildDefaultModel(seed: number, cfg: DefaultModelConfig): tf.LayersMode
   let x = apply(tf.layers.batchNormalization({ name: 'input_norm' }), input);
   x = apply(conv1d({ filters: cfg.filters, kernelSize: 3 * cfg.stride, strides: cfg.stride, seed, name: 'conv' }), x);
   x = apply(tf.layers.reLU(), x);
-  x = apply(tf.layers.dropout({ rate: cfg.dropout, seed: seed + 1 }), x);
+  x = apply(dropout({ rate: cfg.dropout, seed: seed + 1 }), x);
   x = apply(gru({ units: cfg.units, returnSequences: true, seed: seed + 10, name: 'gru_1' }), x);
-  x = apply(tf.layers.dropout({ rate: cfg.dropout, seed: seed + 2 }), x);
+  x = apply(dropout({ rate: cfg.dropout, seed: seed + 2 }), x);
   x = apply(gru({ units: cfg.units, returnSequences: true, seed: seed + 20, name: 'gru_2' }), x);
-  x = apply(tf.layers.dropout({ rate: cfg.dropout, seed: seed + 3 }), x);
+  x = apply(dropout({ rate: cfg.dropout, seed: seed + 3 }), x);
   const y = apply(conv1d({ filters: 1, kernelSize: 1, activation: 'sigmoid', seed: seed + 30, name: 'activate' }), x);
   return tf.model({ inputs: input, outputs: y, name: 'trigger' });
 }
@@ -46,7 +47,7 @@ function buildCourseModel(seed: number): tf.LayersModel {
   const input = tf.input({ shape: [5511, 101], name: 'spectrogram' });
   const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor) => layer.apply(x) as tf.SymbolicTensor;
   const bn = () => tf.layers.batchNormalization({ momentum: 0.99, epsilon: 1e-3 });
-  const drop = (k: number) => tf.layers.dropout({ rate: 0.8, seed: seed + k });
+  const drop = (k: number) => dropout({ rate: 0.8, seed: seed + k });
   let x = apply(tf.layers.conv1d({ filters: 196, kernelSize: 15, strides: 4, kernelInitializer: tf.initializers.glorotUniform({ seed }) }), input);
   x = apply(bn(), x);
   x = apply(tf.layers.reLU(), x);
