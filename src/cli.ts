@@ -8,6 +8,7 @@ import { BACKENDS, BackendName, describeBackend, initBackend } from './core/back
 import { defaultCheckpointDir } from './core/checkpoint';
 import * as path from 'path';
 import { SeqlabError, messageOf } from './core/errors';
+import { kernelBuild, kernels } from './core/kernels';
 import { fsReason, isFsError } from './core/files';
 import { OutputMode, Reporter } from './core/progress';
 import { Command, Options, OptionSpec, Task, Verb } from './core/task';
@@ -129,12 +130,15 @@ export function buildProgram(tasks: readonly Task[] = TASKS): Commander {
     .addOption(toOption(COMMON[3]))
     .action(async (opts: Options) => {
       const info = await initBackend(opts.backend as BackendName);
+      const own = info.name === 'wasm' || info.name === 'cpu';
+      const fused = own && (kernels(), kernelBuild === 'fma');
       const facts = {
         seqlab: seqlabVersion(),
         node: process.version,
         tfjs: info.tfjsVersion,
         backend: info.name,
         threads: info.threads,
+        ...(own ? { kernels: kernelBuild } : {}),
         ...(info.adapter ? { adapter: info.adapter } : {}),
         tried: info.attempts,
         tasks: tasks.map((t) => t.name),
@@ -146,7 +150,7 @@ export function buildProgram(tasks: readonly Task[] = TASKS): Commander {
       }
       process.stdout.write(
         `seqlab ${facts.seqlab} (node ${facts.node}, tfjs ${facts.tfjs})\n` +
-          `backend: ${info.name} (${info.adapter ?? `${info.threads} thread${info.threads === 1 ? '' : 's'}${info.name === 'wasm' || info.name === 'cpu' ? " in seqlab's kernels" : ''}`})\n` +
+          `backend: ${info.name} (${info.adapter ?? `${info.threads} thread${info.threads === 1 ? '' : 's'}${own ? ` in seqlab's kernels, ${fused ? 'fused multiply-adds' : 'SIMD without fused multiply-adds'}` : ''}`})\n` +
           info.attempts.map((a) => `  ${a}`).join('\n') +
           `\ntasks: ${facts.tasks.join(', ')}\n` +
           Object.entries(facts.data)

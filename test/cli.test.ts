@@ -124,6 +124,7 @@ test('info names the backend and why the others were passed over', async () => {
   const info = JSON.parse(r.out);
   expect(['cuda', 'node', 'wasm', 'cpu']).toContain(info.backend);
   expect(info.tried.length).toBeGreaterThan(0);
+  if (info.backend === 'wasm' || info.backend === 'cpu') expect(['fma', 'simd']).toContain(info.kernels);
 });
 
 test('info says which word vectors emojify uses and whether they are converted yet', async () => {

@@ -3,7 +3,8 @@
  * `npm run build`) and lays out arrays in their memory. A caller asks for all the arrays one
  * computation needs at once (`arena`), fills them through the returned views, and passes their
  * byte offsets to the kernels; the next `arena` call reuses the same memory, so views from an
- * earlier call must not be kept.
+ * earlier call must not be kept, except arrays held with `keep` (a forward pass's saved arrays,
+ * until its backward pass).
  */
 import * as fs from 'fs';
 import * as os from 'os';

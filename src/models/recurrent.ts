@@ -5,11 +5,12 @@
  * Why not tf.layers.lstm: on the wasm backend each tfjs op costs 20-150 us of overhead, and
  * tfjs-layers' LSTM spends ~20 ops per step plus per-step slicing, and autodiff doubles that.
  * Here:
- * - the input projection of a whole sequence is one matMul;
  * - a sequence is one custom-gradient op with a hand-written backward pass; on the wasm and cpu
- *   backends its forward and backward passes are one call each into seqlab's SIMD kernels
- *   (src/kernels/simd.ts), batch-major in and out (lstmLayerOp, gruLayerOp), so a step costs no
- *   tfjs ops at all and a layer no transposes; on webgpu an LSTM or GRU sequence is one GPU
+ *   backends a whole layer is one op (lstmLayerOp, gruLayerOp): the input projection, the recursion
+ *   and every gradient run in seqlab's SIMD kernels (src/kernels/simd.ts), batch-major in and out,
+ *   so a step costs no tfjs ops at all and a layer no transposes, and what the forward pass saves
+ *   stays in kernel memory for the backward pass (keepForBackward); elsewhere the input projection
+ *   of a whole sequence is one matMul, and on webgpu an LSTM or GRU sequence is one GPU
  *   dispatch each way (src/core/webgpu-kernels.ts); elsewhere (a native backend, or
  *   SEQLAB_KERNELS=0) it runs op by op (lstmSequence, gruSequence);
  * - a bidirectional LSTM is two such ops on the kernels; elsewhere both directions run as one LSTM
