@@ -163,7 +163,7 @@ export function arena(lengths: number[], zeroed = true): F32[] {
 }
 
 /** A float32 view of `length` values at byte offset `ptr` of kernel memory (made anew after the memory grew). */
-export function viewOf(ptr: number, length: number): Float32Array {
+function viewOf(ptr: number, length: number): Float32Array {
   return new Float32Array(kernels().memory.buffer, ptr, length);
 }
 
