@@ -112,8 +112,8 @@ export function keepForBackward(arrays: F32[]): { release(): void } {
  * never become tensors. Returns every state [B, T, n]. With `reverse` it reads the sequence from its
  * end (a bidirectional layer's backward direction) and state t is the one after reading step t.
  * Inside, rows are in the order they are read (time-major): only x, the states and their gradients
- * (d or n wide, not 4n) are reordered. What the backward pass needs is kept as arrays by the
- * gradient function, not as tensors.
+ * (d or n wide, not 4n) are reordered. What the backward pass needs stays where the forward pass
+ * made it in kernel memory (keepForBackward), not as tensors.
  */
 function lstmLayerOp(reverse: boolean) {
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -532,7 +532,7 @@ export function onKernels(): boolean {
  * like lstmLayerOp: the input projection x·W + b_in, the recursion (gruForward) and, backwards,
  * the recursion (gruBackward) and every gradient (x, W, the biases [2, 3n], U, h0) as products in
  * kernel memory. Returns every state [B, T, n]. Inside, rows are time-major; only x, the states and
- * their gradients are reordered.
+ * their gradients are reordered; what the backward pass needs stays in kernel memory (keepForBackward).
  */
 const gruLayerOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, kernel, bias, recurrentKernel, h0] = args as tf.Tensor[];
