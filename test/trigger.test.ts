@@ -14,6 +14,7 @@ import { COURSE_RECIPE, makeExample, NEGATIVE_ONLY } from '../src/tasks/trigger/
 import { frontEnd, LABEL_SECONDS, labelTrack } from '../src/tasks/trigger/frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from '../src/tasks/trigger/model';
 import { detect, frameMetrics, frrAt, matchEvents, scoredEnds, scoreFeatures, scoreStream, sweep } from '../src/tasks/trigger/score';
+import { Flite, FLITE_VOICES, readPcm16 } from '../src/tasks/trigger/flite';
 import { randomVariant, Speaker, splitAtPauses } from '../src/tasks/trigger/speech';
 import { finished, seqlab, spawnSeqlab } from './helpers';
 
@@ -76,6 +77,59 @@ describe('trigger data', () => {
     expect(varied).not.toEqual(plain);
     expect(again).toEqual(varied);
     expect(plainAfter).toEqual(plain);
+  });
+
+  test('Flite speaks in each of its voices: 16 kHz, trimmed to the sound, the same on every call, the female voice higher than the male ones', async () => {
+    const flite = await Flite.load();
+    const words = FLITE_VOICES.map((voice) => ({ voice: { voice, stretch: 1 }, text: 'activate' }));
+    const said = Object.fromEntries((await flite.speak(words)).map((x, i) => [FLITE_VOICES[i], x!]));
+    const [slower, again] = (await flite.speak([{ voice: { voice: 'rms', stretch: 1.4 }, text: 'activate' }, { voice: { voice: 'slt', stretch: 1 }, text: 'activate' }])) as Float32Array[];
+    flite.close();
+    for (const v of FLITE_VOICES) {
+      const x = said[v];
+      expect(x.length / 16000).toBeGreaterThan(0.35);
+      expect(x.length / 16000).toBeLessThan(1.3);
+      // trimmed: sound (above -50 dB of the word's level) in the first and last 30 ms, where Flite's own file has silence
+      const rms = (a: number, b: number) => Math.sqrt(x.subarray(a, b).reduce((s, u) => s + u * u, 0) / (b - a));
+      expect(rms(0, 480)).toBeGreaterThan(0.003 * rms(0, x.length));
+      expect(rms(x.length - 480, x.length)).toBeGreaterThan(0.003 * rms(0, x.length));
+    }
+    expect(Array.from(again)).toEqual(Array.from(said.slt));
+    expect(Array.from(said.rms)).not.toEqual(Array.from(said.slt));
+    expect(slower.length / said.rms.length).toBeGreaterThan(1.2);
+    expect(slower.length / said.rms.length).toBeLessThan(1.6);
+    // median pitch by autocorrelation over voiced 40 ms frames, an estimate independent of Flite
+    const pitch = (x: Float32Array) => {
+      const found: number[] = [];
+      for (let s = 0; s + 640 < x.length; s += 320) {
+        const f = x.subarray(s, s + 640);
+        if (f.reduce((a, u) => a + u * u, 0) / 640 < 1e-4) continue;
+        let best = 0;
+        let lag = 0;
+        for (let l = 40; l < 230; l++) {
+          let c = 0;
+          for (let i = 0; i < 640 - l; i++) c += f[i] * f[i + l];
+          if (c > best) [best, lag] = [c, l];
+        }
+        found.push(16000 / lag);
+      }
+      return found.sort((a, b) => a - b)[found.length >> 1];
+    };
+    expect(pitch(said.slt)).toBeGreaterThan(140);
+    expect(pitch(said.rms)).toBeLessThan(130);
+    expect(pitch(said.awb)).toBeLessThan(140);
+  });
+
+  test('when Flite\'s process dies, what was asked of it fails with one line saying so', async () => {
+    const flite = await Flite.load();
+    (flite as unknown as { child: { kill(s: string): void } }).child.kill('SIGKILL');
+    await expect(flite.speak([{ voice: { voice: 'rms', stretch: 1 }, text: 'activate' }])).rejects.toThrow(/^speech synthesis failed: Flite's process (was stopped by SIGKILL|failed)/);
+    await expect(flite.speak([{ voice: { voice: 'rms', stretch: 1 }, text: 'hello' }])).rejects.toThrow(/Flite's process/);
+    flite.close();
+  });
+
+  test('a WAV Flite did not write is refused', () => {
+    expect(() => readPcm16(new Uint8Array(100))).toThrow(/unexpected format/);
   });
 
   test('randomVariant moves formants within ±17% (one tract factor ±10%, then ±6% each), redraws the pitch range, keeps the rest', () => {
@@ -395,12 +449,12 @@ describe('trigger from the command line', () => {
   const clip = path.join(dir, 'example.wav');
 
   test('train (tiny), sample, detect, eval: the whole path runs and writes what it says', async () => {
-    const t = await finished(spawnSeqlab('train', 'trigger', '--examples', '16', '--epochs', '1', '--voices', '4', '--batch-size', '8', '--checkpoint', ck, '--json'));
+    const t = await finished(spawnSeqlab('train', 'trigger', '--examples', '16', '--epochs', '1', '--voices', '4', '--flite', 'rms,kal', '--batch-size', '8', '--checkpoint', ck, '--json'));
     expect(t.err).toBe('');
     expect(t.code).toBe(0);
     const result = JSON.parse(t.out.trim().split('\n').pop()!);
     expect(result.model).toBe('default');
-    expect(fs.existsSync(path.join(ck, 'seqlab.json'))).toBe(true);
+    expect(JSON.parse(fs.readFileSync(path.join(ck, 'seqlab.json'), 'utf8')).hyperparameters.flite).toEqual(['rms', 'kal']);
 
     const s = await finished(spawnSeqlab('sample', 'trigger', '--out', clip));
     expect(s.code).toBe(0);
@@ -434,7 +488,23 @@ describe('trigger from the command line', () => {
     expect(er.activates).toBe(labels.activates.length);
     expect(er.sweep.length).toBeGreaterThan(10);
     expect(typeof er.frrAt1FaPerHour).toBe('number');
+
+    // eval on clips in a Flite voice the model never heard
+    const f = await seqlab('eval', 'trigger', '--flite', 'slt', '--clips', '4', '--hours', '0.02', '--checkpoint', ck, '--no-plot', '--json');
+    expect(f.code).toBe(0);
+    const fr = JSON.parse(f.out.trim().split('\n').pop()!);
+    expect(fr.data).toBe("synthetic audio in Flite's slt voice (a speaker never used in training, which had Flite's rms, kal)");
+    expect(fr.activates).toBeGreaterThanOrEqual(4);
+    expect(fr.negativeHours).toBeCloseTo(0.022, 3);
   }, 120000);
+
+  test('--flite takes all, none or Flite\'s voices, and says which when it is something else', async () => {
+    const r = await seqlab('train', 'trigger', '--flite', 'rms,bob', '--checkpoint', path.join(dir, 'never'), '--quiet');
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/--flite rms,bob: give all, none, or Flite voices from rms, slt, awb, kal16, kal/);
+    expect(fs.existsSync(path.join(dir, 'never'))).toBe(false);
+  });
 
   test('--resume continues a trigger checkpoint (the compiled loss survives the save)', async () => {
     const r = await seqlab('train', 'trigger', '--epochs', '2', '--resume', '--checkpoint', ck, '--quiet', '--json');

@@ -24,7 +24,8 @@ import { cropBatch, HardNegatives, mineHardNegatives } from './data';
 import { COURSE_RECIPE, EXAMPLE_SECONDS, makeExample, NEGATIVE_ONLY, Recipe, Segment, TRAINING_RECIPE } from './examples';
 import { DEFAULT_FEATURES, DEFAULT_STRIDE, FEATURE_KINDS, FeatureKind, frontEnd, FrontEnd, LABEL_SECONDS, labelTrack, ModelKind } from './frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from './model';
-import { DEFAULT_POOL, poolFile, Pools, readRecordings, SAMPLE_RATE, speechPools } from './pool';
+import { DEFAULT_POOL, flitePool, poolFile, Pools, PoolSize, readRecordings, SAMPLE_RATE, speechPools } from './pool';
+import { FLITE_VOICES, FliteVoiceName } from './flite';
 import { detect, Detection, frameMetrics, frrAt, Scored, scoreFeatures, scoreStream, sweep, Track } from './score';
 import { featureSet, FeatureSet, Renewal, SetJob, withoutBackgrounds } from './sets';
 
@@ -50,10 +51,25 @@ interface TriggerConfig {
   /** half the crops' bands stretched or squeezed by up to this share (a vocal tract length; absent in older checkpoints) */
   warp?: number;
   voices: number;
+  /** the Flite voices in the training pool (absent in checkpoints from before Flite: eSpeak NG alone) */
+  flite?: FliteVoiceName[];
   activates: string | null;
   negatives: string | null;
   backgrounds: string | null;
 }
+
+/** `--flite all|none|rms,slt,...` as a list of Flite voices */
+function fliteVoices(value: string): FliteVoiceName[] {
+  if (value === 'all') return [...FLITE_VOICES];
+  if (value === 'none') return [];
+  const names = value.split(',').map((v) => v.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !(FLITE_VOICES as readonly string[]).includes(n));
+  if (!names.length || unknown.length) throw new UsageError(`--flite ${value}: give all, none, or Flite voices from ${FLITE_VOICES.join(', ')} (comma-separated)`);
+  return [...new Set(names)] as FliteVoiceName[];
+}
+
+/** what a checkpoint's pool was synthesized with */
+const poolSize = (config: Pick<TriggerConfig, 'voices' | 'flite'>): PoolSize => ({ ...DEFAULT_POOL, voices: config.voices, flite: config.flite ?? [] });
 
 /** what a checkpoint's default model hears: checkpoints from before PCEN have no field and were trained on log-mel */
 const featuresOf = (config: TriggerConfig): FeatureKind => config.features ?? 'log-mel';
@@ -65,14 +81,14 @@ const POSITIVES: Recipe = { ...COURSE_RECIPE, activates: [1, 4] };
 
 // ---------------------------------------------------------------- data
 
-async function loadPools(seed: number, voices: number, cfg: Pick<TriggerConfig, 'activates' | 'negatives' | 'backgrounds'>, ctx: RunContext): Promise<Pools> {
+async function loadPools(seed: number, size: PoolSize, cfg: Pick<TriggerConfig, 'activates' | 'negatives' | 'backgrounds'>, ctx: RunContext): Promise<Pools> {
   // a user's folders are read first: a bad folder is reported before minutes of synthesis
   const user = {
     activates: cfg.activates ? readRecordings(cfg.activates, 'activates', true) : [],
     negatives: cfg.negatives ? readRecordings(cfg.negatives, 'negatives', true) : [],
     backgrounds: cfg.backgrounds ? readRecordings(cfg.backgrounds, 'backgrounds', false) : [],
   };
-  const { train, test } = await speechPools(seed, { ...DEFAULT_POOL, voices }, ctx.reporter);
+  const { train, test } = await speechPools(seed, size, ctx.reporter);
   if (user.activates.length || user.negatives.length || user.backgrounds.length) {
     ctx.reporter.info(`your recordings: ${user.activates.length} activates, ${user.negatives.length} other words, ${user.backgrounds.length} backgrounds (beside the synthesized ones)`);
   }
@@ -128,6 +144,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     features: options.features as FeatureKind,
     units: options.units as number,
     voices: options.voices as number,
+    flite: fliteVoices(options.flite as string),
     activates: resolved('activates'),
     negatives: resolved('negatives'),
     backgrounds: resolved('backgrounds'),
@@ -136,7 +153,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   const features = featuresOf(config);
   const fe = frontEnd(config.model, config.stride, features);
   const t0 = performance.now();
-  const pools = await loadPools(seed, config.voices, config, ctx);
+  const pools = await loadPools(seed, poolSize(config), config, ctx);
   const trainingRecipe = withBackgrounds(TRAINING_RECIPE, pools);
   const generations = { model: config.model, stride: config.stride, features, recipe: trainingRecipe, count: config.examples, seed };
   const renewing = config.renewEvery && config.epochs > config.renewEvery ? config.renewEvery : 0;
@@ -398,11 +415,16 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   }
   if (options.data) return evaluateFolder(options.data as string, threshold, refractory, det, ctx);
   const { model, meta, config, fe } = await loadTrained(ctx);
-  const pools = await loadPools(meta.seed, config.voices, { activates: null, negatives: null, backgrounds: null }, ctx);
+  const size = poolSize(config);
+  const pools = await loadPools(meta.seed, size, { activates: null, negatives: null, backgrounds: null }, ctx);
+  const voice = options.flite as FliteVoiceName | undefined;
+  const test = voice ? await flitePool(meta.seed, voice, Math.max(4, Math.round(size.voices / 5)), size, ctx.reporter) : pools.test;
+  const heard = size.flite.includes(voice!) ? 'a voice this model trained on' : size.flite.length ? `a speaker never used in training, which had Flite's ${size.flite.join(', ')}` : 'a synthesizer never used in training';
+  const what = voice ? `synthetic audio in Flite's ${voice} voice (${heard})` : `held-out synthetic audio (${HELD_OUT_NOTE})`;
   const seed = deriveSeed(meta.seed, 'eval');
-  const positives = featureSet(fe, pools.test, POSITIVES, options.clips as number, seed, 'held-out clips with activates', ctx.reporter);
+  const positives = featureSet(fe, test, POSITIVES, options.clips as number, seed, 'held-out clips with activates', ctx.reporter);
   const negativeClips = Math.ceil(((options.hours as number) * 3600) / EXAMPLE_SECONDS);
-  const negatives = featureSet(fe, pools.test, NEGATIVE_ONLY, negativeClips, seed, 'held-out clips without', ctx.reporter);
+  const negatives = featureSet(fe, test, NEGATIVE_ONLY, negativeClips, seed, 'held-out clips without', ctx.reporter);
   const t0 = performance.now();
   const track = async (set: FeatureSet): Promise<Scored> => {
     const probs = await scoreFeatures(model, set.features, set.frames, set.bands);
@@ -414,7 +436,7 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   const scoreSeconds = (performance.now() - t0) / 1000;
   const labels = positives.activates.map((words) => labelTrack(fe, words.map((w) => w.end), fe.outputSteps(positives.frames)));
   const frames = frameMetrics(pos.clips.map((c) => c.track.probs), labels, threshold);
-  return report(`held-out synthetic audio (${HELD_OUT_NOTE})`, pos, neg, frames, threshold, refractory, det, ctx, { scoreSeconds: +scoreSeconds.toFixed(1) });
+  return report(what, pos, neg, frames, threshold, refractory, det, ctx, { scoreSeconds: +scoreSeconds.toFixed(1) });
 }
 
 const HELD_OUT_NOTE = 'voices never used in training';
@@ -582,7 +604,8 @@ export const trigger: Task = {
       { key: 'warp', flags: '--warp <share>', help: 'half the training crops have their mel bands stretched or squeezed by up to this share (another vocal tract length; 0: none)', type: 'number', default: 0.1, min: 0, max: 0.3 },
       { key: 'renewEvery', flags: '--renew-every <epochs>', help: 'a new set of training examples every this many epochs, made in a worker thread while training goes on (0: one set throughout)', type: 'int', default: 5, min: 0 },
       { key: 'freqMask', flags: '--freq-mask <bands>', help: 'half the training crops lose up to this many mel bands (0: none)', type: 'int', default: 6, min: 0, max: 20 },
-      { key: 'voices', flags: '--voices <n>', help: 'eSpeak NG voices in the training pool (a fifth as many more are held out)', type: 'int', default: DEFAULT_POOL.voices, min: 4 },
+      { key: 'voices', flags: '--voices <n>', help: 'voices in the training pool (a fifth as many eSpeak NG voices more are held out)', type: 'int', default: DEFAULT_POOL.voices, min: 4 },
+      { key: 'flite', flags: '--flite <voices>', help: `Flite voices a quarter of the training voices are drawn from: all, none (eSpeak NG alone), or some of ${FLITE_VOICES.join(',')}`, type: 'string', default: 'all' },
       ...FOLDER_OPTIONS,
     ],
     resumable: true,
@@ -594,6 +617,7 @@ export const trigger: Task = {
       { key: 'data', flags: '--data <dir>', help: 'a folder of WAV files with labels.json {"clip.wav": [end of each activate, s]}', type: 'string' },
       { key: 'clips', flags: '--clips <n>', help: 'synthetic 10 s clips with activates', type: 'int', default: 200, min: 1 },
       { key: 'hours', flags: '--hours <h>', help: 'hours of synthetic audio without the word, for false alarms', type: 'number', default: 1, min: 0.01 },
+      { key: 'flite', flags: '--flite <voice>', help: 'clips spoken by this Flite voice instead of the held-out eSpeak NG voices: another synthesizer (a speaker never heard when training left it out: train --flite rms,awb,kal16,kal then eval --flite slt)', type: FLITE_VOICES },
       { key: 'plot', flags: '--plot <file.png>', help: 'where the DET curve goes (default trigger-det.png)', type: 'string' },
       { key: 'plot', flags: '--no-plot', help: 'no DET picture', type: 'boolean' },
       ...DETECTION_OPTIONS,

@@ -1,12 +1,14 @@
 /**
- * The word pool trigger's examples are mixed from: "activate" and other words spoken by eSpeak NG
- * in many voices (accent × variant × speed × pitch, and a rate and pitch per word; half the
- * training voices with the variant's formants and pitch range varied), synthesized once per seed
- * and cached, plus a user's own recordings by flag. Voices of HELD_OUT_VARIANTS are only ever in
- * the test split.
+ * The word pool trigger's examples are mixed from: "activate" and other words spoken by two
+ * synthesizers, synthesized once per seed and cached, plus a user's own recordings by flag.
+ * eSpeak NG (formant rules): accent × variant × speed × pitch, and a rate and pitch per word; half
+ * its training voices have the variant's formants and pitch range varied. Flite (voices learned
+ * from recordings of real speakers, flite.ts): a quarter of the training voices, each a Flite voice
+ * resampled higher or lower. Voices of HELD_OUT_VARIANTS are only ever in the test split.
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { stretch } from '../../audio/mix';
 import { resample } from '../../audio/resample';
 import { readWav, WavError } from '../../audio/wav';
 import { defaultCacheDir } from '../../core/cache';
@@ -14,6 +16,7 @@ import { SeqlabError } from '../../core/errors';
 import { fileError, makeDirs, quoted, writeFileAtomic } from '../../core/files';
 import { Reporter } from '../../core/progress';
 import { deriveSeed, Rng } from '../../core/rng';
+import { Flite, FLITE_VOICES, FliteVoiceName } from './flite';
 import { ACCENTS, HELD_OUT_VARIANTS, NEGATIVE_WORDS, randomVariant, Speaker, splitAtPauses, TRAINING_VARIANTS, TRIGGER, VoiceSpec } from './speech';
 
 export const SAMPLE_RATE = 16000;
@@ -36,20 +39,22 @@ export interface Pools {
 }
 
 export interface PoolSize {
-  /** espeak calls (voices) for the training split; the test split gets a fifth as many */
+  /** voices (one eSpeak call, or one Flite speaker) for the training split; the test split gets a fifth as many */
   voices: number;
   /** activates and negatives spoken per voice */
   activatesPerVoice: number;
   negativesPerVoice: number;
+  /** the Flite voices a share (FLITE_SHARE) of the training voices are drawn from; [] for eSpeak NG alone */
+  flite: readonly FliteVoiceName[];
 }
 
-export const DEFAULT_POOL: PoolSize = { voices: 160, activatesPerVoice: 8, negativesPerVoice: 14 };
+export const DEFAULT_POOL: PoolSize = { voices: 160, activatesPerVoice: 8, negativesPerVoice: 14, flite: FLITE_VOICES };
 
 const MAGIC = 'SQLPOOL2';
 
 /** Where the pool for (seed, size) is cached. */
 export function poolFile(seed: number, size: PoolSize, cacheDir = defaultCacheDir()): string {
-  return path.join(cacheDir, `trigger-words-v5-${seed}-${size.voices}x${size.activatesPerVoice}+${size.negativesPerVoice}.pool`);
+  return path.join(cacheDir, `trigger-words-v6-${seed}-${size.voices}x${size.activatesPerVoice}+${size.negativesPerVoice}.pool`);
 }
 
 /** The cached pool for (seed, size), synthesized on first use (~0.4 s per voice); the same for a seed on every run and machine. */
@@ -62,11 +67,19 @@ export async function speechPools(seed: number, size: PoolSize, reporter: Report
   }
   const t0 = performance.now();
   const speaker = await Speaker.load();
+  const flite = size.flite.length ? await Flite.load() : undefined;
   const testVoices = Math.max(4, Math.round(size.voices / 5));
-  reporter.info(`synthesizing the word pool with eSpeak NG: ${size.voices} training voices, ${testVoices} held-out voices (once; cached in ${file})`);
+  const synths = size.flite.length ? `eSpeak NG and Flite (${size.flite.join(', ')})` : 'eSpeak NG';
+  reporter.info(`synthesizing the word pool with ${synths}: ${size.voices} training voices, ${testVoices} held-out eSpeak voices (once; cached in ${file})`);
   reporter.startPhase('synthesis', size.voices + testVoices);
-  const train = await synthesize(speaker, deriveSeed(seed, 'pool-train'), size.voices, TRAINING_VARIANTS, size, true, (k) => reporter.batch(k, {}));
-  const test = await synthesize(speaker, deriveSeed(seed, 'pool-test'), testVoices, HELD_OUT_VARIANTS, size, false, (k) => reporter.batch(size.voices + k, {}));
+  let train: SpeechPool;
+  let test: SpeechPool;
+  try {
+    train = await synthesize({ speaker, flite }, deriveSeed(seed, 'pool-train'), size.voices, TRAINING_VARIANTS, size, true, (k) => reporter.batch(k, {}));
+    test = await synthesize({ speaker, flite }, deriveSeed(seed, 'pool-test'), testVoices, HELD_OUT_VARIANTS, size, false, (k) => reporter.batch(size.voices + k, {}));
+  } finally {
+    flite?.close();
+  }
   reporter.abort();
   reporter.info(`word pool: ${train.activates.length} activates and ${train.negatives.length} other words for training, ` +
     `${test.activates.length} + ${test.negatives.length} in held-out voices (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
@@ -79,18 +92,32 @@ export async function speechPools(seed: number, size: PoolSize, reporter: Report
   return { train, test };
 }
 
-/** the share of training voices that are new: a training variant with its formants and pitch range varied (randomVariant) */
+/** the share of eSpeak NG training voices that are new: a training variant with its formants and pitch range varied (randomVariant) */
 const VARIED_VOICES = 0.5;
+
+/** the share of training voices that are Flite's */
+export const FLITE_SHARE = 0.25;
+
 
 /**
  * `training`: a tenth of the voices are an accent's own voice, with no variant, and half are
  * varied variants (the held-out split is only ever its variants as eSpeak NG has them, none of
  * which is used in training).
  */
-async function synthesize(speaker: Speaker, seed: number, voices: number, variants: readonly string[], size: PoolSize, training: boolean, progress: (k: number) => void): Promise<SpeechPool> {
+async function synthesize(synths: { speaker: Speaker; flite?: Flite }, seed: number, voices: number, variants: readonly string[], size: PoolSize, training: boolean, progress: (k: number) => void): Promise<SpeechPool> {
   const rng = new Rng(seed);
   const pool: SpeechPool = { activates: [], negatives: [], negativeTexts: [] };
+  const keep = (text: string, samples: Float32Array | undefined) => addWord(pool, text, samples);
+  const flites: Promise<[string, Float32Array | undefined][]>[] = [];
+  const speaker = synths.speaker;
   for (let v = 0; v < voices; v++) {
+    if (training && synths.flite && size.flite.length && rng.chance(FLITE_SHARE)) {
+      // a Flite speaker, made higher or lower and smaller or larger by resampling (pitch and formants together);
+      // its process speaks while this one goes on with eSpeak
+      flites.push(fliteSpeaker(synths.flite, rng.pick(size.flite), [0.86, 1.18], [0.8, 1.3], size, rng));
+      progress(v + 1);
+      continue;
+    }
     const voice: VoiceSpec = {
       accent: rng.pick(ACCENTS),
       variant: training && rng.chance(0.1) ? '' : rng.pick(variants),
@@ -101,17 +128,52 @@ async function synthesize(speaker: Speaker, seed: number, voices: number, varian
     const texts = [...Array(size.activatesPerVoice).fill(TRIGGER), ...Array.from({ length: size.negativesPerVoice }, () => rng.pick(NEGATIVE_WORDS))];
     const words = rng.shuffle(texts).map((text) => ({ text, rate: rng.int(70, 130), pitch: rng.int(-25, 25) }));
     const spoken = await speaker.speak(voice, words, SAMPLE_RATE);
-    for (const s of spoken ?? []) {
-      if (s.samples.length < SAMPLE_RATE * 0.15) continue;
-      if (s.text === TRIGGER) pool.activates.push(s.samples);
-      else {
-        pool.negatives.push(s.samples);
-        pool.negativeTexts.push(s.text);
-      }
-    }
+    for (const s of spoken ?? []) keep(s.text, s.samples);
     progress(v + 1);
   }
+  for (const words of await Promise.all(flites)) for (const [text, samples] of words) keep(text, samples);
   return pool;
+}
+
+/** One Flite speaker: `voice` resampled by one factor in `shift`, each word at its own duration stretch in `tempo`. */
+async function fliteSpeaker(flite: Flite, voice: FliteVoiceName, shift: [number, number], tempo: [number, number], size: PoolSize, rng: Rng): Promise<[string, Float32Array | undefined][]> {
+  const factor = shift[0] + (shift[1] - shift[0]) * rng.random();
+  const texts = [...Array(size.activatesPerVoice).fill(TRIGGER), ...Array.from({ length: size.negativesPerVoice }, () => rng.pick(NEGATIVE_WORDS))];
+  const words = rng.shuffle(texts).map((text) => ({ voice: { voice, stretch: tempo[0] + (tempo[1] - tempo[0]) * rng.random() }, text }));
+  const said = await flite.speak(words, SAMPLE_RATE);
+  return words.map((w, i) => [w.text, said[i] && stretch(said[i]!, factor)]);
+}
+
+/**
+ * Words spoken by one Flite voice only (each of `speakers` speakers that voice a little higher or
+ * lower, words at their own tempo), for `eval --flite`: another synthesizer's speaker, unheard in
+ * training when training left it out (`train --flite`). Not cached: ~1 s per speaker.
+ */
+export async function flitePool(seed: number, voice: FliteVoiceName, speakers: number, size: PoolSize, reporter: Reporter): Promise<SpeechPool> {
+  const flite = await Flite.load();
+  const rng = new Rng(deriveSeed(seed, `flite-${voice}`));
+  const pool: SpeechPool = { activates: [], negatives: [], negativeTexts: [] };
+  reporter.startPhase(`Flite ${voice}`, speakers);
+  try {
+    for (let k = 0; k < speakers; k++) {
+      for (const [text, samples] of await fliteSpeaker(flite, voice, [0.92, 1.1], [0.85, 1.25], size, rng)) addWord(pool, text, samples);
+      reporter.batch(k + 1, {});
+    }
+  } finally {
+    flite.close();
+    reporter.abort();
+  }
+  return pool;
+}
+
+/** A spoken word into the pool, unless it is missing or shorter than 150 ms. */
+function addWord(pool: SpeechPool, text: string, samples: Float32Array | undefined): void {
+  if (!samples || samples.length < SAMPLE_RATE * 0.15) return;
+  if (text === TRIGGER) pool.activates.push(samples);
+  else {
+    pool.negatives.push(samples);
+    pool.negativeTexts.push(text);
+  }
 }
 
 function encodePool(p: { train: SpeechPool; test: SpeechPool }): Uint8Array {

