@@ -14,7 +14,8 @@ import { COURSE_RECIPE, makeExample, NEGATIVE_ONLY } from '../src/tasks/trigger/
 import { frontEnd, LABEL_SECONDS, labelTrack } from '../src/tasks/trigger/frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from '../src/tasks/trigger/model';
 import { detect, frameMetrics, frrAt, matchEvents, scoredEnds, scoreFeatures, scoreStream, sweep } from '../src/tasks/trigger/score';
-import { Flite, FLITE_VOICES, readPcm16 } from '../src/tasks/trigger/flite';
+import { Flite, FLITE_VOICES, FliteVoiceName, readPcm16 } from '../src/tasks/trigger/flite';
+import { DEFAULT_POOL, poolFile } from '../src/tasks/trigger/pool';
 import { randomVariant, Speaker, splitAtPauses } from '../src/tasks/trigger/speech';
 import { finished, seqlab, spawnSeqlab } from './helpers';
 
@@ -120,12 +121,30 @@ describe('trigger data', () => {
     expect(pitch(said.awb)).toBeLessThan(140);
   });
 
-  test('when Flite\'s process dies, what was asked of it fails with one line saying so', async () => {
+  test('when Flite\'s process dies it is started again and asked again, twice; then the words fail with one line saying so', async () => {
     const flite = await Flite.load();
-    (flite as unknown as { child: { kill(s: string): void } }).child.kill('SIGKILL');
-    await expect(flite.speak([{ voice: { voice: 'rms', stretch: 1 }, text: 'activate' }])).rejects.toThrow(/^speech synthesis failed: Flite's process (was stopped by SIGKILL|failed)/);
-    await expect(flite.speak([{ voice: { voice: 'rms', stretch: 1 }, text: 'hello' }])).rejects.toThrow(/Flite's process/);
+    const child = () => (flite as unknown as { child: { kill(s: string): void } }).child;
+    const word = [{ voice: { voice: 'rms' as const, stretch: 1 }, text: 'activate' }];
+    const first = flite.speak(word);
+    child().kill('SIGKILL');
+    const [said] = await first; // answered by the process started in its place
+    expect(said!.length).toBeGreaterThan(4000);
+    const second = flite.speak(word);
+    const killed = child();
+    killed.kill('SIGKILL');
+    while (child() === killed) await new Promise((r) => setTimeout(r, 5));
+    child().kill('SIGKILL');
+    await expect(second).rejects.toThrow(/^speech synthesis failed: Flite's process (was stopped by SIGKILL|failed)/);
+    await expect(flite.speak(word)).rejects.toThrow(/Flite's process/);
     flite.close();
+  });
+
+  test('pool files name the synthesizers that made them', () => {
+    const name = (flite: readonly string[]) => path.basename(poolFile(1, { ...DEFAULT_POOL, flite: flite as FliteVoiceName[] }, '/c'));
+    expect(name(FLITE_VOICES)).toBe('trigger-words-v6-1-160x8+14.pool');
+    expect(name(['kal', 'slt', 'rms', 'awb', 'kal16'])).toBe('trigger-words-v6-1-160x8+14.pool');
+    expect(name([])).toBe('trigger-words-v6-1-160x8+14-espeak.pool');
+    expect(name(['slt', 'awb'])).toBe('trigger-words-v6-1-160x8+14-flite-awb+slt.pool');
   });
 
   test('a WAV Flite did not write is refused', () => {

@@ -6,7 +6,12 @@ const engine = FliteEngine.load();
 process.on('message', async ({ id, words, sampleRate }: { id: number; words: FliteWord[]; sampleRate: number }) => {
   try {
     const flite = await engine;
-    process.send!({ id, said: words.map((w) => flite.speak(w.voice, w.text, sampleRate)) });
+    const said = words.map((w) => {
+      const samples = flite.speak(w.voice, w.text, sampleRate);
+      (globalThis as { gc?: () => void }).gc?.();
+      return samples;
+    });
+    process.send!({ id, said });
   } catch (err) {
     process.send!({ id, error: messageOf(err) });
   }

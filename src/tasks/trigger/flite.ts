@@ -11,7 +11,7 @@
  * only when a pool is synthesized: Node's WASI is experimental (it warns when first used, and it
  * crashed a process that had loaded the WebGPU backend's native module), so it stays out of seqlab's own.
  */
-import { ChildProcess, fork } from 'child_process';
+import { ChildProcess, fork, Serializable } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -43,49 +43,72 @@ function childFile(): string {
   return fs.existsSync(beside) ? beside : path.join(__dirname, '..', '..', '..', 'dist', 'src', 'tasks', 'trigger', 'flite-child.js');
 }
 
-/** Flite in a child process: words go in batches, 16 kHz samples come back. */
+/** how many times a Flite process that died is started again before synthesis fails */
+const RESTARTS = 2;
+
+/**
+ * Flite in a child process: words go in batches, 16 kHz samples come back. Flite is deterministic,
+ * so a batch asked again of a new process (after one died) gives the same words.
+ */
 export class Flite {
   private next = 0;
-  private readonly waiting = new Map<number, { resolve: (r: (Float32Array | undefined)[]) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { message: { id: number; words: readonly FliteWord[]; sampleRate: number }; resolve: (r: (Float32Array | undefined)[]) => void; reject: (e: Error) => void }>();
   private failure?: Error;
+  private restarts = 0;
+  private child!: ChildProcess;
 
-  private constructor(private readonly child: ChildProcess) {
+  private constructor(private readonly file: string) {
+    this.start();
+  }
+
+  private start(): void {
+    // --expose-gc: the child collects each word's wasm instance at once (dozens left to the collector crashed it now and then)
+    const child = fork(this.file, [], { serialization: 'advanced', execArgv: ['--no-warnings', '--expose-gc'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    this.child = child;
     child.on('message', (m: { id: number; said?: (Float32Array | undefined)[]; error?: string }) => {
       const w = this.waiting.get(m.id);
       this.waiting.delete(m.id);
       if (m.error !== undefined) w?.reject(new SeqlabError(m.error));
       else w?.resolve(m.said!);
     });
-    const fail = (why: string) => {
+    const died = (why: string) => {
+      if (child !== this.child) return;
+      if (this.waiting.size && this.restarts < RESTARTS) {
+        this.restarts++;
+        this.start();
+        for (const w of this.waiting.values()) this.child.send(w.message as unknown as Serializable);
+        return;
+      }
       this.failure = new SeqlabError(`speech synthesis failed: Flite's process ${why}`);
       for (const w of this.waiting.values()) w.reject(this.failure);
       this.waiting.clear();
     };
-    child.on('exit', (code, signal) => fail(signal ? `was stopped by ${signal}` : `exited with code ${code}`));
-    child.on('error', (err) => fail(`failed (${messageOf(err)})`));
+    child.on('exit', (code, signal) => died(signal ? `was stopped by ${signal}` : `exited with code ${code}`));
+    child.on('error', (err) => died(`failed (${messageOf(err)})`));
   }
 
   static async load(): Promise<Flite> {
     const file = childFile();
     if (!fs.existsSync(file)) throw new SeqlabError(`${file} is missing: run npm run build`);
-    const child = fork(file, [], { serialization: 'advanced', execArgv: ['--no-warnings'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    return new Flite(child);
+    return new Flite(file);
   }
 
   /** Each word as `sampleRate` mono samples trimmed to its sound (undefined when Flite said nothing audible). */
   speak(words: readonly FliteWord[], sampleRate = 16000): Promise<(Float32Array | undefined)[]> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.next++;
+    const message = { id, words, sampleRate };
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.child.send({ id, words, sampleRate });
+      this.waiting.set(id, { message, resolve, reject });
+      this.child.send(message as unknown as Serializable);
     });
   }
 
   /** Ends the child process (which removes its temporary folder). */
   close(): void {
-    this.child.removeAllListeners('exit');
-    if (this.child.connected) this.child.disconnect();
+    const child = this.child;
+    this.child = undefined as unknown as ChildProcess;
+    if (child.connected) child.disconnect();
   }
 }
 

@@ -54,7 +54,9 @@ const MAGIC = 'SQLPOOL2';
 
 /** Where the pool for (seed, size) is cached. */
 export function poolFile(seed: number, size: PoolSize, cacheDir = defaultCacheDir()): string {
-  return path.join(cacheDir, `trigger-words-v6-${seed}-${size.voices}x${size.activatesPerVoice}+${size.negativesPerVoice}.pool`);
+  const all = size.flite.length === FLITE_VOICES.length && FLITE_VOICES.every((v) => size.flite.includes(v));
+  const synths = all ? '' : size.flite.length ? `-flite-${[...size.flite].sort().join('+')}` : '-espeak';
+  return path.join(cacheDir, `trigger-words-v6-${seed}-${size.voices}x${size.activatesPerVoice}+${size.negativesPerVoice}${synths}.pool`);
 }
 
 /** The cached pool for (seed, size), synthesized on first use (~0.4 s per voice); the same for a seed on every run and machine. */
@@ -114,7 +116,9 @@ async function synthesize(synths: { speaker: Speaker; flite?: Flite }, seed: num
     if (training && synths.flite && size.flite.length && rng.chance(FLITE_SHARE)) {
       // a Flite speaker, made higher or lower and smaller or larger by resampling (pitch and formants together);
       // its process speaks while this one goes on with eSpeak
-      flites.push(fliteSpeaker(synths.flite, rng.pick(size.flite), [0.86, 1.18], [0.8, 1.3], size, rng));
+      const words = fliteSpeaker(synths.flite, rng.pick(size.flite), [0.86, 1.18], [0.8, 1.3], size, rng);
+      words.catch(() => undefined); // awaited below, after the eSpeak voices: not an unhandled rejection meanwhile
+      flites.push(words);
       progress(v + 1);
       continue;
     }
