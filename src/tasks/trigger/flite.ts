@@ -125,7 +125,9 @@ export class FliteEngine {
     }
     const wasm = await WebAssembly.compile(fs.readFileSync(file));
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-flite-'));
-    return new FliteEngine(quietRequireWasi(), wasm, dir);
+    // Node's WASI (its experimental-feature warning is silenced by the child's --no-warnings)
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return new FliteEngine((require('wasi') as { WASI: WasiClass }).WASI, wasm, dir);
   }
 
   /**
@@ -154,22 +156,6 @@ export class FliteEngine {
   /** Removes the temporary folder. */
   close(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-/** Node's WASI, without the "experimental feature" warning it prints when first loaded (Node 20-22). */
-function quietRequireWasi(): WasiClass {
-  const emit = process.emitWarning;
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    const text = typeof warning === 'string' ? warning : warning.message;
-    if (/WASI/.test(text)) return;
-    (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
-  }) as typeof process.emitWarning;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require('wasi') as { WASI: WasiClass }).WASI;
-  } finally {
-    process.emitWarning = emit;
   }
 }
 

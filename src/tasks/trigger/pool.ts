@@ -100,6 +100,8 @@ const VARIED_VOICES = 0.5;
 /** the share of training voices that are Flite's */
 export const FLITE_SHARE = 0.25;
 
+/** What one voice says: activatesPerVoice activates and negativesPerVoice other words drawn from NEGATIVE_WORDS, in that order. */
+const wordsToSay = (size: PoolSize, rng: Rng): string[] => [...Array(size.activatesPerVoice).fill(TRIGGER), ...Array.from({ length: size.negativesPerVoice }, () => rng.pick(NEGATIVE_WORDS))];
 
 /**
  * `training`: a tenth of the voices are an accent's own voice, with no variant, and half are
@@ -129,7 +131,7 @@ async function synthesize(synths: { speaker: Speaker; flite?: Flite }, seed: num
       pitch: rng.int(25, 75),
     };
     if (training && voice.variant && rng.chance(VARIED_VOICES)) voice.custom = randomVariant(await speaker.variantText(voice.variant), () => rng.random());
-    const texts = [...Array(size.activatesPerVoice).fill(TRIGGER), ...Array.from({ length: size.negativesPerVoice }, () => rng.pick(NEGATIVE_WORDS))];
+    const texts = wordsToSay(size, rng);
     const words = rng.shuffle(texts).map((text) => ({ text, rate: rng.int(70, 130), pitch: rng.int(-25, 25) }));
     const spoken = await speaker.speak(voice, words, SAMPLE_RATE);
     for (const s of spoken ?? []) keep(s.text, s.samples);
@@ -142,7 +144,7 @@ async function synthesize(synths: { speaker: Speaker; flite?: Flite }, seed: num
 /** One Flite speaker: `voice` resampled by one factor in `shift`, each word at its own duration stretch in `tempo`. */
 async function fliteSpeaker(flite: Flite, voice: FliteVoiceName, shift: [number, number], tempo: [number, number], size: PoolSize, rng: Rng): Promise<[string, Float32Array | undefined][]> {
   const factor = shift[0] + (shift[1] - shift[0]) * rng.random();
-  const texts = [...Array(size.activatesPerVoice).fill(TRIGGER), ...Array.from({ length: size.negativesPerVoice }, () => rng.pick(NEGATIVE_WORDS))];
+  const texts = wordsToSay(size, rng);
   const words = rng.shuffle(texts).map((text) => ({ voice: { voice, stretch: tempo[0] + (tempo[1] - tempo[0]) * rng.random() }, text }));
   const said = await flite.speak(words, SAMPLE_RATE);
   return words.map((w, i) => [w.text, said[i] && stretch(said[i]!, factor)]);
