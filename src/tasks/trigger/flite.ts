@@ -16,6 +16,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { resample } from '../../audio/resample';
+import { readWav } from '../../audio/wav';
 import { SeqlabError, messageOf } from '../../core/errors';
 import { splitAtPauses } from './speech';
 
@@ -145,7 +146,8 @@ export class FliteEngine {
       throw new SeqlabError(`speech synthesis failed for Flite voice ${voice.voice}: ${messageOf(err)}`);
     }
     if (rc !== 0) throw new SeqlabError(`speech synthesis failed for Flite voice ${voice.voice} (exit ${rc})`);
-    const { samples, rate } = readPcm16(fs.readFileSync(out));
+    const { samples, info } = readWav(out);
+    const rate = info.sampleRate;
     fs.rmSync(out, { force: true });
     // one piece per stretch of sound (a pause of 10 s never happens): the word is from the first to the last
     const pieces = splitAtPauses(samples, rate, 10);
@@ -157,16 +159,4 @@ export class FliteEngine {
   close(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-/** The samples of the canonical 44-byte-header mono 16-bit PCM WAV that Flite writes. */
-export function readPcm16(wav: Uint8Array): { samples: Float32Array; rate: number } {
-  const view = new DataView(wav.buffer, wav.byteOffset, wav.byteLength);
-  if (wav.byteLength < 44 || view.getUint32(0, false) !== 0x52494646 || view.getUint16(22, true) !== 1 || view.getUint16(34, true) !== 16) {
-    throw new SeqlabError('Flite wrote audio in an unexpected format');
-  }
-  const rate = view.getUint32(24, true);
-  const samples = new Float32Array((wav.byteLength - 44) >> 1);
-  for (let i = 0; i < samples.length; i++) samples[i] = view.getInt16(44 + 2 * i, true) / 32768;
-  return { samples, rate };
 }
