@@ -16,7 +16,7 @@ import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from '../src/ta
 import { detect, frameMetrics, frrAt, matchEvents, scoredEnds, scoreFeatures, scoreStream, sweep } from '../src/tasks/trigger/score';
 import { Flite, FLITE_VOICES, FliteVoiceName } from '../src/tasks/trigger/flite';
 import { DEFAULT_POOL, poolFile } from '../src/tasks/trigger/pool';
-import { randomVariant, Speaker, splitAtPauses } from '../src/tasks/trigger/speech';
+import { randomVariant, Speaker, splitAtPauses, synthesizerFile } from '../src/tasks/trigger/speech';
 import { finished, seqlab, spawnSeqlab } from './helpers';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-trigger-'));
@@ -591,5 +591,12 @@ describe('trigger from the command line', () => {
     const r = await seqlab('train', 'trigger', '--model', 'course', '--checkpoint', path.join(dir, 'course'), '--backend', 'wasm');
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/--model course cannot train on the wasm backend.*--backend webgpu.*tfjs-node/);
+  });
+});
+
+describe('synthesizer packages', () => {
+  it('finds an installed synthesizer file and names a missing package in one line', () => {
+    expect(fs.existsSync(synthesizerFile('espeak-ng/dist/espeak-ng.js', 'espeak-ng'))).toBe(true);
+    expect(() => synthesizerFile('no-such-synth/x.wasm', 'no-such-synth')).toThrow(/needs the no-such-synth package, which is not installed: run npm install$/);
   });
 });

