@@ -651,6 +651,6 @@ export const trigger: Task = {
   },
   status: () => {
     const file = poolFile(1, DEFAULT_POOL);
-    return { 'word pool (seed 1)': fs.existsSync(file) ? `synthesized, cached in ${file}` : 'not synthesized yet (the first `train trigger` does it, ~30 s, with eSpeak NG and Flite)' };
+    return { 'word pool (seed 1)': fs.existsSync(file) ? `synthesized, cached in ${file}` : 'not synthesized yet (the first `train trigger` does it, ~1 min, with eSpeak NG and Flite)' };
   },
 };

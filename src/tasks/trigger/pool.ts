@@ -76,7 +76,7 @@ export function poolFile(seed: number, size: PoolSize, cacheDir = defaultCacheDi
   return path.join(cacheDir, `trigger-words-v6-${seed}-${size.voices}x${size.activatesPerVoice}+${size.negativesPerVoice}${near}${synths}.pool`);
 }
 
-/** The cached pool for (seed, size), synthesized on first use (~0.4 s per voice); the same for a seed on every run and machine. */
+/** The cached pool for (seed, size), synthesized on first use (~0.3 s per voice); the same for a seed on every run and machine. */
 export async function speechPools(seed: number, size: PoolSize, reporter: Reporter, cacheDir = defaultCacheDir()): Promise<{ train: SpeechPool; test: SpeechPool }> {
   const file = poolFile(seed, size, cacheDir);
   if (fs.existsSync(file)) {
