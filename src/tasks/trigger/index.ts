@@ -24,7 +24,7 @@ import { cropBatch, HardNegatives, mineHardNegatives } from './data';
 import { COURSE_RECIPE, EXAMPLE_SECONDS, makeExample, NEGATIVE_ONLY, Recipe, Segment, TRAINING_RECIPE } from './examples';
 import { DEFAULT_FEATURES, DEFAULT_STRIDE, FEATURE_KINDS, FeatureKind, frontEnd, FrontEnd, LABEL_SECONDS, labelTrack, ModelKind } from './frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from './model';
-import { DEFAULT_POOL, flitePool, HELD_OUT_WORDS, poolFile, Pools, PoolSize, readRecordings, SAMPLE_RATE, speechPools, Words } from './pool';
+import { DEFAULT_POOL, flitePool, HELD_OUT_WORDS, poolFile, Pools, PoolSize, readRecordings, SAMPLE_RATE, speechPools, TRAINING_WORDS, Words } from './pool';
 import { FLITE_VOICES, FliteVoiceName } from './flite';
 import { detect, Detection, frameMetrics, frrAt, Scored, scoreFeatures, scoreStream, sweep, Track } from './score';
 import { featureSet, FeatureSet, Renewal, SetJob, withoutBackgrounds } from './sets';
@@ -150,7 +150,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     features: options.features as FeatureKind,
     units: options.units as number,
     voices: options.voices as number,
-    words: { activatesPerVoice: DEFAULT_POOL.activatesPerVoice, negativesPerVoice: DEFAULT_POOL.negativesPerVoice, nearMisses: DEFAULT_POOL.nearMisses },
+    words: TRAINING_WORDS,
     flite: fliteVoices(options.flite as string),
     activates: resolved('activates'),
     negatives: resolved('negatives'),

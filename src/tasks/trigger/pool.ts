@@ -64,7 +64,9 @@ export const HELD_OUT_WORDS: Words = { activatesPerVoice: 8, negativesPerVoice: 
  * activist): each training voice says 28 other words, 70% of them near-misses, so each near-miss is
  * said by ~100 voices rather than ~34.
  */
-export const DEFAULT_POOL: PoolSize = { voices: 160, activatesPerVoice: 8, negativesPerVoice: 28, nearMisses: 0.7, flite: FLITE_VOICES };
+export const TRAINING_WORDS: Words = { activatesPerVoice: 8, negativesPerVoice: 28, nearMisses: 0.7 };
+
+export const DEFAULT_POOL: PoolSize = { voices: 160, ...TRAINING_WORDS, flite: FLITE_VOICES };
 
 const MAGIC = 'SQLPOOL2';
 
