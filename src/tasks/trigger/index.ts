@@ -24,7 +24,7 @@ import { cropBatch, HardNegatives, mineHardNegatives } from './data';
 import { COURSE_RECIPE, EXAMPLE_SECONDS, makeExample, NEGATIVE_ONLY, Recipe, Segment, TRAINING_RECIPE } from './examples';
 import { DEFAULT_FEATURES, DEFAULT_STRIDE, FEATURE_KINDS, FeatureKind, frontEnd, FrontEnd, LABEL_SECONDS, labelTrack, ModelKind } from './frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from './model';
-import { DEFAULT_POOL, flitePool, HELD_OUT_WORDS, poolFile, Pools, PoolSize, readRecordings, SAMPLE_RATE, speechPools, TRAINING_WORDS, Words } from './pool';
+import { DEFAULT_POOL, flitePool, poolFile, Pools, PoolSize, readRecordings, SAMPLE_RATE, speechPools } from './pool';
 import { FLITE_VOICES, FliteVoiceName } from './flite';
 import { detect, Detection, frameMetrics, frrAt, Scored, scoreFeatures, scoreStream, sweep, Track } from './score';
 import { featureSet, FeatureSet, Renewal, SetJob, withoutBackgrounds } from './sets';
@@ -51,8 +51,6 @@ interface TriggerConfig {
   /** half the crops' bands stretched or squeezed by up to this share (a vocal tract length; absent in older checkpoints) */
   warp?: number;
   voices: number;
-  /** what each training voice said (absent in older checkpoints: HELD_OUT_WORDS) */
-  words?: Words;
   /** the Flite voices in the training pool (absent in checkpoints from before Flite: eSpeak NG alone) */
   flite?: FliteVoiceName[];
   activates: string | null;
@@ -71,7 +69,7 @@ function fliteVoices(value: string): FliteVoiceName[] {
 }
 
 /** what a checkpoint's pool was synthesized with */
-const poolSize = (config: Pick<TriggerConfig, 'voices' | 'words' | 'flite'>): PoolSize => ({ ...DEFAULT_POOL, ...(config.words ?? HELD_OUT_WORDS), voices: config.voices, flite: config.flite ?? [] });
+const poolSize = (config: Pick<TriggerConfig, 'voices' | 'flite'>): PoolSize => ({ ...DEFAULT_POOL, voices: config.voices, flite: config.flite ?? [] });
 
 /** what a checkpoint's default model hears: checkpoints from before PCEN have no field and were trained on log-mel */
 const featuresOf = (config: TriggerConfig): FeatureKind => config.features ?? 'log-mel';
@@ -150,7 +148,6 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     features: options.features as FeatureKind,
     units: options.units as number,
     voices: options.voices as number,
-    words: TRAINING_WORDS,
     flite: fliteVoices(options.flite as string),
     activates: resolved('activates'),
     negatives: resolved('negatives'),
@@ -425,7 +422,7 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   const size = poolSize(config);
   const pools = await loadPools(meta.seed, size, { activates: null, negatives: null, backgrounds: null }, ctx);
   const voice = options.flite as FliteVoiceName | undefined;
-  const test = voice ? await flitePool(meta.seed, voice, Math.max(4, Math.round(size.voices / 5)), ctx.reporter) : pools.test;
+  const test = voice ? await flitePool(meta.seed, voice, Math.max(4, Math.round(size.voices / 5)), size, ctx.reporter) : pools.test;
   const heard = size.flite.includes(voice!) ? 'a voice this model trained on' : size.flite.length ? `a speaker never used in training, which had Flite's ${size.flite.join(', ')}` : 'a synthesizer never used in training';
   const what = voice ? `synthetic audio in Flite's ${voice} voice (${heard})` : `held-out synthetic audio (${HELD_OUT_NOTE})`;
   const seed = deriveSeed(meta.seed, 'eval');
@@ -651,6 +648,6 @@ export const trigger: Task = {
   },
   status: () => {
     const file = poolFile(1, DEFAULT_POOL);
-    return { 'word pool (seed 1)': fs.existsSync(file) ? `synthesized, cached in ${file}` : 'not synthesized yet (the first `train trigger` does it, ~1 min, with eSpeak NG and Flite)' };
+    return { 'word pool (seed 1)': fs.existsSync(file) ? `synthesized, cached in ${file}` : 'not synthesized yet (the first `train trigger` does it, ~30 s, with eSpeak NG and Flite)' };
   },
 };

@@ -17,7 +17,7 @@ import { fileError, makeDirs, quoted, writeFileAtomic } from '../../core/files';
 import { Reporter } from '../../core/progress';
 import { deriveSeed, Rng } from '../../core/rng';
 import { Flite, FLITE_VOICES, FliteVoiceName } from './flite';
-import { ACCENTS, HELD_OUT_VARIANTS, NEAR_MISSES, NEGATIVE_WORDS, randomVariant, Speaker, splitAtPauses, TRAINING_VARIANTS, TRIGGER, VoiceSpec } from './speech';
+import { ACCENTS, HELD_OUT_VARIANTS, NEGATIVE_WORDS, randomVariant, Speaker, splitAtPauses, TRAINING_VARIANTS, TRIGGER, VoiceSpec } from './speech';
 
 export const SAMPLE_RATE = 16000;
 
@@ -38,35 +38,17 @@ export interface Pools {
   backgrounds: Float32Array[];
 }
 
-/** What one voice says: activates, then other words. */
-export interface Words {
-  activatesPerVoice: number;
-  negativesPerVoice: number;
-  /** the share of the other words drawn from NEAR_MISSES (absent: every other word alike, near-miss or not) */
-  nearMisses?: number;
-}
-
-export interface PoolSize extends Words {
+export interface PoolSize {
   /** voices (one eSpeak call, or one Flite speaker) for the training split; the test split gets a fifth as many */
   voices: number;
+  /** activates and negatives spoken per voice */
+  activatesPerVoice: number;
+  negativesPerVoice: number;
   /** the Flite voices a share (FLITE_SHARE) of the training voices are drawn from; [] for eSpeak NG alone */
   flite: readonly FliteVoiceName[];
 }
 
-/**
- * What a training voice said before near-misses were drawn more often (and what checkpoints
- * without `words` were trained on); held-out voices still say this, so eval's audio is what it was.
- */
-export const HELD_OUT_WORDS: Words = { activatesPerVoice: 8, negativesPerVoice: 14, nearMisses: undefined };
-
-/**
- * The model's worst false alarms are near-misses said by voices it never heard (captivate, actuate,
- * activist): each training voice says 28 other words, 70% of them near-misses, so each near-miss is
- * said by ~100 voices rather than ~34.
- */
-export const TRAINING_WORDS: Words = { activatesPerVoice: 8, negativesPerVoice: 28, nearMisses: 0.7 };
-
-export const DEFAULT_POOL: PoolSize = { voices: 160, ...TRAINING_WORDS, flite: FLITE_VOICES };
+export const DEFAULT_POOL: PoolSize = { voices: 160, activatesPerVoice: 8, negativesPerVoice: 14, flite: FLITE_VOICES };
 
 const MAGIC = 'SQLPOOL2';
 
@@ -74,11 +56,10 @@ const MAGIC = 'SQLPOOL2';
 export function poolFile(seed: number, size: PoolSize, cacheDir = defaultCacheDir()): string {
   const all = size.flite.length === FLITE_VOICES.length && FLITE_VOICES.every((v) => size.flite.includes(v));
   const synths = all ? '' : size.flite.length ? `-flite-${[...size.flite].sort().join('+')}` : '-espeak';
-  const near = size.nearMisses === undefined ? '' : `n${Math.round(size.nearMisses * 100)}`;
-  return path.join(cacheDir, `trigger-words-v6-${seed}-${size.voices}x${size.activatesPerVoice}+${size.negativesPerVoice}${near}${synths}.pool`);
+  return path.join(cacheDir, `trigger-words-v6-${seed}-${size.voices}x${size.activatesPerVoice}+${size.negativesPerVoice}${synths}.pool`);
 }
 
-/** The cached pool for (seed, size), synthesized on first use (~0.3 s per voice); the same for a seed on every run and machine. */
+/** The cached pool for (seed, size), synthesized on first use (~0.4 s per voice); the same for a seed on every run and machine. */
 export async function speechPools(seed: number, size: PoolSize, reporter: Reporter, cacheDir = defaultCacheDir()): Promise<{ train: SpeechPool; test: SpeechPool }> {
   const file = poolFile(seed, size, cacheDir);
   if (fs.existsSync(file)) {
@@ -97,7 +78,7 @@ export async function speechPools(seed: number, size: PoolSize, reporter: Report
   let test: SpeechPool;
   try {
     train = await synthesize({ speaker, flite }, deriveSeed(seed, 'pool-train'), size.voices, TRAINING_VARIANTS, size, true, (k) => reporter.batch(k, {}));
-    test = await synthesize({ speaker, flite }, deriveSeed(seed, 'pool-test'), testVoices, HELD_OUT_VARIANTS, { ...size, ...HELD_OUT_WORDS }, false, (k) => reporter.batch(size.voices + k, {}));
+    test = await synthesize({ speaker, flite }, deriveSeed(seed, 'pool-test'), testVoices, HELD_OUT_VARIANTS, size, false, (k) => reporter.batch(size.voices + k, {}));
   } finally {
     flite?.close();
   }
@@ -119,11 +100,8 @@ const VARIED_VOICES = 0.5;
 /** the share of training voices that are Flite's */
 export const FLITE_SHARE = 0.25;
 
-/** What one voice says, in that order: activatesPerVoice activates and negativesPerVoice other words from NEGATIVE_WORDS (a share nearMisses of them from NEAR_MISSES). */
-export const wordsToSay = (words: Words, rng: Rng): string[] => [
-  ...Array(words.activatesPerVoice).fill(TRIGGER),
-  ...Array.from({ length: words.negativesPerVoice }, () => rng.pick(words.nearMisses !== undefined && rng.chance(words.nearMisses) ? NEAR_MISSES : NEGATIVE_WORDS)),
-];
+/** What one voice says: activatesPerVoice activates and negativesPerVoice other words drawn from NEGATIVE_WORDS, in that order. */
+const wordsToSay = (size: PoolSize, rng: Rng): string[] => [...Array(size.activatesPerVoice).fill(TRIGGER), ...Array.from({ length: size.negativesPerVoice }, () => rng.pick(NEGATIVE_WORDS))];
 
 /**
  * `training`: a tenth of the voices are an accent's own voice, with no variant, and half are
@@ -164,27 +142,27 @@ async function synthesize(synths: { speaker: Speaker; flite?: Flite }, seed: num
 }
 
 /** One Flite speaker: `voice` resampled by one factor in `shift`, each word at its own duration stretch in `tempo`. */
-async function fliteSpeaker(flite: Flite, voice: FliteVoiceName, shift: [number, number], tempo: [number, number], words: Words, rng: Rng): Promise<[string, Float32Array | undefined][]> {
+async function fliteSpeaker(flite: Flite, voice: FliteVoiceName, shift: [number, number], tempo: [number, number], size: PoolSize, rng: Rng): Promise<[string, Float32Array | undefined][]> {
   const factor = shift[0] + (shift[1] - shift[0]) * rng.random();
-  const said = rng.shuffle(wordsToSay(words, rng)).map((text) => ({ voice: { voice, stretch: tempo[0] + (tempo[1] - tempo[0]) * rng.random() }, text }));
-  const samples = await flite.speak(said, SAMPLE_RATE);
-  return said.map((w, i) => [w.text, samples[i] && stretch(samples[i]!, factor)]);
+  const texts = wordsToSay(size, rng);
+  const words = rng.shuffle(texts).map((text) => ({ voice: { voice, stretch: tempo[0] + (tempo[1] - tempo[0]) * rng.random() }, text }));
+  const said = await flite.speak(words, SAMPLE_RATE);
+  return words.map((w, i) => [w.text, said[i] && stretch(said[i]!, factor)]);
 }
 
 /**
  * Words spoken by one Flite voice only (each of `speakers` speakers that voice a little higher or
  * lower, words at their own tempo), for `eval --flite`: another synthesizer's speaker, unheard in
- * training when training left it out (`train --flite`); each says what held-out voices say
- * (HELD_OUT_WORDS). Not cached: ~1 s per speaker.
+ * training when training left it out (`train --flite`). Not cached: ~1 s per speaker.
  */
-export async function flitePool(seed: number, voice: FliteVoiceName, speakers: number, reporter: Reporter): Promise<SpeechPool> {
+export async function flitePool(seed: number, voice: FliteVoiceName, speakers: number, size: PoolSize, reporter: Reporter): Promise<SpeechPool> {
   const flite = await Flite.load();
   const rng = new Rng(deriveSeed(seed, `flite-${voice}`));
   const pool: SpeechPool = { activates: [], negatives: [], negativeTexts: [] };
   reporter.startPhase(`Flite ${voice}`, speakers);
   try {
     for (let k = 0; k < speakers; k++) {
-      for (const [text, samples] of await fliteSpeaker(flite, voice, [0.92, 1.1], [0.85, 1.25], HELD_OUT_WORDS, rng)) addWord(pool, text, samples);
+      for (const [text, samples] of await fliteSpeaker(flite, voice, [0.92, 1.1], [0.85, 1.25], size, rng)) addWord(pool, text, samples);
       reporter.batch(k + 1, {});
     }
   } finally {
