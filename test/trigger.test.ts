@@ -511,6 +511,29 @@ describe('trigger from the command line', () => {
     expect(fr.data).toBe("synthetic audio in Flite's slt voice (a speaker never used in training, which had Flite's rms, kal)");
     expect(fr.activates).toBeGreaterThanOrEqual(4);
     expect(fr.negativeHours).toBeCloseTo(0.022, 3);
+
+    // eval on the user's recordings (the course's raw_data layout), mixed the way training mixes
+    const { readWav } = await import('../src/audio/wav');
+    const audio = readWav(clip).samples;
+    const cut = (w: { start: number; end: number }) => audio.slice(Math.round(w.start * 16000), Math.round(w.end * 16000));
+    const raw = path.join(dir, 'raw_data');
+    for (const sub of ['activates', 'negatives', 'backgrounds']) fs.mkdirSync(path.join(raw, sub), { recursive: true });
+    fs.writeFileSync(path.join(raw, 'activates', '1.wav'), encodeWav16(cut(labels.activates[0]), 16000));
+    fs.writeFileSync(path.join(raw, 'activates', '2.wav'), encodeWav16(cut(labels.activates[labels.activates.length - 1]), 16000));
+    fs.writeFileSync(path.join(raw, 'negatives', '1.wav'), encodeWav16(audio.slice(0, 8000), 16000));
+    fs.writeFileSync(path.join(raw, 'backgrounds', '1.wav'), encodeWav16(audio.slice(0, 48000), 16000));
+    const folders = ['--activates', path.join(raw, 'activates'), '--negatives', path.join(raw, 'negatives'), '--backgrounds', path.join(raw, 'backgrounds')];
+    const u = await seqlab('eval', 'trigger', ...folders, '--clips', '3', '--hours', '0.01', '--checkpoint', ck, '--no-plot', '--json');
+    expect(u.code).toBe(0);
+    const ur = JSON.parse(u.out.trim().split('\n').pop()!);
+    expect(ur.data).toBe(`your recordings, mixed as training mixes: 2 activates from ${path.join(raw, 'activates')}; 1 other words from ${path.join(raw, 'negatives')}; 1 backgrounds from ${path.join(raw, 'backgrounds')} (in about half the clips)`);
+    expect(ur.activates + ur.activatesCutShort).toBeGreaterThanOrEqual(3);
+    expect(ur.activates + ur.activatesCutShort).toBeLessThanOrEqual(12);
+    // --data is the user's clips as they are: with --activates it is refused in one line, nothing written
+    const both = await seqlab('eval', 'trigger', '--data', data, ...folders.slice(0, 2), '--checkpoint', ck, '--plot', path.join(dir, 'never.png'));
+    expect(both.code).toBe(2);
+    expect(both.err.trim().split('\n').filter((l) => !l.startsWith('backend:'))).toEqual([expect.stringMatching(/--data evaluates your labelled clips as they are: leave out --activates/)]);
+    expect(fs.existsSync(path.join(dir, 'never.png'))).toBe(false);
   }, 120000);
 
   test('--flite takes all, none or Flite\'s voices, and says which when it is something else', async () => {

@@ -24,7 +24,7 @@ import { cropBatch, HardNegatives, mineHardNegatives } from './data';
 import { COURSE_RECIPE, EXAMPLE_SECONDS, makeExample, NEGATIVE_ONLY, Recipe, Segment, TRAINING_RECIPE } from './examples';
 import { DEFAULT_FEATURES, DEFAULT_STRIDE, FEATURE_KINDS, FeatureKind, frontEnd, FrontEnd, LABEL_SECONDS, labelTrack, ModelKind } from './frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from './model';
-import { DEFAULT_POOL, flitePool, poolFile, Pools, PoolSize, readRecordings, SAMPLE_RATE, speechPools } from './pool';
+import { DEFAULT_POOL, flitePool, poolFile, Pools, PoolSize, readRecordings, SAMPLE_RATE, SpeechPool, speechPools } from './pool';
 import { FLITE_VOICES, FliteVoiceName } from './flite';
 import { detect, Detection, frameMetrics, frrAt, Scored, scoreFeatures, scoreStream, sweep, Track } from './score';
 import { featureSet, FeatureSet, Renewal, SetJob, withoutBackgrounds } from './sets';
@@ -81,7 +81,7 @@ const POSITIVES: Recipe = { ...COURSE_RECIPE, activates: [1, 4] };
 
 // ---------------------------------------------------------------- data
 
-async function loadPools(seed: number, size: PoolSize, cfg: Pick<TriggerConfig, 'activates' | 'negatives' | 'backgrounds'>, ctx: RunContext): Promise<Pools> {
+async function loadPools(seed: number, size: PoolSize, cfg: Pick<TriggerConfig, 'activates' | 'negatives' | 'backgrounds'>, ctx: RunContext, use = 'beside the synthesized ones'): Promise<Pools> {
   // a user's folders are read first: a bad folder is reported before minutes of synthesis
   const user = {
     activates: cfg.activates ? readRecordings(cfg.activates, 'activates', true) : [],
@@ -90,7 +90,7 @@ async function loadPools(seed: number, size: PoolSize, cfg: Pick<TriggerConfig, 
   };
   const { train, test } = await speechPools(seed, size, ctx.reporter);
   if (user.activates.length || user.negatives.length || user.backgrounds.length) {
-    ctx.reporter.info(`your recordings: ${user.activates.length} activates, ${user.negatives.length} other words, ${user.backgrounds.length} backgrounds (beside the synthesized ones)`);
+    ctx.reporter.info(`your recordings: ${user.activates.length} activates, ${user.negatives.length} other words, ${user.backgrounds.length} backgrounds (${use})`);
   }
   // a user's words weigh as much as the synthesized ones: repeated to a third of the pool
   const repeat = (clips: Float32Array[], n: number) => (clips.length ? Array.from({ length: Math.max(clips.length, Math.round(n / 3)) }, (_, i) => clips[i % clips.length]) : []);
@@ -102,6 +102,7 @@ async function loadPools(seed: number, size: PoolSize, cfg: Pick<TriggerConfig, 
     },
     test,
     backgrounds: user.backgrounds,
+    user,
   };
 }
 
@@ -417,18 +418,24 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
     det = path.resolve((options.plot as string | undefined) ?? 'trigger-det.png');
     checkWritableFile(det);
   }
+  const folders = { activates: options.activates as string | undefined, negatives: options.negatives as string | undefined, backgrounds: options.backgrounds as string | undefined };
+  const mine = Object.entries(folders).filter(([, dir]) => dir).map(([key]) => `--${key}`);
+  if (options.data && (mine.length || options.flite)) throw new UsageError(`--data evaluates your labelled clips as they are: leave out ${[...mine, ...(options.flite ? ['--flite'] : [])].join(' and ')}`);
+  if (options.flite && mine.length) throw new UsageError(`--flite and ${mine.join(' and ')} both say whose words eval mixes: give one`);
   if (options.data) return evaluateFolder(options.data as string, threshold, refractory, det, ctx);
   const { model, meta, config, fe } = await loadTrained(ctx);
   const size = poolSize(config);
-  const pools = await loadPools(meta.seed, size, { activates: null, negatives: null, backgrounds: null }, ctx);
+  const resolved = (dir: string | undefined) => (dir ? path.resolve(dir) : null);
+  const pools = await loadPools(meta.seed, size, { activates: resolved(folders.activates), negatives: resolved(folders.negatives), backgrounds: resolved(folders.backgrounds) }, ctx, 'in place of the held-out voices\' words; backgrounds in about half the clips');
   const voice = options.flite as FliteVoiceName | undefined;
-  const test = voice ? await flitePool(meta.seed, voice, Math.max(4, Math.round(size.voices / 5)), size, ctx.reporter) : pools.test;
-  const heard = size.flite.includes(voice!) ? 'a voice this model trained on' : size.flite.length ? `a speaker never used in training, which had Flite's ${size.flite.join(', ')}` : 'a synthesizer never used in training';
-  const what = voice ? `synthetic audio in Flite's ${voice} voice (${heard})` : `held-out synthetic audio (${HELD_OUT_NOTE})`;
+  let test = voice ? await flitePool(meta.seed, voice, Math.max(4, Math.round(size.voices / 5)), size, ctx.reporter) : pools.test;
+  let what = voice ? `synthetic audio in Flite's ${voice} voice (${flitesHeard(size, voice)})` : `held-out synthetic audio (${HELD_OUT_NOTE})`;
+  if (mine.length) ({ test, what } = withRecordings(pools, folders));
+  const recipe = (r: Recipe) => withBackgrounds(r, pools);
   const seed = deriveSeed(meta.seed, 'eval');
-  const positives = featureSet(fe, test, POSITIVES, options.clips as number, seed, 'held-out clips with activates', ctx.reporter);
+  const positives = featureSet(fe, test, recipe(POSITIVES), options.clips as number, seed, 'clips with activates', ctx.reporter);
   const negativeClips = Math.ceil(((options.hours as number) * 3600) / EXAMPLE_SECONDS);
-  const negatives = featureSet(fe, test, NEGATIVE_ONLY, negativeClips, seed, 'held-out clips without', ctx.reporter);
+  const negatives = featureSet(fe, test, recipe(NEGATIVE_ONLY), negativeClips, seed, 'clips without', ctx.reporter);
   const t0 = performance.now();
   const track = async (set: FeatureSet): Promise<Scored> => {
     const probs = await scoreFeatures(model, set.features, set.frames, set.bands);
@@ -444,6 +451,31 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
 }
 
 const HELD_OUT_NOTE = 'voices never used in training';
+
+const flitesHeard = (size: PoolSize, voice: FliteVoiceName) =>
+  size.flite.includes(voice) ? 'a voice this model trained on' : size.flite.length ? `a speaker never used in training, which had Flite's ${size.flite.join(', ')}` : 'a synthesizer never used in training';
+
+/**
+ * eval's word pool with a user's recordings in place of the held-out voices' words: their
+ * activates and/or other words, mixed by the recipe training uses (random places, levels, speeds,
+ * rooms, noise; their backgrounds in half the clips), so real voices are measured with the same
+ * figures as synthetic ones.
+ */
+function withRecordings(pools: Pools, folders: Record<'activates' | 'negatives' | 'backgrounds', string | undefined>): { test: SpeechPool; what: string } {
+  const held = pools.test;
+  const user = pools.user;
+  const test: SpeechPool = {
+    activates: user.activates.length ? user.activates : held.activates,
+    negatives: user.negatives.length ? user.negatives : held.negatives,
+    negativeTexts: user.negatives.length ? user.negatives.map(() => '') : held.negativeTexts,
+  };
+  const parts = [
+    user.activates.length ? `${user.activates.length} activates from ${folders.activates}` : `the held-out voices' activates`,
+    user.negatives.length ? `${user.negatives.length} other words from ${folders.negatives}` : `the held-out voices' other words`,
+    ...(user.backgrounds.length ? [`${user.backgrounds.length} backgrounds from ${folders.backgrounds} (in about half the clips)`] : []),
+  ];
+  return { test, what: `your recordings, mixed as training mixes: ${parts.join('; ')}` };
+}
 
 function report(what: string, pos: Scored, neg: Scored, frames: ReturnType<typeof frameMetrics> | undefined, threshold: number, refractory: number, det: string | undefined, ctx: RunContext, extra: Record<string, unknown> = {}) {
   const points = sweep(pos, neg, refractory);
@@ -591,6 +623,7 @@ export const trigger: Task = {
     'seqlab detect trigger example.wav',
     'seqlab eval trigger',
     'seqlab eval trigger --data my-clips/   (WAVs + labels.json)',
+    'seqlab eval trigger --activates raw_data/activates --negatives raw_data/negatives --backgrounds raw_data/backgrounds',
     'seqlab train trigger --activates raw_data/activates --negatives raw_data/negatives --backgrounds raw_data/backgrounds',
   ],
   train: {
@@ -616,11 +649,14 @@ export const trigger: Task = {
     run: train,
   },
   eval: {
-    help: 'frame accuracy and F1, and false rejects at 1 and 0.5 false alarms per hour, on voices never trained on (or --data DIR)',
+    help: 'frame accuracy and F1, and false rejects at 1 and 0.5 false alarms per hour, on voices never trained on (or your recordings: --activates DIR, or --data DIR)',
     options: [
       { key: 'data', flags: '--data <dir>', help: 'a folder of WAV files with labels.json {"clip.wav": [end of each activate, s]}', type: 'string' },
       { key: 'clips', flags: '--clips <n>', help: 'synthetic 10 s clips with activates', type: 'int', default: 200, min: 1 },
       { key: 'hours', flags: '--hours <h>', help: 'hours of synthetic audio without the word, for false alarms', type: 'number', default: 1, min: 0.01 },
+      { key: 'activates', flags: '--activates <dir>', help: 'your recordings of "activate" (WAV files): eval mixes them into its clips instead of the held-out voices\' (real voices, measured as synthetic ones are)', type: 'string' },
+      { key: 'negatives', flags: '--negatives <dir>', help: 'your recordings of other words, instead of the held-out voices\'', type: 'string' },
+      { key: 'backgrounds', flags: '--backgrounds <dir>', help: 'your background recordings, behind about half the clips', type: 'string' },
       { key: 'flite', flags: '--flite <voice>', help: 'clips spoken by this Flite voice instead of the held-out eSpeak NG voices: another synthesizer (a speaker never heard when training left it out: train --flite rms,awb,kal16,kal then eval --flite slt)', type: FLITE_VOICES },
       { key: 'plot', flags: '--plot <file.png>', help: 'where the DET curve goes (default trigger-det.png)', type: 'string' },
       { key: 'plot', flags: '--no-plot', help: 'no DET picture', type: 'boolean' },
