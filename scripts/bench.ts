@@ -343,7 +343,7 @@ async function benchTrigger(): Promise<void> {
 
 /**
  * Real voices: recordings in the course's raw_data layout (DIR/activates, DIR/negatives,
- * DIR/backgrounds; the course's own are 10 activates by a few people, 10 other words, 2 rooms),
+ * DIR/backgrounds; the course's own are 10 takes of activate, 10 other words, 2 rooms),
  * mixed into eval's clips by `eval trigger --activates ...` (1 h without the word). Prints what
  * the issue's real-voice goal asks: recall with at most 1 false alarm per 10 minutes.
  */

@@ -526,7 +526,7 @@ describe('trigger from the command line', () => {
     const u = await seqlab('eval', 'trigger', ...folders, '--clips', '3', '--hours', '0.01', '--checkpoint', ck, '--no-plot', '--json');
     expect(u.code).toBe(0);
     const ur = JSON.parse(u.out.trim().split('\n').pop()!);
-    expect(ur.data).toBe(`your recordings, mixed as training mixes: 2 activates from ${path.join(raw, 'activates')}; 1 other words from ${path.join(raw, 'negatives')}; 1 backgrounds from ${path.join(raw, 'backgrounds')} (in about half the clips)`);
+    expect(ur.data).toBe(`your recordings, mixed as training mixes: 2 activates from ${path.join(raw, 'activates')}; 1 other words from ${path.join(raw, 'negatives')}; 1 backgrounds from ${path.join(raw, 'backgrounds')} (behind ~60% of the clips)`);
     expect(ur.activates + ur.activatesCutShort).toBeGreaterThanOrEqual(3);
     expect(ur.activates + ur.activatesCutShort).toBeLessThanOrEqual(12);
     // --data is the user's clips as they are: with --activates it is refused in one line, nothing written

@@ -426,7 +426,7 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   const { model, meta, config, fe } = await loadTrained(ctx);
   const size = poolSize(config);
   const resolved = (dir: string | undefined) => (dir ? path.resolve(dir) : null);
-  const pools = await loadPools(meta.seed, size, { activates: resolved(folders.activates), negatives: resolved(folders.negatives), backgrounds: resolved(folders.backgrounds) }, ctx, 'in place of the held-out voices\' words; backgrounds in about half the clips');
+  const pools = await loadPools(meta.seed, size, { activates: resolved(folders.activates), negatives: resolved(folders.negatives), backgrounds: resolved(folders.backgrounds) }, ctx, 'in place of the held-out voices\' words; backgrounds behind ~60% of the clips');
   const voice = options.flite as FliteVoiceName | undefined;
   let test = voice ? await flitePool(meta.seed, voice, Math.max(4, Math.round(size.voices / 5)), size, ctx.reporter) : pools.test;
   let what = voice ? `synthetic audio in Flite's ${voice} voice (${flitesHeard(size, voice)})` : `held-out synthetic audio (${HELD_OUT_NOTE})`;
@@ -458,8 +458,9 @@ const flitesHeard = (size: PoolSize, voice: FliteVoiceName) =>
 /**
  * eval's word pool with a user's recordings in place of the held-out voices' words: their
  * activates and/or other words, mixed by the recipe training uses (random places, levels, speeds,
- * rooms, noise; their backgrounds in half the clips), so real voices are measured with the same
- * figures as synthetic ones.
+ * rooms, noise; each clip has one or two backgrounds, each of them the user's half the time, so
+ * theirs are behind ~60% of the clips), so real voices are measured with the same figures as
+ * synthetic ones.
  */
 function withRecordings(pools: Pools, folders: Record<'activates' | 'negatives' | 'backgrounds', string | undefined>): { test: SpeechPool; what: string } {
   const held = pools.test;
@@ -472,7 +473,7 @@ function withRecordings(pools: Pools, folders: Record<'activates' | 'negatives' 
   const parts = [
     user.activates.length ? `${user.activates.length} activates from ${folders.activates}` : `the held-out voices' activates`,
     user.negatives.length ? `${user.negatives.length} other words from ${folders.negatives}` : `the held-out voices' other words`,
-    ...(user.backgrounds.length ? [`${user.backgrounds.length} backgrounds from ${folders.backgrounds} (in about half the clips)`] : []),
+    ...(user.backgrounds.length ? [`${user.backgrounds.length} backgrounds from ${folders.backgrounds} (behind ~60% of the clips)`] : []),
   ];
   return { test, what: `your recordings, mixed as training mixes: ${parts.join('; ')}` };
 }
@@ -656,7 +657,7 @@ export const trigger: Task = {
       { key: 'hours', flags: '--hours <h>', help: 'hours of synthetic audio without the word, for false alarms', type: 'number', default: 1, min: 0.01 },
       { key: 'activates', flags: '--activates <dir>', help: 'your recordings of "activate" (WAV files): eval mixes them into its clips instead of the held-out voices\' (real voices, measured as synthetic ones are)', type: 'string' },
       { key: 'negatives', flags: '--negatives <dir>', help: 'your recordings of other words, instead of the held-out voices\'', type: 'string' },
-      { key: 'backgrounds', flags: '--backgrounds <dir>', help: 'your background recordings, behind about half the clips', type: 'string' },
+      { key: 'backgrounds', flags: '--backgrounds <dir>', help: 'your background recordings, behind ~60% of the clips', type: 'string' },
       { key: 'flite', flags: '--flite <voice>', help: 'clips spoken by this Flite voice instead of the held-out eSpeak NG voices: another synthesizer (a speaker never heard when training left it out: train --flite rms,awb,kal16,kal then eval --flite slt)', type: FLITE_VOICES },
       { key: 'plot', flags: '--plot <file.png>', help: 'where the DET curve goes (default trigger-det.png)', type: 'string' },
       { key: 'plot', flags: '--no-plot', help: 'no DET picture', type: 'boolean' },
