@@ -523,8 +523,20 @@ describe('trigger from the command line', () => {
     fs.writeFileSync(path.join(raw, 'negatives', '1.wav'), encodeWav16(audio.slice(0, 8000), 16000));
     fs.writeFileSync(path.join(raw, 'backgrounds', '1.wav'), encodeWav16(audio.slice(0, 48000), 16000));
     const folders = ['--activates', path.join(raw, 'activates'), '--negatives', path.join(raw, 'negatives'), '--backgrounds', path.join(raw, 'backgrounds')];
-    const u = await seqlab('eval', 'trigger', ...folders, '--clips', '3', '--hours', '0.01', '--checkpoint', ck, '--no-plot', '--json');
+    // with the user's activates and other words, no synthesized word is heard: none is synthesized or cached
+    const emptyCache = fs.mkdtempSync(path.join(dir, 'cache-'));
+    const cacheBefore = process.env.SEQLAB_CACHE;
+    process.env.SEQLAB_CACHE = emptyCache;
+    let u: Awaited<ReturnType<typeof seqlab>>;
+    try {
+      u = await seqlab('eval', 'trigger', ...folders, '--clips', '3', '--hours', '0.01', '--checkpoint', ck, '--no-plot', '--json');
+    } finally {
+      if (cacheBefore === undefined) delete process.env.SEQLAB_CACHE;
+      else process.env.SEQLAB_CACHE = cacheBefore;
+    }
     expect(u.code).toBe(0);
+    expect(u.err).not.toMatch(/synthesizing/);
+    expect(fs.readdirSync(emptyCache)).toEqual([]);
     const ur = JSON.parse(u.out.trim().split('\n').pop()!);
     expect(ur.data).toBe(`your recordings, mixed as training mixes: 2 activates from ${path.join(raw, 'activates')}; 1 other words from ${path.join(raw, 'negatives')}; 1 backgrounds from ${path.join(raw, 'backgrounds')} (behind ~60% of the clips)`);
     expect(ur.activates + ur.activatesCutShort).toBeGreaterThanOrEqual(3);

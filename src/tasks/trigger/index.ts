@@ -81,14 +81,19 @@ const POSITIVES: Recipe = { ...COURSE_RECIPE, activates: [1, 4] };
 
 // ---------------------------------------------------------------- data
 
-async function loadPools(seed: number, size: PoolSize, cfg: Pick<TriggerConfig, 'activates' | 'negatives' | 'backgrounds'>, ctx: RunContext, use = 'beside the synthesized ones'): Promise<Pools> {
+/**
+ * The synthesized word pool and a user's recordings. `synthetic: false` (eval on a user's own activates
+ * and other words, where no synthesized word is heard) skips the synthetic pool: no synthesis, no cache.
+ */
+async function loadPools(seed: number, size: PoolSize, cfg: Pick<TriggerConfig, 'activates' | 'negatives' | 'backgrounds'>, ctx: RunContext, { use = 'beside the synthesized ones', synthetic = true } = {}): Promise<Pools> {
   // a user's folders are read first: a bad folder is reported before minutes of synthesis
   const user = {
     activates: cfg.activates ? readRecordings(cfg.activates, 'activates', true) : [],
     negatives: cfg.negatives ? readRecordings(cfg.negatives, 'negatives', true) : [],
     backgrounds: cfg.backgrounds ? readRecordings(cfg.backgrounds, 'backgrounds', false) : [],
   };
-  const { train, test } = await speechPools(seed, size, ctx.reporter);
+  const none = (): SpeechPool => ({ activates: [], negatives: [], negativeTexts: [] });
+  const { train, test } = synthetic ? await speechPools(seed, size, ctx.reporter) : { train: none(), test: none() };
   if (user.activates.length || user.negatives.length || user.backgrounds.length) {
     ctx.reporter.info(`your recordings: ${user.activates.length} activates, ${user.negatives.length} other words, ${user.backgrounds.length} backgrounds (${use})`);
   }
@@ -102,7 +107,7 @@ async function loadPools(seed: number, size: PoolSize, cfg: Pick<TriggerConfig, 
     },
     test,
     backgrounds: user.backgrounds,
-    user,
+    user: { activates: user.activates, negatives: user.negatives },
   };
 }
 
@@ -426,7 +431,10 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   const { model, meta, config, fe } = await loadTrained(ctx);
   const size = poolSize(config);
   const resolved = (dir: string | undefined) => (dir ? path.resolve(dir) : null);
-  const pools = await loadPools(meta.seed, size, { activates: resolved(folders.activates), negatives: resolved(folders.negatives), backgrounds: resolved(folders.backgrounds) }, ctx, 'in place of the held-out voices\' words; backgrounds behind ~60% of the clips');
+  const pools = await loadPools(meta.seed, size, { activates: resolved(folders.activates), negatives: resolved(folders.negatives), backgrounds: resolved(folders.backgrounds) }, ctx, {
+    use: 'in place of the held-out voices\' words; backgrounds behind ~60% of the clips',
+    synthetic: !(folders.activates && folders.negatives),
+  });
   const voice = options.flite as FliteVoiceName | undefined;
   let test = voice ? await flitePool(meta.seed, voice, Math.max(4, Math.round(size.voices / 5)), size, ctx.reporter) : pools.test;
   let what = voice ? `synthetic audio in Flite's ${voice} voice (${flitesHeard(size, voice)})` : `held-out synthetic audio (${HELD_OUT_NOTE})`;
@@ -473,7 +481,7 @@ function withRecordings(pools: Pools, folders: Record<'activates' | 'negatives' 
   const parts = [
     user.activates.length ? `${user.activates.length} activates from ${folders.activates}` : `the held-out voices' activates`,
     user.negatives.length ? `${user.negatives.length} other words from ${folders.negatives}` : `the held-out voices' other words`,
-    ...(user.backgrounds.length ? [`${user.backgrounds.length} backgrounds from ${folders.backgrounds} (behind ~60% of the clips)`] : []),
+    ...(pools.backgrounds.length ? [`${pools.backgrounds.length} backgrounds from ${folders.backgrounds} (behind ~60% of the clips)`] : []),
   ];
   return { test, what: `your recordings, mixed as training mixes: ${parts.join('; ')}` };
 }

@@ -36,8 +36,8 @@ export interface Pools {
   test: SpeechPool;
   /** a user's background recordings (16 kHz), by flag */
   backgrounds: Float32Array[];
-  /** a user's recordings as read (16 kHz; words trimmed), by flag */
-  user: { activates: Float32Array[]; negatives: Float32Array[]; backgrounds: Float32Array[] };
+  /** a user's word recordings as read (16 kHz, trimmed), by flag */
+  user: { activates: Float32Array[]; negatives: Float32Array[] };
 }
 
 export interface PoolSize {
