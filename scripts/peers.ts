@@ -20,6 +20,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { adam } from '../src/core/optimizer';
 import { initBackend } from '../src/core/backend';
 import { kernelThreads } from '../src/core/kernels';
 import { packageRoot } from '../src/core/paths';
@@ -202,7 +203,7 @@ export async function speedChild(mode: string, args: string[]): Promise<Record<s
     const [batch, steps] = args.map(Number);
     const { createAttentionModel, COURSE_SIZES } = await import('../src/models/attention');
     const model = createAttentionModel({ inputVocabSize: 37, outputVocabSize: 11, inputLength: 30, outputLength: 10, ...COURSE_SIZES, seed: 1 });
-    model.compile({ optimizer: tf.train.adam(0.005), loss: 'categoricalCrossentropy' });
+    model.compile({ optimizer: adam(0.005), loss: 'categoricalCrossentropy' });
     const x = tf.oneHot(tf.randomUniformInt([batch, 30], 0, 37), 37).toFloat();
     const y = tf.oneHot(tf.randomUniformInt([batch, 10], 0, 11), 11).toFloat();
     return timeTrainSteps(model, x, y, steps);
@@ -215,7 +216,7 @@ export async function speedChild(mode: string, args: string[]): Promise<Record<s
     const last = lstm({ units: 128, seed: 2 }).apply(h) as tf.SymbolicTensor;
     const out = tf.layers.dense({ units: 40, activation: 'softmax' }).apply(last) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: out });
-    model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+    model.compile({ optimizer: adam(1e-3), loss: 'categoricalCrossentropy' });
     const x = tf.oneHot(tf.randomUniformInt([128, 40], 0, 40), 40).toFloat();
     const y = tf.oneHot(tf.randomUniformInt([128], 0, 40), 40).toFloat();
     return timeTrainSteps(model, x, y, steps);
@@ -237,7 +238,7 @@ export async function speedChild(mode: string, args: string[]): Promise<Record<s
     x = apply(drop(), apply(bn(), apply(drop(), apply(gru({ units: 128, returnSequences: true, seed: 20 }), x))));
     const out = apply(tf.layers.dense({ units: 1, activation: 'sigmoid' }), x);
     const model = tf.model({ inputs: input, outputs: out });
-    model.compile({ optimizer: tf.train.adam(1e-4), loss: 'binaryCrossentropy' });
+    model.compile({ optimizer: adam(1e-4), loss: 'binaryCrossentropy' });
     const xs = tf.randomNormal([8, 1000, 40]);
     const ys = tf.cast(tf.less(tf.randomUniform([8, out.shape[1]!, 1]), 0.1), 'float32');
     return timeTrainSteps(model, xs, ys, steps);

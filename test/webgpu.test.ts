@@ -12,7 +12,9 @@ import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend';
 import { loadCheckpoint, saveCheckpoint } from '../src/core/checkpoint';
-import { GRU_BACKWARD, GRU_FORWARD, LSTM_BACKWARD, LSTM_FORWARD } from '../src/core/webgpu-kernels';
+import { ADAM_MOMENTS, ADAM_VALUE, ATTENTION_BACKWARD, ATTENTION_FORWARD, GRU_BACKWARD, GRU_FORWARD, LSTM_BACKWARD, LSTM_FORWARD } from '../src/core/webgpu-kernels';
+import { AttentionDecoder } from '../src/models/attention';
+import { adam } from '../src/core/optimizer';
 import { bidirectionalLstm, gru, gruSequence, lstm } from '../src/models/recurrent';
 import { buildModel, inputTensor, targetTensor, translate } from '../src/tasks/nmt';
 import { generateDates } from '../src/tasks/nmt/dates';
@@ -34,9 +36,11 @@ async function layerRun(backend: 'cpu' | 'webgpu', make: () => tf.layers.Layer, 
   const layer = make();
   const n = shape.reduce((a, b) => a * b);
   const x = tf.tensor3d(Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.7)), shape);
-  const y = layer.apply(x) as tf.Tensor;
+  // every output, flattened into one (the attention decoder has two: states and weights)
+  const apply = (input: tf.Tensor) => tf.concat([layer.apply(input) as tf.Tensor | tf.Tensor[]].flat().map((o) => tf.reshape(o, [-1])));
+  const y = apply(x);
   const w = tf.tensor(Float32Array.from({ length: y.size }, (_, i) => Math.cos(i * 0.3)), y.shape);
-  const f = (input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, w));
+  const f = (input: tf.Tensor) => tf.sum(tf.mul(apply(input), w));
   const { grads } = tf.variableGrads(() => f(x) as tf.Scalar, layer.trainableWeights.map((v) => v.read()));
   const dx = tf.grad(f)(x);
   const out = {
@@ -68,6 +72,8 @@ onGpu(`webgpu (${adapter})`, () => {
     ['Lstm', () => lstm({ units: 4, returnSequences: true, seed: 3 })],
     ['BidirectionalLstm', () => bidirectionalLstm({ units: 3, returnSequences: true, seed: 5 })],
     ['Gru', () => gru({ units: 4, returnSequences: true, seed: 7 })],
+    ['AttentionDecoder (relu energies)', () => new AttentionDecoder({ steps: 4, units: 5, attentionUnits: 3, seed: 9 })],
+    ['AttentionDecoder (linear energies)', () => new AttentionDecoder({ steps: 3, units: 4, attentionUnits: 6, energyActivation: 'linear', seed: 2 })],
   ])('%s: outputs and every gradient equal the cpu backend\'s', async (_name, make) => {
     const want = await layerRun('cpu', make as () => tf.layers.Layer, [2, 6, 5]);
     const got = await layerRun('webgpu', make as () => tf.layers.Layer, [2, 6, 5]);
@@ -104,13 +110,14 @@ onGpu(`webgpu (${adapter})`, () => {
   test.each([
     ['LSTM', () => lstm({ units: 4, returnSequences: true, seed: 3 }), LSTM_FORWARD, LSTM_BACKWARD],
     ['GRU', () => gru({ units: 4, returnSequences: true, seed: 3 }), GRU_FORWARD, GRU_BACKWARD],
+    ['attention', () => new AttentionDecoder({ steps: 12, units: 4, attentionUnits: 3, seed: 3 }), ATTENTION_FORWARD, ATTENTION_BACKWARD],
   ])('%s: a sequence is one dispatch forward and one backward (SEQLAB_KERNELS=0: op by op)', async (_name, make, forward, backward) => {
     await initBackend('webgpu');
     const kernelsOf = async () => {
       const layer = (make as () => tf.layers.Layer)();
       const x = tf.randomNormal([2, 12, 5], 0, 1, 'float32', 1);
       layer.apply(x);
-      const prof = await tf.profile(() => tf.grad((input: tf.Tensor) => tf.sum(layer.apply(input) as tf.Tensor))(x));
+      const prof = await tf.profile(() => tf.grad((input: tf.Tensor) => tf.sum([layer.apply(input) as tf.Tensor | tf.Tensor[]].flat()[0]))(x));
       layer.dispose();
       return prof.kernels.map((k) => k.name);
     };
@@ -127,12 +134,41 @@ onGpu(`webgpu (${adapter})`, () => {
     }
   }, 240_000);
 
+  test('Adam: two dispatches per variable, and the values and saved state of tfjs\' Adam on the cpu backend', async () => {
+    const run = async (backend: 'cpu' | 'webgpu') => {
+      await initBackend(backend);
+      const data = (size: number, k: number) => Float32Array.from({ length: size }, (_, i) => Math.sin(i * k + 1));
+      const vars = [tf.variable(tf.tensor2d(data(12, 0.7), [3, 4])), tf.variable(tf.tensor1d(data(5, 1.3)))];
+      const target = [tf.tensor2d(data(12, 0.2), [3, 4]), tf.tensor1d(data(5, 0.4))];
+      const optimizer = backend === 'webgpu' ? adam(0.05) : tf.train.adam(0.05);
+      const loss = () => tf.addN(vars.map((v, i) => tf.sum(tf.mul(tf.square(tf.sub(v, target[i])), i + 1)))) as tf.Scalar;
+      let kernels: string[] = [];
+      for (let step = 0; step < 6; step++) {
+        const prof = await tf.profile(() => optimizer.minimize(loss));
+        kernels = prof.kernels.map((k) => k.name);
+        if (step === 2) await optimizer.getWeights(); // as a checkpoint mid-training does
+      }
+      const state = await optimizer.getWeights();
+      return {
+        values: await Promise.all(vars.map(async (v) => Array.from(await v.data()))),
+        state: await Promise.all(state.map(async (w) => Array.from(await w.tensor.data()))),
+        kernels,
+      };
+    };
+    const want = await run('cpu');
+    const got = await run('webgpu');
+    expect(got.kernels.filter((k) => k === ADAM_MOMENTS || k === ADAM_VALUE)).toHaveLength(2 * 2);
+    got.values.forEach((v, i) => expect(maxDiff(v, want.values[i])).toBeLessThan(1e-5));
+    expect(got.state.length).toBe(want.state.length);
+    got.state.forEach((w, i) => expect(maxDiff(w, want.state[i])).toBeLessThan(1e-5));
+  }, 240_000);
+
   test('the date model trains with the cpu backend\'s losses; its checkpoint answers the same on wasm', async () => {
     const pairs = generateDates(16, 3);
     const losses = async (backend: 'cpu' | 'webgpu') => {
       await initBackend(backend);
       const model = buildModel('course', 1);
-      model.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
+      model.compile({ optimizer: adam(0.01), loss: 'categoricalCrossentropy' });
       const x = inputTensor(pairs.map((p) => p.human));
       const y = targetTensor(pairs.map((p) => p.iso));
       const out: number[] = [];

@@ -16,6 +16,8 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { SeqlabError, messageOf } from './errors';
 import { checkWritableDir, fileError, fsReason, makeDirs, writeFileAtomic, writeFileSynced } from './files';
+// seqlab's Adam, registered under tfjs' name, so a checkpoint's optimizer loads into it
+import './optimizer';
 
 export const CHECKPOINT_FORMAT = 'seqlab-checkpoint/1';
 

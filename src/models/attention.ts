@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { arena, kernels, weightGradient } from '../core/kernels';
+import { ATTENTION_BACKWARD, ATTENTION_FORWARD, onWebgpuKernels } from '../core/webgpu-kernels';
 import { bidirectionalLstm, keepForBackward, lstmStep, LstmWeights, onKernels, projectSequence, RecurrentLayer, tensorOf, valuesOf } from './recurrent';
 
 export interface AttentionModelConfig {
@@ -97,6 +98,13 @@ export class AttentionDecoder extends RecurrentLayer {
       const [batch, tx] = a.shape;
       const { units, attentionUnits: e, steps } = this.args;
       const keys = projectSequence(a, this.energyKernelA.read(), this.energyBias.read()); // [b, Tx, e]
+      if (onWebgpuKernels()) {
+        const linear = this.args.energyActivation === 'linear';
+        const args = [a, keys, this.energyKernelS.read(), this.scoreKernel.read(), this.scoreBias.read(), this.cell.kernel.read(), this.cell.bias.read(), this.cell.recurrentKernel.read()];
+        const rows = (linear ? attentionGpuLinear : attentionGpuRelu)(steps)(...args);
+        const width = rows.shape[2];
+        return [tf.slice(rows, [0, 0, 0], [batch, steps, units]), tf.slice(rows, [0, 0, width - tx], [batch, steps, tx])];
+      }
       if (onKernels()) {
         const op = attentionKernelOp(steps, this.args.energyActivation === 'linear');
         const out = op(a, keys, this.energyKernelS.read(), this.scoreKernel.read(), this.scoreBias.read(), this.cell.kernel.read(), this.cell.bias.read(), this.cell.recurrentKernel.read());
@@ -212,6 +220,62 @@ function attentionKernelOp(steps: number, linear: boolean) {
     return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
   });
 }
+
+/**
+ * The whole attention loop as one op on the webgpu backend: one GPU dispatch forward and one backward
+ * (ATTENTION_FORWARD/BACKWARD in src/core/webgpu-kernels.ts, one workgroup per example), where the
+ * op-by-op loop costs ~75 dispatches per output step. Inputs as attentionKernelOp's; the output is
+ * the forward kernel's [B, Ty, 6n + F + Tx] rows (state, cell, gates, context, weights), from which
+ * the layer slices the states and the weights. The weight gradients of Ws, Wc and U are one matMul
+ * each over all steps, d v and d v_b one sum over the examples' shares.
+ */
+function attentionGpuOp(steps: number, linear: boolean) {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[8] as tf.GradSaveFunc;
+    const [a, keys, Ws, v, vb, Wc, bc, U] = args as tf.Tensor[];
+    const [n, e] = Ws.shape;
+    const attrs = { steps, linear, units: n, attentionUnits: e } as unknown as tf.NamedAttrMap;
+    // the weights as one buffer, in the order the kernels read them
+    const weights = tf.concat([Ws, v, vb, Wc, bc, U].map((w) => tf.reshape(w, [-1])));
+    const rows = tf.engine().runKernel(ATTENTION_FORWARD, { A: a, Keys: keys, Wts: weights }, attrs) as tf.Tensor3D;
+    save([rows, a, keys, weights]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [S, A, K, weights] = saved;
+      const [B, Tx, F] = A.shape;
+      const [Ty, G] = [steps, 4 * n];
+      const out = tf.engine().runKernel(ATTENTION_BACKWARD, { Saved: S, DY: dy, A, Keys: K, Wts: weights }, attrs) as tf.Tensor2D;
+      const perStep = tf.reshape(tf.slice(out, [0, Tx * (F + e)], [B, Ty * (G + e)]), [B * Ty, G + e]);
+      const dz = tf.slice(perStep, [0, 0], [B * Ty, G]);
+      const dsp = tf.slice(perStep, [0, G], [B * Ty, e]);
+      const dvAll = tf.sum(tf.slice(out, [0, Tx * (F + e) + Ty * (G + e)], [B, e + 1]), 0);
+      // the state each step started from (s_0 = 0 ... s_(Ty-1)) and each step's context, rows in (b, t) order like dz
+      const sPrev = Ty === 1 ? tf.zeros([B, n]) : tf.reshape(tf.concat([tf.zeros([B, 1, n]), tf.slice(S, [0, 0, 0], [B, Ty - 1, n])], 1), [B * Ty, n]);
+      const context = tf.slice(tf.reshape(S, [B * Ty, S.shape[2]!]), [0, 6 * n], [B * Ty, F]);
+      return [
+        tf.reshape(tf.slice(out, [0, 0], [B, Tx * F]), [B, Tx, F]),
+        tf.reshape(tf.slice(out, [0, Tx * F], [B, Tx * e]), [B, Tx, e]),
+        tf.matMul(sPrev, dsp, true, false),
+        tf.reshape(tf.slice(dvAll, [0], [e]), [e, 1]),
+        tf.slice(dvAll, [e], [1]),
+        tf.matMul(context, dz, true, false),
+        tf.sum(dz, 0),
+        tf.matMul(sPrev, dz, true, false),
+      ];
+    };
+    return { value: rows, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
+  });
+}
+
+/** The webgpu ops, made once per output length (relu or linear energies). */
+const gpuOps = (linear: boolean) => {
+  const bySteps = new Map<number, ReturnType<typeof attentionGpuOp>>();
+  return (steps: number) => {
+    if (!bySteps.has(steps)) bySteps.set(steps, attentionGpuOp(steps, linear));
+    return bySteps.get(steps)!;
+  };
+};
+const attentionGpuRelu = gpuOps(false);
+const attentionGpuLinear = gpuOps(true);
 
 /** Name of the decoder layer, whose second output is the attention map. */
 export const DECODER_LAYER = 'attention_decoder';

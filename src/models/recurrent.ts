@@ -94,6 +94,38 @@ const lstmSequenceGpuOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[
 });
 
 /**
+ * An LSTM layer's recursion on the webgpu backend, batch-major: from x·W + b [B, T, 4n] (a layer's
+ * projectSequence) and U, every state [B, T, n], read from the start or (`reverse`) from the end, in
+ * one dispatch each way with no transposes or reversals around it; the state after reading step i
+ * is at i either way. The recurrent kernel's gradient is one matMul over all steps.
+ */
+function lstmLayerGpuOp(reverse: boolean) {
+  const attrs = { batchMajor: true, reverse } as unknown as tf.NamedAttrMap;
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [projected, recurrentKernel, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const [B, T, width] = projected.shape as number[];
+    const n = width / 4;
+    const saved = tf.engine().runKernel(LSTM_FORWARD, { P: projected, U: recurrentKernel }, attrs) as tf.Tensor;
+    save([saved, recurrentKernel]);
+    const gradFunc = (dy: tf.Tensor, [s, u]: tf.Tensor[]) => {
+      const dz = tf.engine().runKernel(LSTM_BACKWARD, { Saved: s, U: u, DY: dy }, attrs) as tf.Tensor;
+      // the state each step started from: the one read before it (zeros for the first read)
+      const h = tf.slice(s, [0, 0, 0], [B, T, n]);
+      const hPrev = T === 1 ? tf.zeros([B, 1, n]) : reverse ? tf.pad(tf.slice(h, [0, 1, 0], [B, T - 1, n]), [[0, 0], [0, 1], [0, 0]]) : tf.pad(tf.slice(h, [0, 0, 0], [B, T - 1, n]), [[0, 0], [1, 0], [0, 0]]);
+      const dKernel = tf.matMul(tf.reshape(hPrev, [B * T, n]), tf.reshape(dz, [B * T, width]), true, false);
+      return [dz, dKernel];
+    };
+    return { value: tf.slice(saved, [0, 0, 0], [B, T, n]), gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
+  });
+}
+const lstmLayerGpu = [lstmLayerGpuOp(false), lstmLayerGpuOp(true)];
+
+/** An LSTM layer's states [B, T, n] on the webgpu kernels: its projection (one matMul with the bias), then the recursion. */
+function lstmOnWebgpu(x: tf.Tensor3D, w: LstmWeights, reverse: boolean): tf.Tensor3D {
+  return lstmLayerGpu[reverse ? 1 : 0](projectSequence(x, w.kernel.read(), w.bias.read()), w.recurrentKernel.read()) as tf.Tensor3D;
+}
+
+/**
  * Keeps a kernel op's saved arrays (laid out first by its forward pass) in kernel memory for its
  * gradient function, which releases them; only while a gradient tape records (a training step),
  * and no longer than that tape lives (a gradient never asked for). Without a tape nothing is kept.
@@ -340,8 +372,8 @@ export class Lstm extends SequenceLayer {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
       const [batch, steps] = x.shape;
-      if (onKernels()) {
-        const states = lstmOnKernels(x, this.w, false); // [batch, T, n]
+      if (onKernels() || onWebgpuKernels()) {
+        const states = onKernels() ? lstmOnKernels(x, this.w, false) : lstmOnWebgpu(x, this.w, false); // [batch, T, n]
         return this.returnSequences ? states : tf.reshape(tf.slice(states, [0, steps - 1, 0], [batch, 1, this.units]), [batch, this.units]);
       }
       const projected = tf.transpose(projectSequence(x, this.w.kernel.read(), this.w.bias.read()), [1, 0, 2]) as tf.Tensor3D;
@@ -391,10 +423,11 @@ export class BidirectionalLstm extends SequenceLayer {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
       const [batch, steps, d] = x.shape;
       const n = this.units;
-      if (onKernels()) {
+      if (onKernels() || onWebgpuKernels()) {
         // each direction one kernel op on its own projection, batch-major throughout
-        const hF = lstmOnKernels(x, this.fwd, false);
-        const hB = lstmOnKernels(x, this.bwd, true);
+        const run = onKernels() ? lstmOnKernels : lstmOnWebgpu;
+        const hF = run(x, this.fwd, false);
+        const hB = run(x, this.bwd, true);
         if (this.returnSequences) return tf.concat([hF, hB], 2);
         // the forward direction's last state and the backward direction's (after reading step 0)
         return tf.concat([tf.reshape(tf.slice(hF, [0, steps - 1, 0], [batch, 1, n]), [batch, n]), tf.reshape(tf.slice(hB, [0, 0, 0], [batch, 1, n]), [batch, n])], 1);

@@ -3,7 +3,7 @@
  * the shared loop: a checkpoint every epoch, --resume, Ctrl-C, held-out NLL and samples per epoch.
  */
 import * as path from 'path';
-import * as tf from '@tensorflow/tfjs';
+import { adam } from '../../core/optimizer';
 import { SeqlabError, UsageError } from '../../core/errors';
 import { writeLossChart } from '../../core/plot';
 import { formatSeconds } from '../../core/progress';
@@ -54,7 +54,7 @@ export async function trainLstm(_args: string[], options: Options, ctx: RunConte
   const windowStarts = Array.from({ length: Math.floor((text.length - L - 1) / Math.max(1, L >> 2)) + 1 }, (_, i) => i * Math.max(1, L >> 2));
   const batchesPerEpoch = Math.max(1, Math.floor(windowStarts.length / config.batchSize));
   const model = resumed.model ?? buildLstmLm(vocab.chars.length, config, seed);
-  if (!resumed.model) model.compile({ optimizer: tf.train.adam(config.lr), loss: 'categoricalCrossentropy' });
+  if (!resumed.model) model.compile({ optimizer: adam(config.lr), loss: 'categoricalCrossentropy' });
   ctx.reporter.info(
     `dinos lstm: ${trainNames.length} names from ${source} (${held.length} held out), vocabulary ${vocab.chars.length}, ` +
       `${config.layers}x LSTM(${config.units}) dropout ${config.dropout}, windows of ${L}, batch ${config.batchSize}, Adam ${config.lr}`,

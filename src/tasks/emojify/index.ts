@@ -8,6 +8,7 @@
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { adam } from '../../core/optimizer';
 import { loadCheckpoint } from '../../core/checkpoint';
 import { readArray } from '../../core/read';
 import { SeqlabError, UsageError } from '../../core/errors';
@@ -128,7 +129,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     chart = writeLossChart(ctx.checkpointDir, { title: 'emojify v1', xLabel: 'epoch', series: [{ name: 'training loss (mean per sentence)', points: history.map((h) => [h.epoch, h.loss]) }] });
   } else {
     model = resumed.model ?? buildV2(maxLen, v.dims, seed);
-    if (!resumed.model) model.compile({ optimizer: tf.train.adam(config.lr), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    if (!resumed.model) model.compile({ optimizer: adam(config.lr), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
     const batchesPerEpoch = Math.ceil(data.train.length / config.batchSize);
     let order = { epoch: 0, examples: [] as Example[] };
     const result = await trainLoop({

@@ -13,6 +13,7 @@ import { SeqlabError, UsageError } from '../../core/errors';
 import { checkWritableDir, makeDirs, writeFileAtomic } from '../../core/files';
 import { pianoRollPng, writeLossChart } from '../../core/plot';
 import * as tf from '@tensorflow/tfjs';
+import { adam } from '../../core/optimizer';
 import { readData } from '../../core/read';
 import { formatSeconds } from '../../core/progress';
 import { deriveSeed, Rng } from '../../core/rng';
@@ -114,7 +115,7 @@ async function trainCourse(options: Options, ctx: RunContext, resumed: Awaited<R
   const V = data.values.length;
   const { x, y } = courseWindows(data.tokens, data.values);
   const model = resumed.model ?? buildCourseModel(V, seed);
-  if (!resumed.model) model.compile({ optimizer: tf.train.adam(COURSE.lr), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  if (!resumed.model) model.compile({ optimizer: adam(COURSE.lr), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   ctx.reporter.info(`the course's grammar of ${config.midi} (melody: track ${data.melodyTrack}, chords: track ${data.chordTrack}, quarters ${data.window[0]}-${data.window[1]}): ${data.tokens.length} tokens, ${V} values (the course: 193 and 78, or 275 and 90, by music21's version)`);
   ctx.reporter.info(`djmodel: LSTM(${COURSE.units}) + Dense(${V}) softmax, ${model.countParams().toLocaleString('en-US')} weights; ${COURSE.m} windows of ${COURSE.tx} tokens, batch ${COURSE.batchSize}, Adam ${COURSE.lr} with decay ${COURSE.decay}, ${config.epochs} epochs`);
   const { m, tx, batchSize } = COURSE;

@@ -5,6 +5,7 @@
  * step at a time with their state carried (Lstm.step), all outputs of a call as one batch.
  */
 import * as tf from '@tensorflow/tfjs';
+import { adam } from '../../core/optimizer';
 import { readData } from '../../core/read';
 import { Rng } from '../../core/rng';
 import { Lstm } from '../../models/recurrent';
@@ -23,7 +24,7 @@ export function buildJazzModel(cfg: JazzModelConfig, seed: number): tf.LayersMod
 }
 
 export function compileJazzModel(model: tf.LayersModel, lr: number): void {
-  model.compile({ optimizer: tf.train.adam(lr), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  model.compile({ optimizer: adam(lr), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
 }
 
 /**

@@ -3,6 +3,7 @@
  * sizes, reading inputs of any length (the convention token, then the characters).
  */
 import * as tf from '@tensorflow/tfjs';
+import { adam } from '../../core/optimizer';
 import { createAttentionModel, COURSE_SIZES } from '../../models/attention';
 import { HUMAN_VOCAB, MACHINE_VOCAB, TY } from './dates';
 
@@ -28,5 +29,5 @@ export function buildModel(arch: ArchName, seed: number): tf.LayersModel {
 }
 
 export function compile(model: tf.LayersModel, lr: number): void {
-  model.compile({ optimizer: tf.train.adam(lr), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  model.compile({ optimizer: adam(lr), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
 }

@@ -9,6 +9,7 @@
  *   5,511 × 101 spectrograms: 523,329 weights, GRUs with Keras' reset_after layout.
  */
 import * as tf from '@tensorflow/tfjs';
+import { adam } from '../../core/optimizer';
 import { dropout } from '../../models/dropout';
 import { gru } from '../../models/recurrent';
 import { conv1d } from '../../models/patches';
@@ -64,5 +65,5 @@ function buildCourseModel(seed: number): tf.LayersModel {
 }
 
 export function compileTriggerModel(model: tf.LayersModel, lr: number): void {
-  model.compile({ optimizer: tf.train.adam(lr), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+  model.compile({ optimizer: adam(lr), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
 }
