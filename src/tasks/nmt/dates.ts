@@ -438,12 +438,28 @@ export function isoInput(human: string): string | undefined {
 export function bestValidDate(logp: ArrayLike<number>[]): { iso: string; logProb: number } {
   const digit = (t: number, d: number) => logp[t][d];
   // the best year overall and the best leap year, over all 9,999 years (years are independent of month and day, but for 29 February)
+  // years in increasing order, digit by digit, each score summed in the same order as digit 0 + 1 + 2 + 3;
+  // a century whose best possible score cannot beat what was found is skipped (the answer is unchanged)
   let best = { y: 1, s: -Infinity };
   let bestLeap = { y: 4, s: -Infinity };
-  for (let y = 1; y <= 9999; y++) {
-    const s = digit(0, Math.floor(y / 1000)) + digit(1, Math.floor(y / 100) % 10) + digit(2, Math.floor(y / 10) % 10) + digit(3, y % 10);
-    if (s > best.s) best = { y, s };
-    if (isLeap(y) && s > bestLeap.s) bestLeap = { y, s };
+  const top = (t: number) => Math.max(...Array.from({ length: 10 }, (_, d) => digit(t, d)));
+  const rest = top(2) + top(3);
+  for (let a = 0; a < 10; a++) {
+    for (let b = 0; b < 10; b++) {
+      const ab = digit(0, a) + digit(1, b);
+      const bound = ab + rest;
+      if (bound + 1e-9 * (1 + Math.abs(bound)) < bestLeap.s) continue; // bestLeap.s <= best.s
+      for (let c = 0; c < 10; c++) {
+        const abc = ab + digit(2, c);
+        for (let d = 0; d < 10; d++) {
+          const y = a * 1000 + b * 100 + c * 10 + d;
+          if (y === 0) continue;
+          const s = abc + digit(3, d);
+          if (s > best.s) best = { y, s };
+          if (s > bestLeap.s && isLeap(y)) bestLeap = { y, s };
+        }
+      }
+    }
   }
   const dash = machineIndex.get('-')!;
   let answer = { iso: '', logProb: -Infinity };

@@ -180,7 +180,12 @@ export function lengthBuckets(pairs: readonly DatePair[], batchSize: number, see
   const batches: DatePair[][] = [];
   const group = batchSize * 32;
   for (let g = 0; g < pairs.length; g += group) {
-    const sorted = pairs.slice(g, g + group).sort((a, b) => inputLength(a.human) - inputLength(b.human));
+    // each length once (not once per comparison), then a stable sort by it
+    const sorted = pairs
+      .slice(g, g + group)
+      .map((p) => ({ p, length: inputLength(p.human) }))
+      .sort((a, b) => a.length - b.length)
+      .map((e) => e.p);
     for (let b = 0; b + batchSize <= sorted.length; b += batchSize) batches.push(sorted.slice(b, b + batchSize));
   }
   return new Rng(seed).shuffle(batches);
