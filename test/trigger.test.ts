@@ -13,7 +13,7 @@ import { featureSet, FeatureSet, generation, Renewal } from '../src/tasks/trigge
 import { COURSE_RECIPE, makeExample, NEGATIVE_ONLY } from '../src/tasks/trigger/examples';
 import { frontEnd, LABEL_SECONDS, labelTrack } from '../src/tasks/trigger/frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from '../src/tasks/trigger/model';
-import { detect, frameMetrics, frrAt, matchEvents, scoredEnds, scoreFeatures, scoreStream, sweep } from '../src/tasks/trigger/score';
+import { detect, ensembleOf, frameMetrics, frrAt, matchEvents, scoredEnds, scoreFeatures, scoreStream, sweep } from '../src/tasks/trigger/score';
 import { Flite, FLITE_VOICES, FliteVoiceName } from '../src/tasks/trigger/flite';
 import { DEFAULT_POOL, poolFile } from '../src/tasks/trigger/pool';
 import { randomVariant, Speaker, splitAtPauses, synthesizerFile } from '../src/tasks/trigger/speech';
@@ -442,6 +442,15 @@ describe('trigger models', () => {
     expect(tf.max(tf.abs(tf.sub(got, want))).dataSync()[0]).toBeLessThan(1e-5);
   });
 
+  test('an ensemble scores the mean of its models\' probabilities', async () => {
+    const [a, b] = [buildTriggerModel('default', 2), buildTriggerModel('default', 5)];
+    const x = Float32Array.from({ length: 2 * 300 * 40 }, (_, i) => Math.sin(i * 0.37));
+    const features = [x.subarray(0, 300 * 40), x.subarray(300 * 40)];
+    const [pa, pb, pe] = await Promise.all([a, b, ensembleOf([a, b])].map((m) => scoreFeatures(m, features, 300, 40)));
+    expect(Math.max(...pa[0].map((v, j) => Math.abs(v - pb[0][j])))).toBeGreaterThan(1e-3); // two different models
+    for (let k = 0; k < 2; k++) pe[k].forEach((v, j) => expect(v).toBeCloseTo((pa[k][j] + pb[k][j]) / 2, 6));
+  });
+
   test('a long signal is scored in windows: one answer every 40 ms, none missing or repeated', async () => {
     const model = buildTriggerModel('default', 2);
     const x = Float32Array.from({ length: 16000 * 25 }, (_, i) => 0.1 * Math.sin(i / 7));
@@ -489,6 +498,22 @@ describe('trigger from the command line', () => {
     for (const det of r.files[0].detections) expect(det.time).toBeGreaterThanOrEqual(0);
     expect(fs.statSync(out).size).toBe(44 + 160000 * 2);
     expect(fs.readFileSync(plot).subarray(1, 4).toString()).toBe('PNG');
+
+    // --ensemble: the mean of a model with itself is the model (same detections and scores)
+    const twice = await seqlab('detect', 'trigger', clip, '--checkpoint', ck, '--ensemble', ck, '--no-audio', '--no-plot', '--threshold', '0.01', '--json');
+    expect(twice.code).toBe(0);
+    const tr = JSON.parse(twice.out.trim().split('\n').pop()!);
+    expect(tr.ensemble).toEqual([ck, ck]);
+    expect(tr.files[0].detections).toEqual(r.files[0].detections);
+    // a model on other features is refused in one line, nothing written
+    const other = path.join(dir, 'ck-log-mel');
+    fs.cpSync(ck, other, { recursive: true });
+    const meta = JSON.parse(fs.readFileSync(path.join(other, 'seqlab.json'), 'utf8'));
+    fs.writeFileSync(path.join(other, 'seqlab.json'), JSON.stringify({ ...meta, hyperparameters: { ...meta.hyperparameters, features: 'log-mel' } }));
+    const mixed = await seqlab('detect', 'trigger', clip, '--checkpoint', ck, '--ensemble', other, '--out', path.join(dir, 'never.wav'), '--no-plot');
+    expect(mixed.code).toBe(1);
+    expect(mixed.err.trim().split('\n').filter((l) => !l.startsWith('backend:'))).toEqual([expect.stringMatching(/--ensemble .*ck-log-mel: a default model on log-mel features, stride \d+, where .* has a default model on pcen features/)]);
+    expect(fs.existsSync(path.join(dir, 'never.wav'))).toBe(false);
 
     // eval on a folder of the user's clips with labels.json
     const data = path.join(dir, 'real');

@@ -8,7 +8,6 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import * as tf from '@tensorflow/tfjs';
 import { chime, overlay } from '../../audio/mix';
 import { encodeWav16, WavError, WavReader } from '../../audio/wav';
 import { resample } from '../../audio/resample';
@@ -26,7 +25,7 @@ import { DEFAULT_FEATURES, DEFAULT_STRIDE, FEATURE_KINDS, FeatureKind, frontEnd,
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from './model';
 import { DEFAULT_POOL, flitePool, poolFile, Pools, PoolSize, readRecordings, SAMPLE_RATE, SpeechPool, speechPools } from './pool';
 import { FLITE_VOICES, FliteVoiceName } from './flite';
-import { detect, Detection, frameMetrics, frrAt, Scored, scoreFeatures, scoreStream, sweep, Track } from './score';
+import { detect, Detection, ensembleOf, frameMetrics, frrAt, Scored, Scorer, scoreFeatures, scoreStream, sweep, Track } from './score';
 import { featureSet, FeatureSet, Renewal, SetJob, withoutBackgrounds } from './sets';
 
 interface TriggerConfig {
@@ -263,10 +262,25 @@ function miningSchedule(epochs: number, examples: number) {
 
 // ---------------------------------------------------------------- a trained model
 
-async function loadTrained(ctx: RunContext) {
+/**
+ * The checkpoint's model, or with `--ensemble A,B` it and those checkpoints' models as one scorer
+ * (their probabilities averaged): each must hear what the first does (model, features, stride).
+ */
+async function loadTrained(ctx: RunContext, options: Options = {}) {
   const { model, meta } = await loadCheckpoint(ctx.checkpointDir, 'trigger');
   const config = meta.hyperparameters as unknown as TriggerConfig;
-  return { model, meta, config, fe: frontEnd(config.model, config.stride, featuresOf(config)) };
+  const hears = (c: TriggerConfig) => `a ${c.model} model on ${featuresOf(c)} features, stride ${c.stride}`;
+  const models = [model];
+  const others = ((options.ensemble as string | undefined) ?? '').split(',').map((d) => d.trim()).filter(Boolean);
+  for (const dir of others) {
+    const other = await loadCheckpoint(path.resolve(dir), 'trigger');
+    const c = other.meta.hyperparameters as unknown as TriggerConfig;
+    if (hears(c) !== hears(config)) throw new SeqlabError(`--ensemble ${dir}: ${hears(c)}, where ${ctx.checkpointDir} has ${hears(config)}: an ensemble's models must hear the same features`);
+    models.push(other.model);
+  }
+  const members = [ctx.checkpointDir, ...others.map((d) => path.resolve(d))];
+  if (models.length > 1) ctx.reporter.info(`ensemble: the mean of ${models.length} models' answers (${members.join(', ')})`);
+  return { model: ensembleOf(models), meta, config, fe: frontEnd(config.model, config.stride, featuresOf(config)), ensemble: models.length > 1 ? { ensemble: members } : {} };
 }
 
 /** An open WAV file, read at the front end's rate; one clear line for any file that is not usable audio. */
@@ -292,7 +306,7 @@ function openAudio(file: string): WavReader {
 }
 
 /** The probability track of a whole file, read in windows, plus a thinned-out feature image for the picture. */
-async function scoreFile(model: tf.LayersModel, fe: FrontEnd, reader: WavReader, imageFrames = 3000): Promise<Track & { image: { data: Float32Array; frames: number; bands: number } }> {
+async function scoreFile(model: Scorer, fe: FrontEnd, reader: WavReader, imageFrames = 3000): Promise<Track & { image: { data: Float32Array; frames: number; bands: number } }> {
   const { sampleRate, frames } = reader.info;
   const total = Math.ceil((frames * fe.sampleRate) / sampleRate);
   const read = (start: number, count: number) => {
@@ -366,7 +380,7 @@ async function detectCommand(args: string[], options: Options, ctx: RunContext) 
   const refractory = (options.refractoryMs as number) / 1000;
   // every file is checked before the model is loaded
   for (const file of args) openAudio(file).close();
-  const { model, fe } = await loadTrained(ctx);
+  const { model, fe, ensemble } = await loadTrained(ctx, options);
   const files = [];
   for (const file of args) {
     const reader = openAudio(file);
@@ -396,7 +410,7 @@ async function detectCommand(args: string[], options: Options, ctx: RunContext) 
       reader.close();
     }
   }
-  return { threshold, refractoryMs: options.refractoryMs, files };
+  return { threshold, refractoryMs: options.refractoryMs, ...ensemble, files };
 }
 
 // ---------------------------------------------------------------- eval
@@ -427,8 +441,8 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   const mine = Object.entries(folders).filter(([, dir]) => dir).map(([key]) => `--${key}`);
   if (options.data && (mine.length || options.flite)) throw new UsageError(`--data evaluates your labelled clips as they are: leave out ${[...mine, ...(options.flite ? ['--flite'] : [])].join(' and ')}`);
   if (options.flite && mine.length) throw new UsageError(`--flite and ${mine.join(' and ')} both say whose words eval mixes: give one`);
-  if (options.data) return evaluateFolder(options.data as string, threshold, refractory, det, ctx);
-  const { model, meta, config, fe } = await loadTrained(ctx);
+  if (options.data) return evaluateFolder(options.data as string, threshold, refractory, det, ctx, options);
+  const { model, meta, config, fe, ensemble } = await loadTrained(ctx, options);
   const size = poolSize(config);
   const resolved = (dir: string | undefined) => (dir ? path.resolve(dir) : null);
   const pools = await loadPools(meta.seed, size, { activates: resolved(folders.activates), negatives: resolved(folders.negatives), backgrounds: resolved(folders.backgrounds) }, ctx, {
@@ -455,7 +469,7 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   const scoreSeconds = (performance.now() - t0) / 1000;
   const labels = positives.activates.map((words) => labelTrack(fe, words.map((w) => w.end), fe.outputSteps(positives.frames)));
   const frames = frameMetrics(pos.clips.map((c) => c.track.probs), labels, threshold);
-  return report(what, pos, neg, frames, threshold, refractory, det, ctx, { scoreSeconds: +scoreSeconds.toFixed(1) });
+  return report(what, pos, neg, frames, threshold, refractory, det, ctx, { scoreSeconds: +scoreSeconds.toFixed(1), ...ensemble });
 }
 
 const HELD_OUT_NOTE = 'voices never used in training';
@@ -527,7 +541,7 @@ function report(what: string, pos: Scored, neg: Scored, frames: ReturnType<typeo
 }
 
 /** A folder of WAVs with labels.json { "file.wav": [end time of each activate, s] }; files with [] are negative-only. */
-async function evaluateFolder(dir: string, threshold: number, refractory: number, det: string | undefined, ctx: RunContext) {
+async function evaluateFolder(dir: string, threshold: number, refractory: number, det: string | undefined, ctx: RunContext, options: Options) {
   const labelsFile = path.join(dir, 'labels.json');
   let labels: Record<string, unknown>;
   try {
@@ -543,7 +557,7 @@ async function evaluateFolder(dir: string, threshold: number, refractory: number
   }
   const files = entries.map(([name]) => openAudio(path.join(dir, name)));
   files.forEach((r) => r.close());
-  const { model, fe } = await loadTrained(ctx);
+  const { model, fe, ensemble } = await loadTrained(ctx, options);
   const pos: Scored = { clips: [] };
   const neg: Scored = { clips: [] };
   ctx.reporter.startPhase('scoring', entries.length);
@@ -560,7 +574,7 @@ async function evaluateFolder(dir: string, threshold: number, refractory: number
   ctx.reporter.abort();
   // the clips with activates count their false alarms too: here all audio is real, none is spare
   const allNeg: Scored = { clips: [...neg.clips, ...pos.clips.map((c) => ({ ...c, track: withoutNear(c.track, c.ends), ends: [] }))] };
-  return report(`${dir}`, pos, allNeg, undefined, threshold, refractory, det, ctx);
+  return report(`${dir}`, pos, allNeg, undefined, threshold, refractory, det, ctx, ensemble);
 }
 
 /** The track with the answers near a labelled activate (its hit window) set to 0, to count false alarms elsewhere. */
@@ -615,6 +629,7 @@ async function sample(_args: string[], options: Options, ctx: RunContext) {
 const DETECTION_OPTIONS = [
   { key: 'threshold', flags: '--threshold <p>', help: 'fire when p(activate) exceeds this', type: 'number', default: 0.5, min: 0, max: 1 },
   { key: 'refractoryMs', flags: '--refractory-ms <ms>', help: 'after firing, stay quiet this long', type: 'int', default: 550, min: 0 },
+  { key: 'ensemble', flags: '--ensemble <dirs>', help: 'more checkpoints (comma-separated; trained with other --seed values: other synthetic voices) whose answers are averaged with --checkpoint\'s', type: 'string' },
 ] as const;
 
 const FOLDER_OPTIONS = [

@@ -15,8 +15,20 @@ export interface Track {
   times: Float32Array;
 }
 
+/** What scores features: a trained model, or several whose answers are averaged (ensembleOf). */
+export type Scorer = Pick<tf.LayersModel, 'predict'>;
+
+/**
+ * Models trained apart (other seeds: other synthetic voices) as one scorer: the mean of their
+ * probabilities at every output step. They must share the front end (checked by the caller).
+ */
+export function ensembleOf(models: tf.LayersModel[]): Scorer {
+  if (models.length === 1) return models[0];
+  return { predict: (x) => tf.tidy(() => tf.mean(tf.stack(models.map((m) => m.predict(x) as tf.Tensor)), 0)) };
+}
+
 /** Probabilities for equally long feature matrices, in batches. */
-export async function scoreFeatures(model: tf.LayersModel, features: Float32Array[], frames: number, bands: number, batch = 32): Promise<Float32Array[]> {
+export async function scoreFeatures(model: Scorer, features: Float32Array[], frames: number, bands: number, batch = 32): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (let i = 0; i < features.length; i += batch) {
     const chunk = features.slice(i, i + batch);
@@ -44,7 +56,7 @@ const windowingFor = (fe: FrontEnd): Windowing => (fe.kind === 'course' ? { seco
  * the front end's rate (fewer at the end). Memory is one window whatever the length.
  */
 export async function scoreStream(
-  model: tf.LayersModel,
+  model: Scorer,
   fe: FrontEnd,
   total: number,
   read: (start: number, count: number) => Float32Array,
