@@ -309,6 +309,13 @@ const attentionCommon = (n: number, e: number, F: number, cap: number, wg: numbe
   fn sigmoid1(x : f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
   // tanh that cannot overflow (exp of a large argument) on any driver
   fn tanh1(x : f32) -> f32 { let q = exp(-2.0 * abs(x)); return sign(x) * (1.0 - q) / (1.0 + q); }
+  // the energy of input step i of example b before its activation: v · tanh(keys + s_(t-1) Ws) + v_b (spS: s_(t-1) Ws)
+  fn energy(b : i32, i : i32, Tx : i32) -> f32 {
+    var x = Wts[OVB];
+    let kb = (b * Tx + i) * E;
+    for (var k = 0; k < E; k++) { x += tanh1(Keys[kb + k] + spS[k]) * Wts[OV + k]; }
+    return x;
+  }
 `;
 
 /** Room in workgroup memory for Tx input steps: a power of two, so a few shaders serve every length. */
@@ -369,9 +376,7 @@ function attentionForwardProgram({ B, Tx, F, e, n, Ty, linear }: AttentionShapes
           workgroupBarrier();
           // energies over the input steps
           for (var i = l; i < Tx; i += WG) {
-            var x = Wts[OVB];
-            let kb = (b * Tx + i) * E;
-            for (var k = 0; k < E; k++) { x += tanh1(Keys[kb + k] + spS[k]) * Wts[OV + k]; }
+            var x = energy(b, i, Tx);
             if (!LINEAR && x < 0.0) { x = 0.0; }
             alS[i] = x;
           }
@@ -522,12 +527,7 @@ function attentionBackwardProgram({ B, Tx, F, e, n, Ty, linear }: AttentionShape
           workgroupBarrier();
           for (var i = l; i < Tx; i += WG) {
             var g = alS[i] * (gS[i] - weighted);
-            if (!LINEAR) {
-              var x = Wts[OVB];
-              let kb = (b * Tx + i) * E;
-              for (var k = 0; k < E; k++) { x += tanh1(Keys[kb + k] + spS[k]) * Wts[OV + k]; }
-              if (x <= 0.0) { g = 0.0; }
-            }
+            if (!LINEAR && energy(b, i, Tx) <= 0.0) { g = 0.0; }
             gS[i] = g;
           }
           workgroupBarrier();
