@@ -1,6 +1,7 @@
 /**
- * seqlab's own GPU kernels for the webgpu backend: a whole LSTM or GRU sequence, forward and backward, each
- * as ONE dispatch (WGSL compute shaders run through tfjs-backend-webgpu's program runner).
+ * seqlab's own GPU kernels for the webgpu backend (WGSL compute shaders run through tfjs-backend-webgpu's
+ * program runner): a whole LSTM or GRU sequence, forward and backward, each as ONE dispatch; the whole
+ * attention decoder (all its output steps) the same way; and Adam's update in two dispatches per variable.
  *
  * Why: op by op, an LSTM step is ~10 tfjs kernels forward and ~10 backward, each a separate GPU
  * dispatch with ~50-400 µs of overhead in tfjs-webgpu, so a 30-step encoder costs ~600 dispatches

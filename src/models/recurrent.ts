@@ -68,30 +68,9 @@ export function lstmStep(xProj: tf.Tensor, h: tf.Tensor, c: tf.Tensor, recurrent
  * full-width tensors, and the recurrent kernel's gradient is one matMul over all steps.
  */
 export function lstmSequence(projected: tf.Tensor3D, recurrentKernel: tf.Tensor2D): tf.Tensor3D {
-  const op = onWebgpuKernels() ? lstmSequenceGpuOp : lstmSequenceOp;
-  return op(projected, recurrentKernel) as tf.Tensor3D;
+  // (on the kernels, wasm or webgpu, the layers run lstmOnKernels / lstmOnWebgpu instead)
+  return lstmSequenceOp(projected, recurrentKernel) as tf.Tensor3D;
 }
-
-/**
- * lstmSequence on the webgpu backend: one GPU dispatch forward and one backward (src/core/webgpu-kernels.ts);
- * the recurrent kernel's gradient is one matMul over all steps.
- */
-const lstmSequenceGpuOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [projected, recurrentKernel, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-  const [T, B, width] = projected.shape as number[];
-  const n = width / 4;
-  const saved = tf.engine().runKernel(LSTM_FORWARD, { P: projected, U: recurrentKernel }, {}) as tf.Tensor;
-  const value = tf.slice(saved, [0, 0, 0], [T, B, n]);
-  save([saved, recurrentKernel]);
-  const gradFunc = (dy: tf.Tensor, [s, u]: tf.Tensor[]) => {
-    const dz = tf.engine().runKernel(LSTM_BACKWARD, { Saved: s, U: u, DY: dy }, {}) as tf.Tensor;
-    // the state each step started from: h_0 = 0, then h_1 ... h_{T-1}
-    const hPrev = T === 1 ? tf.zeros([B, n]) : tf.concat([tf.zeros([1, B, n]), tf.slice(s, [0, 0, 0], [T - 1, B, n])], 0);
-    const dKernel = tf.matMul(tf.reshape(hPrev, [T * B, n]), tf.reshape(dz, [T * B, width]), true, false);
-    return [dz, dKernel];
-  };
-  return { value, gradFunc: gradFunc as (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
-});
 
 /**
  * An LSTM layer's recursion on the webgpu backend, batch-major: from x·W + b [B, T, 4n] (a layer's
