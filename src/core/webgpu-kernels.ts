@@ -69,34 +69,27 @@ const common = (n: number, wg: number, gates = 4, saved = SAVED_PER_UNIT) => `
 `;
 
 /**
- * Where a sequence's rows are: time-major [T, B, ..] (step t of example b at row t·B + b), or
- * batch-major [B, T, ..] as a layer's input and output are (row b·T + t), read from the start or,
- * `reverse`, from the end (a bidirectional layer's backward direction: its step t reads x_(T-1-t), and
- * its state after reading x_i is stored at i).
+ * LSTM sequences are batch-major [B, T, ..] as a layer's input and output are (step t of example b at
+ * row b·T + t), read from the start or, `reverse`, from the end (a bidirectional layer's backward
+ * direction: its step t reads x_(T-1-t), and its state after reading x_i is stored at i). The GRU
+ * kernels below are time-major [T, B, ..] (row t·B + b).
  */
-export interface Layout {
-  batchMajor: boolean;
-  reverse: boolean;
-}
-
-const layoutKey = ({ batchMajor, reverse }: Layout) => `${batchMajor ? '_bm' : ''}${reverse ? '_rev' : ''}`;
+const directionKey = (reverse: boolean) => (reverse ? '_rev' : '');
 
 /** WGSL: the row of the t-th step the kernel takes (in reading order) of example b. */
-const rowOf = ({ batchMajor, reverse }: Layout) => `
+const rowOf = (reverse: boolean) => `
       fn rowOf(t : i32, b : i32) -> i32 {
-        let i = ${reverse ? 'uniforms.T - 1 - t' : 't'};
-        return ${batchMajor ? 'b * uniforms.T + i' : 'i * uniforms.B + b'};
+        return b * uniforms.T + ${reverse ? 'uniforms.T - 1 - t' : 't'};
       }`;
 
 /**
- * Forward: P = x W + b for every step, time-major [T, B, 4n] (gates i, f, c, o), or as `layout` says; U [n, 4n]; zero
- * initial state. Output [T, B, 6n]: h_t, c_t and the activated gates of each step.
+ * Forward: P = x W + b for every step [B, T, 4n] (gates i, f, c, o); U [n, 4n]; zero initial state.
+ * Output [B, T, 6n]: h_t, c_t and the activated gates of each step.
  */
-function forwardProgram(T: number, B: number, n: number, layout: Layout): Program {
-  const shape = layout.batchMajor ? [B, T, SAVED_PER_UNIT * n] : [T, B, SAVED_PER_UNIT * n];
-  return perExampleProgram(`lstm_forward${layoutKey(layout)}`, ['P', 'U'], shape, B, 4 * n, n, (wg) => `
+function forwardProgram(T: number, B: number, n: number, reverse: boolean): Program {
+  return perExampleProgram(`lstm_forward${directionKey(reverse)}`, ['P', 'U'], [B, T, SAVED_PER_UNIT * n], B, 4 * n, n, (wg) => `
       ${common(n, wg)}
-      ${rowOf(layout)}
+      ${rowOf(reverse)}
       var<workgroup> hS : array<f32, ${n}>;
       var<workgroup> cS : array<f32, ${n}>;
       var<workgroup> aS : array<f32, ${4 * n}>;
@@ -130,14 +123,13 @@ function forwardProgram(T: number, B: number, n: number, layout: Layout): Progra
 }
 
 /**
- * Backward: from what the forward pass saved [T, B, 6n], U and dL/dh of every step [T, B, n], the
- * gradient of the gate pre-activations [T, B, 4n] (= dL/dP), walking the steps backwards.
+ * Backward: from what the forward pass saved [B, T, 6n], U and dL/dh of every step [B, T, n], the
+ * gradient of the gate pre-activations [B, T, 4n] (= dL/dP), walking the steps backwards.
  */
-function backwardProgram(T: number, B: number, n: number, layout: Layout): Program {
-  const shape = layout.batchMajor ? [B, T, 4 * n] : [T, B, 4 * n];
-  return perExampleProgram(`lstm_backward${layoutKey(layout)}`, ['Saved', 'U', 'DY'], shape, B, 4 * n, n, (wg) => `
+function backwardProgram(T: number, B: number, n: number, reverse: boolean): Program {
+  return perExampleProgram(`lstm_backward${directionKey(reverse)}`, ['Saved', 'U', 'DY'], [B, T, 4 * n], B, 4 * n, n, (wg) => `
       ${common(n, wg)}
-      ${rowOf(layout)}
+      ${rowOf(reverse)}
       var<workgroup> dhS : array<f32, ${n}>;
       var<workgroup> dcS : array<f32, ${n}>;
       var<workgroup> dzS : array<f32, ${4 * n}>;
@@ -611,11 +603,12 @@ export function registerWebgpuKernels(): void {
   registered = true;
   // each kernel: its program from the input shapes, then T and B as uniforms
   // each kernel's program from T, B and the last input dimension of P (forward) or DY (backward)
-  const kernels: [string, (T: number, B: number, width: number, layout: Layout) => Program][] = [
-    [LSTM_FORWARD, (T, B, G, layout) => forwardProgram(T, B, G / 4, layout)],
-    [LSTM_BACKWARD, (T, B, n, layout) => backwardProgram(T, B, n, layout)],
-    [GRU_FORWARD, (T, B, G) => gruForwardProgram(T, B, G / 3)],
-    [GRU_BACKWARD, (T, B, n) => gruBackwardProgram(T, B, n)],
+  // [T, B] from the shape of P (forward) or DY (backward), and the program from them and its last dimension
+  const kernels: [string, (shape: number[], reverse: boolean) => [number, number, Program]][] = [
+    [LSTM_FORWARD, ([B, T, G], reverse) => [T, B, forwardProgram(T, B, G / 4, reverse)]],
+    [LSTM_BACKWARD, ([B, T, n], reverse) => [T, B, backwardProgram(T, B, n, reverse)]],
+    [GRU_FORWARD, ([T, B, G]) => [T, B, gruForwardProgram(T, B, G / 3)]],
+    [GRU_BACKWARD, ([T, B, n]) => [T, B, gruBackwardProgram(T, B, n)]],
   ];
   const attention: [string, (shapes: AttentionShapes) => Program][] = [
     [ATTENTION_FORWARD, attentionForwardProgram],
@@ -661,10 +654,7 @@ export function registerWebgpuKernels(): void {
       backendName: 'webgpu',
       kernelFunc: ({ inputs, backend, attrs }) => {
         const infos = inputs as Record<string, tf.TensorInfo>;
-        const layout: Layout = { batchMajor: !!attrs?.batchMajor, reverse: !!attrs?.reverse };
-        const shape = (infos.P ?? infos.DY).shape;
-        const [T, B] = layout.batchMajor ? [shape[1], shape[0]] : [shape[0], shape[1]];
-        const program = programFor(T, B, shape[2], layout);
+        const [T, B, program] = programFor((infos.P ?? infos.DY).shape, !!attrs?.reverse);
         return (backend as unknown as WebgpuBackend).runWebGPUProgram(program, program.variableNames.map((v) => infos[v]), 'float32', [
           { type: 'int32', data: [T] },
           { type: 'int32', data: [B] },

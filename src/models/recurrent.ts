@@ -79,7 +79,7 @@ export function lstmSequence(projected: tf.Tensor3D, recurrentKernel: tf.Tensor2
  * is at i either way. The recurrent kernel's gradient is one matMul over all steps.
  */
 function lstmLayerGpuOp(reverse: boolean) {
-  const attrs = { batchMajor: true, reverse } as unknown as tf.NamedAttrMap;
+  const attrs = { reverse } as unknown as tf.NamedAttrMap;
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [projected, recurrentKernel, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     const [B, T, width] = projected.shape as number[];
@@ -89,8 +89,7 @@ function lstmLayerGpuOp(reverse: boolean) {
     const gradFunc = (dy: tf.Tensor, [s, u]: tf.Tensor[]) => {
       const dz = tf.engine().runKernel(LSTM_BACKWARD, { Saved: s, U: u, DY: dy }, attrs) as tf.Tensor;
       // the state each step started from: the one read before it (zeros for the first read)
-      const h = tf.slice(s, [0, 0, 0], [B, T, n]);
-      const hPrev = T === 1 ? tf.zeros([B, 1, n]) : reverse ? tf.pad(tf.slice(h, [0, 1, 0], [B, T - 1, n]), [[0, 0], [0, 1], [0, 0]]) : tf.pad(tf.slice(h, [0, 0, 0], [B, T - 1, n]), [[0, 0], [1, 0], [0, 0]]);
+      const hPrev = T === 1 ? tf.zeros([B, 1, n]) : reverse ? tf.pad(tf.slice(s, [0, 1, 0], [B, T - 1, n]), [[0, 0], [0, 1], [0, 0]]) : tf.pad(tf.slice(s, [0, 0, 0], [B, T - 1, n]), [[0, 0], [1, 0], [0, 0]]);
       const dKernel = tf.matMul(tf.reshape(hPrev, [B * T, n]), tf.reshape(dz, [B * T, width]), true, false);
       return [dz, dKernel];
     };
