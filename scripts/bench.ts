@@ -36,6 +36,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { adam } from '../src/core/optimizer';
+import { StepValues, trainStep } from '../src/core/train';
 import { BackendName, initBackend } from '../src/core/backend';
 import { packageRoot } from '../src/core/paths';
 import { arg, dinosBesidePeer, nmtBesidePeer, rnnSpeeds, speedChild, triggerBesidePeer } from './peers';
@@ -58,21 +59,32 @@ async function nmtSteps(backend: BackendName, batchSize: number, steps: number):
   const { generateDates } = await import('../src/tasks/nmt/dates');
   const model = buildModel(DEFAULTS.arch, 1);
   model.compile({ optimizer: adam(0.005), loss: 'categoricalCrossentropy' });
-  // batches as training makes them: fresh dates grouped by length (each padded to its longest)
-  const batches = lengthBuckets(generateDates(batchSize * 32, 1), batchSize, 2).map((b) => ({
-    x: inputTensor(b.map((p) => p.human), b.map((p) => p.convention)),
-    y: targetTensor(b.map((p) => p.iso)),
-  }));
+  // batches as training makes them: fresh dates grouped by length (each padded to its longest), their
+  // tensors made at each step, trained as the training loop does (trainStep, losses read by StepValues)
+  const chunks = lengthBuckets(generateDates(batchSize * 32, 1), batchSize, 2);
+  const batch = (i: number) => {
+    const b = chunks[i % chunks.length];
+    return { x: inputTensor(b.map((p) => p.human), b.map((p) => p.convention)), y: targetTensor(b.map((p) => p.iso)) };
+  };
+  const train = async (indices: number[]) => {
+    const values = new StepValues();
+    for (const i of indices) {
+      const { x, y } = batch(i);
+      const out = await trainStep(model, x, y);
+      tf.dispose([x, y]);
+      await values.add(i, out);
+    }
+    await values.drain();
+  };
   // warm-up: on a GPU, each new input length compiles shaders and sizes buffers once per run (training
   // pays it in its first epoch): one batch of every length first, so the timing is the steady state
-  const warmUp = info.name === 'webgpu' ? [...new Map(batches.map((b) => [b.x.shape[1], b])).values()] : batches.slice(0, 2);
-  for (const b of warmUp) await model.trainOnBatch(b.x, b.y);
+  await train(info.name === 'webgpu' ? chunks.map((_, i) => i) : [0, 1]);
   const start = performance.now();
-  for (let i = 0; i < steps; i++) await model.trainOnBatch(batches[i % batches.length].x, batches[i % batches.length].y);
+  await train(Array.from({ length: steps }, (_, i) => i));
   const ms = (performance.now() - start) / steps;
   // kernels one step runs (each a dispatch on a GPU backend, except reshapes and identities)
   const prof = await tf.profile(async () => {
-    await model.trainOnBatch(batches[0].x, batches[0].y);
+    await train([0]);
   });
   const free = new Set(['Reshape', 'Identity', 'Cast']);
   return {

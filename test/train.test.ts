@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend';
 import { NonFiniteLossError } from '../src/core/errors';
 import { formatSeconds, Reporter } from '../src/core/progress';
-import { trainLoop } from '../src/core/train';
+import { StepValues, trainLoop, trainStep } from '../src/core/train';
 
 beforeAll(() => initBackend('wasm'));
 
@@ -180,4 +180,53 @@ test('durations read as a person writes them: no "1m60s" when the seconds round 
   expect(formatSeconds(3599.7)).toBe('1h00m');
   expect(formatSeconds(3725)).toBe('1h02m');
   expect(formatSeconds(NaN)).toBe('?');
+});
+
+test('trainStep trains as trainOnBatch does: the same loss and metrics, the same weights after', async () => {
+  const make = () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [2], activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) })] });
+    model.compile({ optimizer: tf.train.adam(0.05), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    return model;
+  };
+  const [a, b] = [make(), make()];
+  const xs = tf.tensor2d([[1, 2], [3, -1], [0.5, 0.2]]);
+  const ys = tf.tensor2d([[1, 0, 0], [0, 1, 0], [0, 0, 1]]);
+  for (let i = 0; i < 3; i++) {
+    const expected = (await a.trainOnBatch(xs, ys)) as number[];
+    const out = await trainStep(b, xs, ys);
+    const got = await Promise.all(out.map(async (t) => (await t.data())[0]));
+    tf.dispose(out);
+    expect(got).toHaveLength(2);
+    got.forEach((v, k) => expect(v).toBeCloseTo(expected[k], 6));
+  }
+  const [wa, wb] = [a.getWeights(), b.getWeights()];
+  for (let k = 0; k < wa.length; k++) expect(Array.from(await wb[k].data())).toEqual(Array.from(await wa[k].data()));
+  tf.dispose([xs, ys]);
+});
+
+test('StepValues returns every step once, in order, a group behind when grouped, and frees what it took', async () => {
+  const before = tf.memory().numTensors;
+  const values = new StepValues(3);
+  const returned: number[][] = [];
+  const seen: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const rows = await values.add(i, [tf.scalar(i), tf.scalar(10 * i)]);
+    returned.push(rows.map((r) => r.index));
+    for (const r of rows) {
+      seen.push(r.index);
+      expect(r.values).toEqual([r.index, 10 * r.index]);
+    }
+  }
+  // groups 0-2 and 3-5 are read when complete; the first is returned when the second is complete
+  expect(returned).toEqual([[], [], [], [], [], [0, 1, 2], []]);
+  const rest = await values.drain();
+  expect(rest.map((r) => r.index)).toEqual([3, 4, 5, 6]);
+  expect(rest[3].values).toEqual([6, 60]);
+  values.dispose();
+  expect(tf.memory().numTensors).toBe(before);
+  // one at a time (the CPU backends' default): each step is returned as it is added
+  const single = new StepValues(1);
+  expect((await single.add(0, [tf.scalar(5)])).map((r) => r.values)).toEqual([[5]]);
+  expect(await single.drain()).toEqual([]);
+  expect(tf.memory().numTensors).toBe(before);
 });

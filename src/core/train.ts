@@ -219,6 +219,97 @@ export function setLearningRate(model: tf.LayersModel, lr: number): void {
   else opt.learningRate = lr;
 }
 
+/** Model internals trainOnBatch is made of (tfjs-layers 4.x), to train without reading the loss back. */
+interface TrainInternals {
+  standardizeUserData?(x: tf.Tensor | tf.Tensor[], y: tf.Tensor | tf.Tensor[]): Promise<tf.Tensor[][]>;
+  makeTrainFunction?(): (data: tf.Tensor[]) => tf.Scalar[];
+}
+
+/**
+ * One training step, as model.trainOnBatch takes it, but returning the loss and metrics as tensors
+ * instead of reading them: on a GPU backend each read waits for the GPU to finish and stalls the
+ * host, which could be recording the next step meanwhile.
+ */
+export async function trainStep(model: tf.LayersModel, xs: tf.Tensor | tf.Tensor[], ys: tf.Tensor | tf.Tensor[]): Promise<tf.Tensor[]> {
+  // a Sequential model trains the functional model inside it
+  const inner = model instanceof tf.Sequential ? (model as unknown as { model?: tf.LayersModel }).model : model;
+  const m = inner as unknown as TrainInternals | undefined;
+  if (!m?.standardizeUserData || !m.makeTrainFunction) {
+    const out = await model.trainOnBatch(xs, ys);
+    return (Array.isArray(out) ? out : [out]).map((v) => tf.scalar(v));
+  }
+  const [inputs, targets] = await m.standardizeUserData(xs, ys);
+  try {
+    return m.makeTrainFunction()(inputs.concat(targets));
+  } finally {
+    // standardizeUserData may make new tensors (a cast, a reshape): those only are ours to free
+    const given = new Set([xs, ys].flat().map((t) => t.id));
+    tf.dispose(inputs.concat(targets).filter((t) => !given.has(t.id)));
+  }
+}
+
+/**
+ * The loss and metrics of the steps trained, read back in order. On the CPU backends a step's values
+ * are read as it ends. On webgpu they are read `group` steps at a time in one transfer, started
+ * when the group is complete and awaited only when the next group is (so the GPU works while the
+ * host records the next steps, and the host never waits for it unless it is the slower).
+ */
+export class StepValues {
+  private group: { index: number; values: tf.Tensor[] }[] = [];
+  private reads: { indices: number[]; width: number; data: Promise<ArrayLike<number>>; tensors: tf.Tensor[] }[] = [];
+
+  constructor(private readonly size = tf.getBackend() === 'webgpu' ? 8 : 1) {}
+
+  /** Takes (and frees) step `index`'s values; returns the steps whose values are now read, in order. */
+  async add(index: number, values: tf.Tensor[]): Promise<{ index: number; values: number[] }[]> {
+    this.group.push({ index, values });
+    if (this.group.length < this.size) return [];
+    this.startRead();
+    return this.settle(this.reads.length - (this.size === 1 ? 0 : 1));
+  }
+
+  /** Every step's values not yet returned. */
+  async drain(): Promise<{ index: number; values: number[] }[]> {
+    if (this.group.length) this.startRead();
+    return this.settle(this.reads.length);
+  }
+
+  dispose(): void {
+    tf.dispose(this.group.flatMap((g) => g.values));
+    for (const r of this.reads) r.data.catch(() => undefined); // a read left pending on an error
+    tf.dispose(this.reads.flatMap((r) => r.tensors));
+    this.group = [];
+    this.reads = [];
+  }
+
+  private startRead(): void {
+    const group = this.group;
+    this.group = [];
+    const flat = group.flatMap((g) => g.values);
+    const read = { indices: group.map((g) => g.index), width: group[0].values.length };
+    if (this.size === 1) {
+      this.reads.push({ ...read, data: Promise.all(flat.map((t) => t.data())).then((all) => all.map((d) => d[0])), tensors: flat });
+      return;
+    }
+    // one transfer for the group; data() records the copy and submits it now, awaiting it waits for the GPU
+    const tensor = tf.tidy(() => tf.concat(flat.map((t) => t.reshape([1]))));
+    tf.dispose(flat);
+    this.reads.push({ ...read, data: tensor.data(), tensors: [tensor] });
+  }
+
+  private async settle(count: number): Promise<{ index: number; values: number[] }[]> {
+    const rows: { index: number; values: number[] }[] = [];
+    while (count-- > 0) {
+      const read = this.reads[0];
+      const data = await read.data;
+      this.reads.shift();
+      tf.dispose(read.tensors);
+      read.indices.forEach((index, k) => rows.push({ index, values: Array.from(data).slice(k * read.width, (k + 1) * read.width) }));
+    }
+    return rows;
+  }
+}
+
 export async function trainLoop(opts: TrainLoopOptions): Promise<TrainLoopResult> {
   const { model, reporter } = opts;
   const history = [...(opts.history ?? opts.resumed?.history ?? [])];
@@ -243,30 +334,41 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainLoopResult
       const epochStart = performance.now();
       const sums = resumeAt?.sums?.length === names.length ? [...resumeAt.sums] : new Array<number>(names.length).fill(0);
       resumeAt = undefined;
-      for (let i = first; i < opts.batchesPerEpoch; i++) {
-        const { xs, ys } = opts.batch(current, i);
-        let values: number[];
-        try {
-          const out = await model.trainOnBatch(xs, ys);
-          values = Array.isArray(out) ? out : [out];
-        } finally {
-          tf.dispose([xs, ys] as tf.TensorContainer);
+      const take = (rows: { index: number; values: number[] }[]) => {
+        for (const { index, values } of rows) {
+          if (!Number.isFinite(values[0])) {
+            reporter.abort();
+            throw new NonFiniteLossError(`epoch ${current}, batch ${index + 1}`);
+          }
+          values.forEach((v, k) => (sums[k] += v));
+          const running: Metrics = {};
+          names.forEach((n, k) => (running[n] = sums[k] / (index + 1)));
+          reporter.batch(index + 1, running);
         }
-        if (!Number.isFinite(values[0])) {
-          reporter.abort();
-          throw new NonFiniteLossError(`epoch ${current}, batch ${i + 1}`);
+      };
+      const steps = new StepValues();
+      try {
+        for (let i = first; i < opts.batchesPerEpoch; i++) {
+          const { xs, ys } = opts.batch(current, i);
+          let values: tf.Tensor[];
+          try {
+            values = await trainStep(model, xs, ys);
+          } finally {
+            tf.dispose([xs, ys] as tf.TensorContainer);
+          }
+          take(await steps.add(i, values));
+          // wasm work is synchronous and awaits only resolved promises: give the event loop a turn so
+          // a Ctrl-C (SIGINT) can be delivered between batches
+          if ((await guard.yield()) && i + 1 < opts.batchesPerEpoch) {
+            take(await steps.drain());
+            const at: Interrupted = { epoch: current, batch: i + 1, sums, seconds: +(earlier + (performance.now() - epochStart) / 1000).toFixed(2) };
+            await opts.save(epoch, history, at);
+            return done('interrupted', at);
+          }
         }
-        values.forEach((v, k) => (sums[k] += v));
-        const running: Metrics = {};
-        names.forEach((n, k) => (running[n] = sums[k] / (i + 1)));
-        reporter.batch(i + 1, running);
-        // wasm work is synchronous and awaits only resolved promises: give the event loop a turn so
-        // a Ctrl-C (SIGINT) can be delivered between batches
-        if ((await guard.yield()) && i + 1 < opts.batchesPerEpoch) {
-          const at: Interrupted = { epoch: current, batch: i + 1, sums, seconds: +(earlier + (performance.now() - epochStart) / 1000).toFixed(2) };
-          await opts.save(epoch, history, at);
-          return done('interrupted', at);
-        }
+        take(await steps.drain());
+      } finally {
+        steps.dispose();
       }
       const record: EpochRecord = { epoch: current, seconds: 0 };
       names.forEach((n, k) => (record[n] = sums[k] / opts.batchesPerEpoch));
