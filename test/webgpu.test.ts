@@ -163,6 +163,43 @@ onGpu(`webgpu (${adapter})`, () => {
     got.state.forEach((w, i) => expect(maxDiff(w, want.state[i])).toBeLessThan(1e-5));
   }, 240_000);
 
+  test('tensors made on the CPU reach the GPU whole through queue.writeBuffer (float, int, bool), and no buffer is created for them', async () => {
+    await initBackend('webgpu');
+    const backend = tf.backend() as unknown as { queue: { writeBuffer: (...a: unknown[]) => void }; device: { createBuffer: (...a: unknown[]) => unknown } };
+    // over 1,000 elements each, or tfjs runs the op on the CPU (WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD)
+    const floats = Float32Array.from({ length: 1003 }, (_, i) => Math.sin(i) * 1e3);
+    const ints = Int32Array.from({ length: 2001 }, (_, i) => i * 7919 - 100000);
+    const bools = Array.from({ length: 1501 }, (_, i) => i % 3 === 0);
+    const once = [tf.tensor1d(floats), tf.tensor1d(ints, 'int32'), tf.tensor1d(bools, 'bool')];
+    tf.dispose(tf.tidy(() => once.map((t) => tf.reshape(tf.add(t, tf.zerosLike(t)), [-1])))); // sizes the buffer pool
+    tf.dispose(once);
+    const writes = jest.spyOn(backend.queue, 'writeBuffer');
+    const creates = jest.spyOn(backend.device, 'createBuffer');
+    const t = [tf.tensor1d(floats), tf.tensor1d(ints, 'int32'), tf.tensor1d(bools, 'bool')];
+    // an op on the GPU reads each (uploading it), and its result is read back
+    const out = tf.tidy(() => [tf.mul(t[0], 1), tf.mul(t[1], 1), tf.logicalAnd(t[2], t[2])]);
+    expect(Array.from(await out[0].data())).toEqual(Array.from(floats));
+    expect(Array.from(await out[1].data())).toEqual(Array.from(ints));
+    expect(Array.from(await out[2].data())).toEqual(bools.map(Number));
+    const uploads = writes.mock.calls.filter((c) => ArrayBuffer.isView(c[2]) && [floats.byteLength, ints.byteLength, bools.length * 4].includes((c[2] as ArrayBufferView).byteLength));
+    expect(uploads).toHaveLength(3);
+    expect(creates.mock.calls.filter((c) => ((c[0] as { usage: number }).usage & 0x0002) !== 0)).toEqual([]); // no MAP_WRITE staging buffer
+    writes.mockRestore();
+    creates.mockRestore();
+    tf.dispose([...t, ...out]);
+  });
+
+  test('one-hot batches made on the GPU equal the ones written on the CPU (short rows are zeros)', async () => {
+    const { oneHot } = await import('../src/core/one-hot');
+    const { oneHot3d } = await import('../src/core/one-hot');
+    await initBackend('webgpu');
+    const seqs = [[0, 3, 2, 4], [1, 1], Int32Array.from([4, 0, 0, 2]), []];
+    const x = oneHot3d(seqs, 4, 5);
+    expect(x.dtype).toBe('float32');
+    expect(Array.from(await x.data())).toEqual(Array.from(oneHot(seqs, 4, 5)));
+    x.dispose();
+  });
+
   test('the date model trains with the cpu backend\'s losses; its checkpoint answers the same on wasm', async () => {
     const pairs = generateDates(16, 3);
     const losses = async (backend: 'cpu' | 'webgpu') => {
