@@ -113,28 +113,48 @@ export async function translate(
     if (group) group.push(i);
     else byLength.set(L, [i]);
   });
-  for (const [L, indices] of byLength) {
-    for (let start = 0; start < indices.length; start += batchSize) {
-      const chunk = indices.slice(start, start + batchSize);
-      const [p, a] = tf.tidy(() => {
-        const x = inputTensor(chunk.map((i) => humans[i]), chunk.map((i) => conventionAt(convention, i)), L);
-        const out = runner.predict(x);
-        return Array.isArray(out) ? out : [out];
-      });
-      // read asynchronously: a GPU backend (webgpu) cannot read synchronously in Node
-      const probs = (await p.array()) as number[][][];
-      const alphas = a ? ((await a.array()) as number[][][]) : undefined;
-      tf.dispose([p, a]);
-      chunk.forEach((i, k) => {
-        const best = bestValidDate(probs[k].map((row) => row.map((p) => Math.log(Math.max(p, 1e-30)))));
-        const iso = isoInput(humans[i]);
-        results[i] = {
-          input: humans[i],
-          output: iso ?? best.iso,
-          confidence: iso ? 1 : Math.exp(best.logProb),
-          ...(alphas ? { attention: alphas[k] } : {}),
-        };
-      });
+  // each batch's read is started as soon as it is predicted and awaited a few batches later, so a GPU
+  // backend works on the next batches meanwhile instead of waiting for the host at each one
+  type Job = { chunk: number[]; probs: Promise<number[][][]>; alphas?: Promise<number[][][]>; tensors: tf.Tensor[] };
+  const pending: Job[] = [];
+  const finish = async (job: Job) => {
+    let probs: number[][][], alphas: number[][][] | undefined;
+    try {
+      [probs, alphas] = await Promise.all([job.probs, job.alphas]);
+    } finally {
+      tf.dispose(job.tensors);
+    }
+    job.chunk.forEach((i, k) => {
+      const best = bestValidDate(probs[k].map((row) => row.map((p) => Math.log(Math.max(p, 1e-30)))));
+      const iso = isoInput(humans[i]);
+      results[i] = {
+        input: humans[i],
+        output: iso ?? best.iso,
+        confidence: iso ? 1 : Math.exp(best.logProb),
+        ...(alphas ? { attention: alphas[k] } : {}),
+      };
+    });
+  };
+  try {
+    for (const [L, indices] of byLength) {
+      for (let start = 0; start < indices.length; start += batchSize) {
+        const chunk = indices.slice(start, start + batchSize);
+        const [p, a] = tf.tidy(() => {
+          const x = inputTensor(chunk.map((i) => humans[i]), chunk.map((i) => conventionAt(convention, i)), L);
+          const out = runner.predict(x);
+          return Array.isArray(out) ? out : [out];
+        });
+        // read asynchronously: a GPU backend (webgpu) cannot read synchronously in Node
+        pending.push({ chunk, probs: p.array() as Promise<number[][][]>, alphas: a?.array() as Promise<number[][][]> | undefined, tensors: a ? [p, a] : [p] });
+        if (pending.length >= 4) await finish(pending.shift()!);
+      }
+    }
+    while (pending.length) await finish(pending.shift()!);
+  } finally {
+    for (const job of pending) {
+      job.probs.catch(() => undefined);
+      job.alphas?.catch(() => undefined);
+      tf.dispose(job.tensors);
     }
   }
   return results;
