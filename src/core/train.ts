@@ -1,5 +1,5 @@
 /**
- * The one training loop for tfjs tasks: epochs of batches with model.trainOnBatch, a learning-rate
+ * The one training loop for tfjs tasks: epochs of batches (trainStep: model.trainOnBatch without the wait for its loss), a learning-rate
  * schedule, validation after each epoch, a checkpoint after each epoch and on Ctrl-C, a stop
  * with a clear error (keeping the last good checkpoint) when the loss is not finite, and optionally
  * the mean of the weights of the last epochs as the final model.
