@@ -1,6 +1,6 @@
 /**
- * The one training loop for tfjs tasks: epochs of batches (trainStep: model.trainOnBatch without the wait for its loss), a learning-rate
- * schedule, validation after each epoch, a checkpoint after each epoch and on Ctrl-C, a stop
+ * The one training loop for tfjs tasks: epochs of batches (trainStep: model.trainOnBatch without
+ * waiting for its loss), a learning-rate schedule, validation after each epoch, a checkpoint after each epoch and on Ctrl-C, a stop
  * with a clear error (keeping the last good checkpoint) when the loss is not finite, and optionally
  * the mean of the weights of the last epochs as the final model.
  */
