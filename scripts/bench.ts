@@ -311,7 +311,7 @@ async function benchTrigger(): Promise<void> {
   console.log(`train step (default model, batch 32 × 3 s crops, wasm): ${step.toFixed(0)} ms, ${(32000 / step).toFixed(1)} crops/s`);
   const audio = Float32Array.from({ length: 16000 * 60 }, (_, i) => 0.1 * Math.sin(i / 5) + 0.01 * Math.sin(i * 1.3));
   t = performance.now();
-  fe.features(audio.subarray(0, 160000));
+  await fe.features(audio.subarray(0, 160000));
   console.log(`${DEFAULT_FEATURES} front end, 10 s: ${(performance.now() - t).toFixed(1)} ms`);
   const ck = arg('--checkpoint', path.join('datasets', 'trigger', 'checkpoint'));
   const trained = fs.existsSync(path.join(ck, 'seqlab.json')) ? (await loadCheckpoint(ck, 'trigger')).model : model;

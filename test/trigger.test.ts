@@ -271,7 +271,7 @@ describe('trigger hard negatives', () => {
   test('mining keeps the share of new negatives the model scores highest, with where each peaked', async () => {
     await initBackend('wasm');
     const model = buildTriggerModel('default', 4, { ...DEFAULT_MODEL, filters: 8, units: 4 });
-    const found = await mineHardNegatives(model, fe, featureSet(fe, fakePool, NEGATIVE_ONLY, 10, 9, 'mining negatives'), 0.3);
+    const found = await mineHardNegatives(model, fe, await featureSet(fe, fakePool, NEGATIVE_ONLY, 10, 9, 'mining negatives'), 0.3);
     expect(found.features).toHaveLength(3);
     expect([...found.peaks].sort((a, b) => b - a)).toEqual(found.peaks);
     const again = await scoreFeatures(model, found.features, 998, 40);
@@ -289,10 +289,10 @@ describe('trigger training-set renewal', () => {
   // plain numbers: arrays that come from a worker thread are of another realm's Float32Array than jest's
   const firstFrames = (set: FeatureSet) => set.features.map((f) => Array.from(f.subarray(0, 400)));
 
-  test('generation 0 is the set a run starts with; each later one is new examples from its own seed', () => {
-    const g0 = generation(fakePool, spec, 0);
-    expect(firstFrames(g0)).toEqual(firstFrames(featureSet(fe, fakePool, spec.recipe, 3, 5, 'training examples')));
-    const g1 = generation(fakePool, spec, 1);
+  test('generation 0 is the set a run starts with; each later one is new examples from its own seed', async () => {
+    const g0 = await generation(fakePool, spec, 0);
+    expect(firstFrames(g0)).toEqual(firstFrames(await featureSet(fe, fakePool, spec.recipe, 3, 5, 'training examples')));
+    const g1 = await generation(fakePool, spec, 1);
     expect(g1.features).toHaveLength(3);
     expect(firstFrames(g1)).not.toEqual(firstFrames(g0));
     expect(g1.activates).not.toEqual(g0.activates);
@@ -303,7 +303,7 @@ describe('trigger training-set renewal', () => {
     for (const file of [workerFile, null]) {
       const renewal = new Renewal(fakePool, spec, 2, 6, file);
       expect(renewal.inWorker).toBe(file !== null);
-      const set = generation(fakePool, spec, 0);
+      const set = await generation(fakePool, spec, 0);
       const seen: number[] = [];
       const firsts: number[][] = [];
       for (let epoch = 1; epoch <= 6; epoch++) {
@@ -313,10 +313,10 @@ describe('trigger training-set renewal', () => {
       expect(renewal.inWorker).toBe(file !== null); // it did not fall back
       await renewal.close();
       expect(seen).toEqual([0, 0, 1, 1, 2, 2]);
-      expect(firsts[1]).toEqual(firstFrames(generation(fakePool, spec, 0))[0]);
-      expect(firsts[2]).toEqual(firstFrames(generation(fakePool, spec, 1))[0]);
-      expect(firstFrames(set)).toEqual(firstFrames(generation(fakePool, spec, 2)));
-      expect(JSON.stringify(set.activates)).toBe(JSON.stringify(generation(fakePool, spec, 2).activates));
+      expect(firsts[1]).toEqual(firstFrames(await generation(fakePool, spec, 0))[0]);
+      expect(firsts[2]).toEqual(firstFrames(await generation(fakePool, spec, 1))[0]);
+      expect(firstFrames(set)).toEqual(firstFrames(await generation(fakePool, spec, 2)));
+      expect(JSON.stringify(set.activates)).toBe(JSON.stringify((await generation(fakePool, spec, 2)).activates));
     }
   });
 
@@ -327,8 +327,8 @@ describe('trigger training-set renewal', () => {
         const renewal = new Renewal(fakePool, spec, 2, 6, file);
         const set = await renewal.start(epoch);
         expect(renewal.inWorker).toBe(file !== null);
-        expect(firstFrames(set)).toEqual(firstFrames(generation(fakePool, spec, g)));
-        expect(JSON.stringify(set.activates)).toBe(JSON.stringify(generation(fakePool, spec, g).activates));
+        expect(firstFrames(set)).toEqual(firstFrames(await generation(fakePool, spec, g)));
+        expect(JSON.stringify(set.activates)).toBe(JSON.stringify((await generation(fakePool, spec, g)).activates));
         // the generation it holds is not made again
         const before = set.features[0];
         expect(await renewal.prepare(epoch, set)).toBe(g);
@@ -341,7 +341,7 @@ describe('trigger training-set renewal', () => {
   test('a set asked for ahead (hard-negative candidates) comes from the worker and equals the one made here', async () => {
     const workerFile = path.resolve(__dirname, '../dist/src/tasks/trigger/sets-worker.js');
     const job = { recipe: { ...NEGATIVE_ONLY, activates: [0, 0] as [number, number] }, count: 4, seed: 11, name: 'mining negatives', range: [0, 4] as [number, number] };
-    const here = featureSet(fe, fakePool, job.recipe, 4, 11, 'mining negatives');
+    const here = await featureSet(fe, fakePool, job.recipe, 4, 11, 'mining negatives');
     const renewal = new Renewal(fakePool, spec, 2, 6, workerFile);
     renewal.ahead('mining 3', job);
     const got = await renewal.take('mining 3', job);
@@ -355,9 +355,9 @@ describe('trigger training-set renewal', () => {
 
   test('a run resumed at epoch 5 trains on generation 2, as the run that never stopped did', async () => {
     const renewal = new Renewal(fakePool, spec, 2, 6, null);
-    const set = generation(fakePool, spec, 0);
+    const set = await generation(fakePool, spec, 0);
     expect(await renewal.prepare(5, set)).toBe(2);
-    expect(firstFrames(set)).toEqual(firstFrames(generation(fakePool, spec, 2)));
+    expect(firstFrames(set)).toEqual(firstFrames(await generation(fakePool, spec, 2)));
     await renewal.close();
   });
 });
@@ -461,7 +461,7 @@ describe('trigger models', () => {
     expect(track.times[0]).toBeCloseTo(fe.outputTime(0), 5);
     expect(track.times[track.times.length - 1]).toBeGreaterThan(24.9);
     // the first window (no warm-up) is exactly the model on those 10 s alone
-    const f = fe.features(x.subarray(0, 160000));
+    const f = await fe.features(x.subarray(0, 160000));
     const [alone] = await scoreFeatures(model, [f.data], f.frames, 40);
     const n = alone.length;
     expect(Math.max(...Array.from(alone, (v, j) => Math.abs(v - track.probs[j])).slice(0, n - 1))).toBeLessThan(1e-5);

@@ -2,28 +2,37 @@
  * What a trigger model hears and on what time grid it answers, for each model kind:
  * - default: 16 kHz audio → mel energies (40 bands, 25 ms windows, 10 ms hop) through PCEN (new
  *   models; a room's level and steady noise divide out) or their log (older checkpoints); the model answers every
- *   40 ms, and its answer j has heard the audio up to outputTime(j);
+ *   40 ms, and its answer j has heard the audio up to outputTime(j); or (`--features embedding`) the
+ *   speech embedding (embedding.ts: 96 numbers every 80 ms), answered every 80 ms;
  * - course: 44.1 kHz audio (int16 scale) → the course's spectrogram (5,511 × 101 for 10 s); the
  *   model answers 1,375 times per 10 s (answer j at j·10/1375 s, as the course's insert_ones).
  */
 import { LOG_MEL_16K, logMel, melEnergies, pcen } from '../../audio/features';
 import { scaled } from '../../audio/mix';
 import { COURSE_SPECGRAM, specgram } from '../../audio/spectrogram';
+import { EMBEDDING_DIMS, EMBEDDING_HOP_SECONDS, embeddingTime, speechEmbedding } from './embedding';
 
 export type ModelKind = 'default' | 'course';
 /** the default model's features: log-mel energies, or the same energies through PCEN (per-channel energy normalization) */
-export type FeatureKind = 'log-mel' | 'pcen';
-export const FEATURE_KINDS: readonly FeatureKind[] = ['log-mel', 'pcen'];
+export type FeatureKind = 'log-mel' | 'pcen' | 'embedding';
+export const FEATURE_KINDS: readonly FeatureKind[] = ['log-mel', 'pcen', 'embedding'];
 /** what a new default model hears (checkpoints without the field were trained on log-mel) */
 export const DEFAULT_FEATURES: FeatureKind = 'pcen';
+
+export interface Features {
+  data: Float32Array;
+  frames: number;
+}
 
 export interface FrontEnd {
   kind: ModelKind;
   sampleRate: number;
   /** features per frame */
   bands: number;
-  /** time-major [frames × bands] */
-  features(x: Float32Array): { data: Float32Array; frames: number };
+  /** time-major [frames × bands] (the speech embedding runs a model: asynchronous) */
+  features(x: Float32Array): Features | Promise<Features>;
+  /** input frames per second */
+  framesPerSecond: number;
   /** model outputs for an input of `frames` frames */
   outputSteps(frames: number): number;
   /** seconds of audio (from the start of the input) heard when answer j is given */
@@ -56,8 +65,24 @@ function defaultFrontEnd(stride: number, kind: FeatureKind): FrontEnd {
     outputSteps: (frames) => Math.max(0, Math.floor(frames / stride) - 2),
     outputTime: (j) => ((stride * (j + 3) - 1) * hop + window) / sampleRate,
     stride,
+    framesPerSecond: sampleRate / hop,
   };
 }
+
+/**
+ * The speech embedding (embedding.ts): 96 numbers every 80 ms. The default model reads it with
+ * stride 1: its Conv1D sees 3 embeddings (240 ms of steps, each window 0.78 s of audio).
+ */
+const EMBEDDING_FRONT_END: FrontEnd = {
+  kind: 'default',
+  sampleRate: 16000,
+  bands: EMBEDDING_DIMS,
+  features: (x) => speechEmbedding(x),
+  outputSteps: (frames) => Math.max(0, frames - 2),
+  outputTime: (j) => embeddingTime(j + 2),
+  stride: 1,
+  framesPerSecond: 1 / EMBEDDING_HOP_SECONDS,
+};
 
 /** The default model's stride in 10 ms frames. */
 export const DEFAULT_STRIDE = 4;
@@ -74,11 +99,13 @@ const COURSE_FRONT_END: FrontEnd = {
   outputSteps: (frames) => Math.max(0, Math.floor((frames - 15) / 4) + 1),
   outputTime: (j) => (j * 10) / 1375,
   stride: 4,
+  framesPerSecond: 5511 / 10, // the course's specgram of 10 s at 44.1 kHz
 };
 
 /** `stride` and `features`: the default model's, from its checkpoint. */
 export function frontEnd(kind: ModelKind, stride = DEFAULT_STRIDE, features: FeatureKind = DEFAULT_FEATURES): FrontEnd {
-  return kind === 'course' ? COURSE_FRONT_END : defaultFrontEnd(stride, features);
+  if (kind === 'course') return COURSE_FRONT_END;
+  return features === 'embedding' ? EMBEDDING_FRONT_END : defaultFrontEnd(stride, features);
 }
 
 /** The label track for `steps` answers: 1 where an activate ended less than LABEL_SECONDS before. */

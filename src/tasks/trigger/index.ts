@@ -22,7 +22,7 @@ import { beginTraining, checkpointSaver, interruption, trainLoop } from '../../c
 import { cropBatch, HardNegatives, mineHardNegatives } from './data';
 import { COURSE_RECIPE, EXAMPLE_SECONDS, makeExample, NEGATIVE_ONLY, Recipe, Segment, TRAINING_RECIPE } from './examples';
 import { DEFAULT_FEATURES, DEFAULT_STRIDE, FEATURE_KINDS, FeatureKind, frontEnd, FrontEnd, LABEL_SECONDS, labelTrack, ModelKind } from './frontend';
-import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from './model';
+import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL, EMBEDDING_MODEL } from './model';
 import { DEFAULT_POOL, flitePool, poolFile, Pools, PoolSize, readRecordings, SAMPLE_RATE, SpeechPool, speechPools } from './pool';
 import { FLITE_VOICES, FliteVoiceName } from './flite';
 import { detect, Detection, ensembleOf, frameMetrics, frrAt, Scored, Scorer, scoreFeatures, scoreStream, sweep, Track } from './score';
@@ -131,27 +131,38 @@ function refuseCourseTraining(ctx: RunContext): void {
  */
 const DEFAULT_EPOCHS = 60;
 
+/**
+ * `--features embedding`'s defaults (a flag given still wins): 1,200 examples made once (~0.5 s
+ * each for the embedding, on both cores), 30 epochs, no renewal or mining (each would make
+ * examples again). The figures in the README come from these.
+ */
+const EMBEDDING_DEFAULTS = { examples: 1200, epochs: 30, renewEvery: 0, hardNegatives: 0 };
+
 async function train(_args: string[], options: Options, ctx: RunContext) {
   const resumed = await beginTraining('trigger', options, ctx, { epochs: options.epochs as number | undefined });
   const saved = resumed.meta?.hyperparameters as unknown as TriggerConfig | undefined;
   const seed = resumed.meta?.seed ?? ctx.seed;
   const epochs = (options.epochs as number | undefined) ?? saved?.epochs ?? DEFAULT_EPOCHS;
   const resolved = (key: 'activates' | 'negatives' | 'backgrounds') => (options[key] ? path.resolve(options[key] as string) : null);
+  // the speech embedding's own defaults where a flag does not say (embedding.ts costs ~0.5 s per 10 s example)
+  const onEmbedding = !saved && options.features === 'embedding' && options.model !== 'course';
+  const unless = <T>(key: string, value: T) => (onEmbedding && !ctx.explicit.has(key) ? value : (options[key] as T));
   const config: TriggerConfig = saved ? { ...saved, epochs } : {
     model: options.model as ModelKind,
     // the course model's spectrograms are 2.2 MB per 10 s example (log-mel: 160 KB), all kept in memory
-    examples: (options.examples as number | undefined) ?? (options.model === 'course' ? 400 : 2000),
-    epochs,
+    examples: (options.examples as number | undefined) ?? (options.model === 'course' ? 400 : onEmbedding ? EMBEDDING_DEFAULTS.examples : 2000),
+    epochs: onEmbedding && options.epochs === undefined && !saved ? EMBEDDING_DEFAULTS.epochs : epochs,
     batchSize: options.batchSize as number,
     cropSeconds: options.cropSeconds as number,
     lr: options.lr as number,
-    freqMask: options.freqMask as number,
-    hardNegatives: options.hardNegatives as number,
-    warp: options.warp as number,
-    renewEvery: options.renewEvery as number,
-    stride: DEFAULT_STRIDE,
+    // band masks and warps are for mel bands, not the embedding's numbers
+    freqMask: onEmbedding ? 0 : (options.freqMask as number),
+    hardNegatives: unless('hardNegatives', EMBEDDING_DEFAULTS.hardNegatives),
+    warp: onEmbedding ? 0 : (options.warp as number),
+    renewEvery: unless('renewEvery', EMBEDDING_DEFAULTS.renewEvery),
+    stride: onEmbedding ? 1 : DEFAULT_STRIDE,
     features: options.features as FeatureKind,
-    units: options.units as number,
+    units: unless('units', EMBEDDING_MODEL.units),
     voices: options.voices as number,
     flite: fliteVoices(options.flite as string),
     activates: resolved('activates'),
@@ -168,14 +179,15 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   const renewing = config.renewEvery && config.epochs > config.renewEvery ? config.renewEvery : 0;
   const renewal = new Renewal(pools.train, generations, renewing, config.epochs);
   const set = await renewal.start((resumed.meta?.epoch ?? 0) + 1, ctx.reporter);
-  const val = featureSet(fe, pools.test, POSITIVES, validationExamples(config.examples), seed, 'validation examples', ctx.reporter);
+  const val = await featureSet(fe, pools.test, POSITIVES, validationExamples(config.examples), seed, 'validation examples', ctx.reporter);
   const valLabels = val.activates.map((words) => labelTrack(fe, words.map((w) => w.end), fe.outputSteps(val.frames)));
   const dataSeconds = (performance.now() - t0) / 1000;
   ctx.reporter.info(`data: ${config.examples} examples of ${EXAMPLE_SECONDS} s (${formatSeconds(dataSeconds)}); ${val.features.length} held-out examples in unseen voices for validation`);
 
-  const model = resumed.model ?? buildTriggerModel(config.model, seed, { ...DEFAULT_MODEL, stride: config.stride, units: config.units });
+  const architecture = features === 'embedding' ? EMBEDDING_MODEL : DEFAULT_MODEL;
+  const model = resumed.model ?? buildTriggerModel(config.model, seed, { ...architecture, stride: config.stride, units: config.units });
   if (!resumed.model) compileTriggerModel(model, config.lr);
-  const cropFrames = config.model === 'course' ? set.frames : Math.round(config.cropSeconds * 100);
+  const cropFrames = config.model === 'course' ? set.frames : Math.round(config.cropSeconds * fe.framesPerSecond);
   const batchesPerEpoch = Math.ceil(config.examples / config.batchSize);
   ctx.reporter.info(`trigger ${config.model}: ${model.countParams().toLocaleString('en-US')} weights; ${config.epochs} epochs of ${batchesPerEpoch} batches of ${config.batchSize} crops of ${config.model === 'course' ? EXAMPLE_SECONDS : config.cropSeconds} s`);
   const saver = checkpointSaver(ctx, { task: 'trigger', seed, hyperparameters: { ...config }, vocabularies: {} }, resumed.meta);
@@ -455,9 +467,9 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   if (mine.length) ({ test, what } = withRecordings(pools, folders));
   const recipe = (r: Recipe) => withBackgrounds(r, pools);
   const seed = deriveSeed(meta.seed, 'eval');
-  const positives = featureSet(fe, test, recipe(POSITIVES), options.clips as number, seed, 'clips with activates', ctx.reporter);
+  const positives = await featureSet(fe, test, recipe(POSITIVES), options.clips as number, seed, 'clips with activates', ctx.reporter);
   const negativeClips = Math.ceil(((options.hours as number) * 3600) / EXAMPLE_SECONDS);
-  const negatives = featureSet(fe, test, recipe(NEGATIVE_ONLY), negativeClips, seed, 'clips without', ctx.reporter);
+  const negatives = await featureSet(fe, test, recipe(NEGATIVE_ONLY), negativeClips, seed, 'clips without', ctx.reporter);
   const t0 = performance.now();
   const track = async (set: FeatureSet): Promise<Scored> => {
     const probs = await scoreFeatures(model, set.features, set.frames, set.bands);
@@ -598,7 +610,7 @@ async function sample(_args: string[], options: Options, ctx: RunContext) {
   const pools = await speechPools(ctx.seed, size, ctx.reporter);
   const example = makeExample(pools.train, { ...TRAINING_RECIPE, activates: [1, 4] }, new Rng(deriveSeed(ctx.seed, 'sample')));
   const fe = frontEnd('default');
-  const f = fe.features(example.audio);
+  const f = await fe.features(example.audio);
   const steps = fe.outputSteps(f.frames);
   const y = labelTrack(fe, example.activates.map((w) => w.end), steps);
   const round = (s: Segment) => ({ start: +s.start.toFixed(3), end: +s.end.toFixed(3), ...(s.text ? { text: s.text } : {}) });
@@ -659,7 +671,7 @@ export const trigger: Task = {
       { key: 'batchSize', flags: '--batch-size <n>', help: 'crops per step', type: 'int', default: 32, min: 1 },
       { key: 'cropSeconds', flags: '--crop-seconds <s>', help: 'length of the training crops', type: 'number', default: 3, min: 1, max: 10 },
       { key: 'lr', flags: '--lr <x>', help: 'Adam learning rate (cosine decay to a tenth)', type: 'number', default: 0.002, min: 1e-9 },
-      { key: 'features', flags: '--features <f>', help: 'the default model\'s features: pcen (mel energies through per-channel energy normalization: a room\'s loudness and steady noise divide out) or log-mel (their log, as models before PCEN)', type: FEATURE_KINDS, default: DEFAULT_FEATURES },
+      { key: 'features', flags: '--features <f>', help: 'the default model\'s features: pcen (mel energies through per-channel energy normalization: a room\'s loudness and steady noise divide out), log-mel (their log, as models before PCEN) or embedding (Google\'s speech embedding, trained on real speech, via onnxruntime-web: hears real voices better, near-misses worse; its own defaults: 1,200 examples, 30 epochs, no renewal or mining)', type: FEATURE_KINDS, default: DEFAULT_FEATURES },
       { key: 'units', flags: '--units <n>', help: 'units of each of the default model\'s two GRUs', type: 'int', default: DEFAULT_MODEL.units, min: 1 },
       { key: 'hardNegatives', flags: '--hard-negatives <share>', help: 'from a third of the way in, this share of the crops comes from new negative examples the model fires on most (0: no mining)', type: 'number', default: 0.2, min: 0, max: 0.9 },
       { key: 'warp', flags: '--warp <share>', help: 'half the training crops have their mel bands stretched or squeezed by up to this share (another vocal tract length; 0: none)', type: 'number', default: 0.1, min: 0, max: 0.3 },

@@ -21,16 +21,22 @@ export interface DefaultModelConfig {
   filters: number;
   units: number;
   dropout: number;
+  /** features per input frame (40 mel bands; 96 for the speech embedding) */
+  bands?: number;
+  /** GRU layers (default 2) */
+  grus?: number;
 }
 
 export const DEFAULT_MODEL: DefaultModelConfig = { stride: DEFAULT_STRIDE, filters: 128, units: 128, dropout: 0.2 };
+/** on the speech embedding (already a high-level description of the sound): one GRU(64), more dropout */
+export const EMBEDDING_MODEL: DefaultModelConfig = { stride: 1, filters: 128, units: 64, dropout: 0.3, bands: 96, grus: 1 };
 
 export function buildTriggerModel(kind: ModelKind, seed: number, cfg: DefaultModelConfig = DEFAULT_MODEL): tf.LayersModel {
   return kind === 'course' ? buildCourseModel(seed) : buildDefaultModel(seed, cfg);
 }
 
 function buildDefaultModel(seed: number, cfg: DefaultModelConfig): tf.LayersModel {
-  const input = tf.input({ shape: [null, 40], name: 'log_mel' });
+  const input = tf.input({ shape: [null, cfg.bands ?? 40], name: cfg.bands && cfg.bands !== 40 ? 'features' : 'log_mel' });
   const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor) => layer.apply(x) as tf.SymbolicTensor;
   let x = apply(tf.layers.batchNormalization({ name: 'input_norm' }), input);
   x = apply(conv1d({ filters: cfg.filters, kernelSize: 3 * cfg.stride, strides: cfg.stride, seed, name: 'conv' }), x);
@@ -38,8 +44,10 @@ function buildDefaultModel(seed: number, cfg: DefaultModelConfig): tf.LayersMode
   x = apply(dropout({ rate: cfg.dropout, seed: seed + 1 }), x);
   x = apply(gru({ units: cfg.units, returnSequences: true, seed: seed + 10, name: 'gru_1' }), x);
   x = apply(dropout({ rate: cfg.dropout, seed: seed + 2 }), x);
-  x = apply(gru({ units: cfg.units, returnSequences: true, seed: seed + 20, name: 'gru_2' }), x);
-  x = apply(dropout({ rate: cfg.dropout, seed: seed + 3 }), x);
+  if ((cfg.grus ?? 2) > 1) {
+    x = apply(gru({ units: cfg.units, returnSequences: true, seed: seed + 20, name: 'gru_2' }), x);
+    x = apply(dropout({ rate: cfg.dropout, seed: seed + 3 }), x);
+  }
   const y = apply(conv1d({ filters: 1, kernelSize: 1, activation: 'sigmoid', seed: seed + 30, name: 'activate' }), x);
   return tf.model({ inputs: input, outputs: y, name: 'trigger' });
 }

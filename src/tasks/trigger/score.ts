@@ -75,7 +75,7 @@ export async function scoreStream(
       padded.set(x);
       x = padded;
     }
-    const f = fe.features(x);
+    const f = await fe.features(x);
     if (f.frames === 0) break;
     onFeatures?.(f.data, f.frames, (from - warm) / rate, from / rate);
     const [p] = await scoreFeatures(model, [f.data], f.frames, fe.bands);

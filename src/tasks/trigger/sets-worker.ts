@@ -4,8 +4,8 @@ import { GenerationSpec, makeSet, SetJob } from './sets';
 import { SpeechPool } from './pool';
 
 const { pool, spec } = workerData as { pool: SpeechPool; spec: GenerationSpec };
-parentPort!.on('message', ({ key, job }: { key: string; job: SetJob }) => {
-  const set = makeSet(pool, spec, job);
+parentPort!.on('message', async ({ key, job }: { key: string; job: SetJob }) => {
+  const set = await makeSet(pool, spec, job);
   // the features move to the main thread rather than being copied
   parentPort!.postMessage({ key, set }, [...new Set(set.features.map((f) => f.buffer as ArrayBuffer))]);
 });

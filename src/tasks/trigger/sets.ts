@@ -33,7 +33,7 @@ function atFrontEndRate(fe: FrontEnd, audio: Float32Array): Float32Array {
  * Features of `count` examples of `recipe` (made one at a time: the audio is not kept); `range`:
  * only examples [from, to) of them, each the same as in the whole set (it depends on its index).
  */
-export function featureSet(fe: FrontEnd, pool: SpeechPool, recipe: Recipe, count: number, seed: number, name: string, reporter?: Reporter, range: [number, number] = [0, count]): FeatureSet {
+export async function featureSet(fe: FrontEnd, pool: SpeechPool, recipe: Recipe, count: number, seed: number, name: string, reporter?: Reporter, range: [number, number] = [0, count]): Promise<FeatureSet> {
   const [from, to] = range;
   reporter?.startPhase(name, to - from);
   const features: Float32Array[] = [];
@@ -42,7 +42,7 @@ export function featureSet(fe: FrontEnd, pool: SpeechPool, recipe: Recipe, count
   let frames = 0;
   for (let i = from; i < to; i++) {
     const e = makeExample(pool, recipe, new Rng(deriveSeed(seed, name, i)));
-    const f = fe.features(atFrontEndRate(fe, e.audio));
+    const f = await fe.features(atFrontEndRate(fe, e.audio));
     features.push(f.data);
     activates.push(e.activates);
     negatives.push(e.negatives);
@@ -75,7 +75,7 @@ export interface SetJob {
 }
 
 /** Makes a job's examples (in whichever thread runs it: each example depends on its index alone). */
-export function makeSet(pool: SpeechPool, spec: GenerationSpec, job: SetJob, reporter?: Reporter): FeatureSet {
+export function makeSet(pool: SpeechPool, spec: GenerationSpec, job: SetJob, reporter?: Reporter): Promise<FeatureSet> {
   return featureSet(frontEnd(spec.model, spec.stride, spec.features), pool, { ...job.recipe, backgrounds: spec.recipe.backgrounds }, job.count, job.seed, job.name, reporter, job.range);
 }
 
@@ -91,7 +91,7 @@ export function withoutBackgrounds(recipe: Recipe): Omit<Recipe, 'backgrounds'> 
 }
 
 /** Generation g of the training set (or its examples [from, to)). */
-export function generation(pool: SpeechPool, spec: GenerationSpec, g: number, reporter?: Reporter, range?: [number, number]): FeatureSet {
+export function generation(pool: SpeechPool, spec: GenerationSpec, g: number, reporter?: Reporter, range?: [number, number]): Promise<FeatureSet> {
   return makeSet(pool, spec, generationJob(spec, g, range), reporter);
 }
 
@@ -160,7 +160,7 @@ export class Renewal {
     const key = `generation ${g} from ${half}`;
     const rest = generationJob(this.spec, g, [half, this.spec.count]);
     this.ahead(key, rest);
-    const set = generation(this.pool, this.spec, g, reporter, [0, half]);
+    const set = await generation(this.pool, this.spec, g, reporter, [0, half]);
     return append(set, await this.take(key, rest, reporter));
   }
 

