@@ -134,7 +134,8 @@ const DEFAULT_EPOCHS = 60;
 /**
  * `--features embedding`'s defaults (a flag given still wins): 1,200 examples made once (~0.5 s
  * each for the embedding, on both cores), 30 epochs, no renewal or mining (each would make
- * examples again). The figures in the README come from these.
+ * examples again). Band masks and warps are off whatever the flags say: they act on mel bands.
+ * The figures in the README come from these.
  */
 const EMBEDDING_DEFAULTS = { examples: 1200, epochs: 30, renewEvery: 0, hardNegatives: 0 };
 
@@ -151,7 +152,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     model: options.model as ModelKind,
     // the course model's spectrograms are 2.2 MB per 10 s example (log-mel: 160 KB), all kept in memory
     examples: (options.examples as number | undefined) ?? (options.model === 'course' ? 400 : onEmbedding ? EMBEDDING_DEFAULTS.examples : 2000),
-    epochs: onEmbedding && options.epochs === undefined && !saved ? EMBEDDING_DEFAULTS.epochs : epochs,
+    epochs: onEmbedding && options.epochs === undefined ? EMBEDDING_DEFAULTS.epochs : epochs,
     batchSize: options.batchSize as number,
     cropSeconds: options.cropSeconds as number,
     lr: options.lr as number,
