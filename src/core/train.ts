@@ -1,8 +1,8 @@
 /**
  * The one training loop for tfjs tasks: epochs of batches (trainStep: model.trainOnBatch without
- * waiting for its loss), a learning-rate schedule, validation after each epoch, a checkpoint after each epoch and on Ctrl-C, a stop
- * with a clear error (keeping the last good checkpoint) when the loss is not finite, and optionally
- * the mean of the weights of the last epochs as the final model.
+ * waiting for its loss), a learning-rate schedule, validation after each epoch, a checkpoint after
+ * each epoch and on Ctrl-C, a stop with a clear error (keeping the last good checkpoint) when the
+ * loss is not finite, and optionally the mean of the weights of the last epochs as the final model.
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -301,10 +301,10 @@ export class StepValues {
     const rows: { index: number; values: number[] }[] = [];
     while (count-- > 0) {
       const read = this.reads[0];
-      const data = await read.data;
+      const data = Array.from(await read.data);
       this.reads.shift();
       tf.dispose(read.tensors);
-      read.indices.forEach((index, k) => rows.push({ index, values: Array.from(data).slice(k * read.width, (k + 1) * read.width) }));
+      read.indices.forEach((index, k) => rows.push({ index, values: data.slice(k * read.width, (k + 1) * read.width) }));
     }
     return rows;
   }

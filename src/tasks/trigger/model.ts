@@ -3,7 +3,9 @@
  * - default: PCEN (or log-mel) [T, 40] → BatchNorm (learns the features' scale) → Conv1D(128, 120 ms, stride
  *   40 ms) as patches + one matMul (trains on wasm) → ReLU → Dropout → GRU(128) → Dropout →
  *   GRU(128) → Dropout → Dense(1, sigmoid) at every step. Causal: answer j hears nothing after
- *   outputTime(j), so it can run on a stream.
+ *   outputTime(j), so it can run on a stream. On the speech embedding (`--features embedding`,
+ *   EMBEDDING_MODEL): [T, 96] every 80 ms → BatchNorm → Conv1D(128, 3 steps, stride 1) → ReLU → GRU(64)
+ *   → sigmoid, dropout 0.3.
  * - course: the course's model exactly (Conv1D 196/15/4 → BN → ReLU → Dropout 0.8 → GRU(128) →
  *   Dropout → BN → GRU(128) → Dropout → BN → Dropout → TimeDistributed Dense sigmoid) on
  *   5,511 × 101 spectrograms: 523,329 weights, GRUs with Keras' reset_after layout.
