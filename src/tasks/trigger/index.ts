@@ -25,7 +25,7 @@ import { DEFAULT_FEATURES, DEFAULT_STRIDE, FEATURE_KINDS, FeatureKind, frontEnd,
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL, EMBEDDING_MODEL } from './model';
 import { DEFAULT_POOL, flitePool, poolFile, Pools, PoolSize, readRecordings, SAMPLE_RATE, SpeechPool, speechPools } from './pool';
 import { FLITE_VOICES, FliteVoiceName } from './flite';
-import { detect, Detection, ensembleOf, frameMetrics, frrAt, Scored, Scorer, scoreFeatures, scoreStream, sweep, Track } from './score';
+import { detect, Detection, ensembleOf, frameMetrics, frrAt, mergeTracks, Part, Scored, Scorer, scoreFeatures, scoreStream, sweep, Track } from './score';
 import { featureSet, FeatureSet, Renewal, SetJob, withoutBackgrounds } from './sets';
 
 interface TriggerConfig {
@@ -276,24 +276,33 @@ function miningSchedule(epochs: number, examples: number) {
 // ---------------------------------------------------------------- a trained model
 
 /**
- * The checkpoint's model, or with `--ensemble A,B` it and those checkpoints' models as one scorer
- * (their probabilities averaged): each must hear what the first does (model, features, stride).
+ * The checkpoint's model, or with `--ensemble A,B` it and those checkpoints' models as one
+ * detector: models that hear the same features (model, features, stride) have their answers
+ * averaged step by step; models on other front ends (PCEN and the speech embedding) score the
+ * audio through their own, and their tracks join on the first model's time grid. Every model has
+ * the same vote.
  */
 async function loadTrained(ctx: RunContext, options: Options = {}) {
   const { model, meta } = await loadCheckpoint(ctx.checkpointDir, 'trigger');
   const config = meta.hyperparameters as unknown as TriggerConfig;
-  const hears = (c: TriggerConfig) => `a ${c.model} model on ${featuresOf(c)} features, stride ${c.stride}`;
-  const models = [model];
+  const hears = (c: TriggerConfig) => (c.model === 'course' ? 'the course model' : `${featuresOf(c)} (stride ${c.stride})`);
+  const groups = new Map<string, { config: TriggerConfig; models: typeof model[] }>([[hears(config), { config, models: [model] }]]);
   const others = ((options.ensemble as string | undefined) ?? '').split(',').map((d) => d.trim()).filter(Boolean);
   for (const dir of others) {
     const other = await loadCheckpoint(path.resolve(dir), 'trigger');
     const c = other.meta.hyperparameters as unknown as TriggerConfig;
-    if (hears(c) !== hears(config)) throw new SeqlabError(`--ensemble ${dir}: ${hears(c)}, where ${ctx.checkpointDir} has ${hears(config)}: an ensemble's models must hear the same features`);
-    models.push(other.model);
+    const group = groups.get(hears(c)) ?? { config: c, models: [] };
+    group.models.push(other.model);
+    groups.set(hears(c), group);
   }
+  const total = others.length + 1;
+  const parts: Part[] = [...groups.values()].map((g) => ({ model: ensembleOf(g.models), fe: frontEnd(g.config.model, g.config.stride, featuresOf(g.config)), weight: g.models.length / total }));
   const members = [ctx.checkpointDir, ...others.map((d) => path.resolve(d))];
-  if (models.length > 1) ctx.reporter.info(`ensemble: the mean of ${models.length} models' answers (${members.join(', ')})`);
-  return { model: ensembleOf(models), meta, config, fe: frontEnd(config.model, config.stride, featuresOf(config)), ensemble: models.length > 1 ? { ensemble: members } : {} };
+  if (total > 1) {
+    const heard = [...groups.entries()].map(([what, g]) => `${g.models.length} on ${what}`).join(', ');
+    ctx.reporter.info(`ensemble: the mean of ${total} models' answers (${heard}; ${members.join(', ')})`);
+  }
+  return { parts, meta, config, fe: parts[0].fe, ensemble: total > 1 ? { ensemble: members } : {} };
 }
 
 /** An open WAV file, read at the front end's rate; one clear line for any file that is not usable audio. */
@@ -318,8 +327,15 @@ function openAudio(file: string): WavReader {
   return reader;
 }
 
+/** The detector's track of a whole file (each part reads it through its own front end), plus the first part's feature image. */
+async function scoreFile(parts: readonly Part[], reader: WavReader, imageFrames = 3000): Promise<Track & { image: { data: Float32Array; frames: number; bands: number } }> {
+  const tracks = [];
+  for (const [k, part] of parts.entries()) tracks.push(await scoreFileWith(part.model, part.fe, reader, k === 0 ? imageFrames : 1));
+  return { ...mergeTracks(tracks, parts.map((p) => p.weight)), image: tracks[0].image };
+}
+
 /** The probability track of a whole file, read in windows, plus a thinned-out feature image for the picture. */
-async function scoreFile(model: Scorer, fe: FrontEnd, reader: WavReader, imageFrames = 3000): Promise<Track & { image: { data: Float32Array; frames: number; bands: number } }> {
+async function scoreFileWith(model: Scorer, fe: FrontEnd, reader: WavReader, imageFrames = 3000): Promise<Track & { image: { data: Float32Array; frames: number; bands: number } }> {
   const { sampleRate, frames } = reader.info;
   const total = Math.ceil((frames * fe.sampleRate) / sampleRate);
   const read = (start: number, count: number) => {
@@ -393,7 +409,7 @@ async function detectCommand(args: string[], options: Options, ctx: RunContext) 
   const refractory = (options.refractoryMs as number) / 1000;
   // every file is checked before the model is loaded
   for (const file of args) openAudio(file).close();
-  const { model, fe, ensemble } = await loadTrained(ctx, options);
+  const { parts, ensemble } = await loadTrained(ctx, options);
   const files = [];
   for (const file of args) {
     const reader = openAudio(file);
@@ -401,7 +417,7 @@ async function detectCommand(args: string[], options: Options, ctx: RunContext) 
       const out = options.audio === false ? undefined : outputPath(options.out, file, '-chimed.wav');
       const plot = options.plot === false ? undefined : outputPath(options.plot, file, '-detections.png');
       const t0 = performance.now();
-      const track = await scoreFile(model, fe, reader);
+      const track = await scoreFile(parts, reader);
       const seconds = (performance.now() - t0) / 1000;
       const found = detect(track, threshold, refractory);
       const duration = reader.info.seconds;
@@ -455,7 +471,7 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   if (options.data && (mine.length || options.flite)) throw new UsageError(`--data evaluates your labelled clips as they are: leave out ${[...mine, ...(options.flite ? ['--flite'] : [])].join(' and ')}`);
   if (options.flite && mine.length) throw new UsageError(`--flite and ${mine.join(' and ')} both say whose words eval mixes: give one`);
   if (options.data) return evaluateFolder(options.data as string, threshold, refractory, det, ctx, options);
-  const { model, meta, config, fe, ensemble } = await loadTrained(ctx, options);
+  const { parts, meta, config, fe, ensemble } = await loadTrained(ctx, options);
   const size = poolSize(config);
   const resolved = (dir: string | undefined) => (dir ? path.resolve(dir) : null);
   const pools = await loadPools(meta.seed, size, { activates: resolved(folders.activates), negatives: resolved(folders.negatives), backgrounds: resolved(folders.backgrounds) }, ctx, {
@@ -468,18 +484,35 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   if (mine.length) ({ test, what } = withRecordings(pools, folders));
   const recipe = (r: Recipe) => withBackgrounds(r, pools);
   const seed = deriveSeed(meta.seed, 'eval');
-  const positives = await featureSet(fe, test, recipe(POSITIVES), options.clips as number, seed, 'clips with activates', ctx.reporter);
   const negativeClips = Math.ceil(((options.hours as number) * 3600) / EXAMPLE_SECONDS);
-  const negatives = await featureSet(fe, test, recipe(NEGATIVE_ONLY), negativeClips, seed, 'clips without', ctx.reporter);
-  const t0 = performance.now();
-  const track = async (set: FeatureSet): Promise<Scored> => {
-    const probs = await scoreFeatures(model, set.features, set.frames, set.bands);
-    const times = Float32Array.from({ length: probs[0]?.length ?? 0 }, (_, j) => fe.outputTime(j));
-    return { clips: probs.map((p, k) => ({ track: { probs: p, times }, ends: set.activates[k].map((w) => w.end), seconds: EXAMPLE_SECONDS, words: set.negatives[k] })) };
-  };
-  const pos = await track(positives);
-  const neg = await track(negatives);
-  const scoreSeconds = (performance.now() - t0) / 1000;
+  // the same clips (they depend on the seed alone) through each part's front end; its tracks joined on the first's grid
+  let positives: FeatureSet | undefined;
+  let negatives: FeatureSet | undefined;
+  const posTracks: Track[][] = [];
+  const negTracks: Track[][] = [];
+  let scoreSeconds = 0;
+  for (const part of parts) {
+    const p = await featureSet(part.fe, test, recipe(POSITIVES), options.clips as number, seed, 'clips with activates', ctx.reporter);
+    const n = await featureSet(part.fe, test, recipe(NEGATIVE_ONLY), negativeClips, seed, 'clips without', ctx.reporter);
+    positives ??= p;
+    negatives ??= n;
+    const t0 = performance.now();
+    const tracks = async (set: FeatureSet) => {
+      const probs = await scoreFeatures(part.model, set.features, set.frames, set.bands);
+      const times = Float32Array.from({ length: probs[0]?.length ?? 0 }, (_, j) => part.fe.outputTime(j));
+      return probs.map((q) => ({ probs: q, times }));
+    };
+    posTracks.push(await tracks(p));
+    negTracks.push(await tracks(n));
+    scoreSeconds += (performance.now() - t0) / 1000;
+  }
+  const weights = parts.map((p) => p.weight);
+  const scored = (set: FeatureSet, tracks: Track[][]): Scored => ({
+    clips: tracks[0].map((_, k) => ({ track: mergeTracks(tracks.map((t) => t[k]), weights), ends: set.activates[k].map((w) => w.end), seconds: EXAMPLE_SECONDS, words: set.negatives[k] })),
+  });
+  if (!positives || !negatives) throw new Error('no parts');
+  const pos = scored(positives, posTracks);
+  const neg = scored(negatives, negTracks);
   const labels = positives.activates.map((words) => labelTrack(fe, words.map((w) => w.end), fe.outputSteps(positives.frames)));
   const frames = frameMetrics(pos.clips.map((c) => c.track.probs), labels, threshold);
   return report(what, pos, neg, frames, threshold, refractory, det, ctx, { scoreSeconds: +scoreSeconds.toFixed(1), ...ensemble });
@@ -570,14 +603,14 @@ async function evaluateFolder(dir: string, threshold: number, refractory: number
   }
   const files = entries.map(([name]) => openAudio(path.join(dir, name)));
   files.forEach((r) => r.close());
-  const { model, fe, ensemble } = await loadTrained(ctx, options);
+  const { parts, ensemble } = await loadTrained(ctx, options);
   const pos: Scored = { clips: [] };
   const neg: Scored = { clips: [] };
   ctx.reporter.startPhase('scoring', entries.length);
   for (const [k, [name, ends]] of entries.entries()) {
     const reader = openAudio(path.join(dir, name));
     try {
-      const track = await scoreFile(model, fe, reader, 1);
+      const track = await scoreFile(parts, reader, 1);
       ((ends as number[]).length ? pos : neg).clips.push({ track, ends: ends as number[], seconds: reader.info.seconds });
     } finally {
       reader.close();

@@ -19,12 +19,49 @@ export interface Track {
 export type Scorer = Pick<tf.LayersModel, 'predict'>;
 
 /**
- * Models trained apart (other seeds: other synthetic voices) as one scorer: the mean of their
- * probabilities at every output step. They must share the front end (checked by the caller).
+ * Models trained apart (other seeds: other synthetic voices) on the same front end as one scorer:
+ * the mean of their probabilities at every output step (models on other front ends: mergeTracks).
  */
 export function ensembleOf(models: tf.LayersModel[]): Scorer {
   if (models.length === 1) return models[0];
   return { predict: (x) => tf.tidy(() => tf.mean(tf.stack(models.map((m) => m.predict(x) as tf.Tensor)), 0)) };
+}
+
+/** One front end's share of a detector: the models that hear it (their answers averaged) and their share of the vote. */
+export interface Part {
+  model: Scorer;
+  fe: FrontEnd;
+  /** this part's models / all models */
+  weight: number;
+}
+
+/** The value of a track at time t, linear between its answers; 0 before its first answer and after its last. */
+function trackAt(track: Track, t: number): number {
+  const { times, probs } = track;
+  const n = times.length;
+  if (!n || t < times[0] - 1e-6 || t > times[n - 1] + 1e-6) return 0;
+  let lo = 0;
+  let hi = n - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (times[mid] <= t) lo = mid;
+    else hi = mid;
+  }
+  if (hi === lo || times[hi] === times[lo]) return probs[lo];
+  const a = Math.min(1, Math.max(0, (t - times[lo]) / (times[hi] - times[lo])));
+  return probs[lo] * (1 - a) + probs[hi] * a;
+}
+
+/**
+ * Tracks of one signal on different time grids (models on different front ends) as one, on the
+ * first's grid: each read there (linear between its answers), then their weighted mean.
+ */
+export function mergeTracks(tracks: readonly Track[], weights: readonly number[]): Track {
+  if (tracks.length === 1) return tracks[0];
+  const { times } = tracks[0];
+  const probs = new Float32Array(times.length);
+  for (let j = 0; j < times.length; j++) probs[j] = tracks.reduce((s, tr, k) => s + weights[k] * (k === 0 ? tr.probs[j] : trackAt(tr, times[j])), 0);
+  return { probs, times };
 }
 
 /** Probabilities for equally long feature matrices, in batches. */
