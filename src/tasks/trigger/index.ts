@@ -675,7 +675,7 @@ async function sample(_args: string[], options: Options, ctx: RunContext) {
 const DETECTION_OPTIONS = [
   { key: 'threshold', flags: '--threshold <p>', help: 'fire when p(activate) exceeds this', type: 'number', default: 0.5, min: 0, max: 1 },
   { key: 'refractoryMs', flags: '--refractory-ms <ms>', help: 'after firing, stay quiet this long', type: 'int', default: 550, min: 0 },
-  { key: 'ensemble', flags: '--ensemble <dirs>', help: 'more checkpoints (comma-separated; trained with other --seed values: other synthetic voices) whose answers are averaged with --checkpoint\'s', type: 'string' },
+  { key: 'ensemble', flags: '--ensemble <dirs>', help: 'more checkpoints (comma-separated; trained with other --seed values, or on other --features) whose answers are averaged with --checkpoint\'s, each through its own features, on --checkpoint\'s time grid', type: 'string' },
 ] as const;
 
 const FOLDER_OPTIONS = [
@@ -705,7 +705,7 @@ export const trigger: Task = {
       { key: 'batchSize', flags: '--batch-size <n>', help: 'crops per step', type: 'int', default: 32, min: 1 },
       { key: 'cropSeconds', flags: '--crop-seconds <s>', help: 'length of the training crops', type: 'number', default: 3, min: 1, max: 10 },
       { key: 'lr', flags: '--lr <x>', help: 'Adam learning rate (cosine decay to a tenth)', type: 'number', default: 0.002, min: 1e-9 },
-      { key: 'features', flags: '--features <f>', help: 'the default model\'s features: pcen (mel energies through per-channel energy normalization: a room\'s loudness and steady noise divide out), log-mel (their log, as models before PCEN) or embedding (Google\'s speech embedding, trained on real speech, via onnxruntime-web: hears real voices better, near-misses worse; its own defaults: 1,200 examples, 30 epochs, no renewal or mining)', type: FEATURE_KINDS, default: DEFAULT_FEATURES },
+      { key: 'features', flags: '--features <f>', help: 'the default model\'s features: pcen (mel energies through per-channel energy normalization: a room\'s loudness and steady noise divide out), log-mel (their log, as models before PCEN) or embedding (Google\'s speech embedding, trained on real speech, via ONNX Runtime: hears real voices better, near-misses worse; its own defaults: 1,200 examples, 30 epochs, no renewal or mining)', type: FEATURE_KINDS, default: DEFAULT_FEATURES },
       { key: 'units', flags: '--units <n>', help: 'units of each of the default model\'s two GRUs', type: 'int', default: DEFAULT_MODEL.units, min: 1 },
       { key: 'hardNegatives', flags: '--hard-negatives <share>', help: 'from a third of the way in, this share of the crops comes from new negative examples the model fires on most (0: no mining)', type: 'number', default: 0.2, min: 0, max: 0.9 },
       { key: 'warp', flags: '--warp <share>', help: 'half the training crops have their mel bands stretched or squeezed by up to this share (another vocal tract length; 0: none)', type: 'number', default: 0.1, min: 0, max: 0.3 },
