@@ -451,21 +451,30 @@ describe('trigger models', () => {
     for (let k = 0; k < 2; k++) pe[k].forEach((v, j) => expect(v).toBeCloseTo((pa[k][j] + pb[k][j]) / 2, 6));
   });
 
-  test('tracks on two time grids join on the first\'s: each read there linearly, weighted, 0 outside its answers', () => {
+  test('tracks on two time grids join on the first\'s: read there linearly, log-odds weighted, the others alone outside its answers', () => {
     // PCEN's grid (every 40 ms from 0.15 s) and the embedding's (every 80 ms from 0.94 s); tracks of linear functions,
-    // so reading between answers is exact: the merged value is the weighted mean of the functions themselves
+    // so reading between answers is exact: the merged value is the sigmoid of the weighted mean of the functions' log-odds
     const f = (t: number) => 0.1 + 0.05 * t;
     const g = (t: number) => 0.9 - 0.07 * t;
-    const a = { times: Float32Array.from({ length: 240 }, (_, j) => 0.15 + 0.04 * j), probs: new Float32Array(240) };
-    a.probs = Float32Array.from(a.times, f);
+    const logit = (p: number) => Math.log(p / (1 - p));
+    const atimes = Float32Array.from({ length: 240 }, (_, j) => 0.15 + 0.04 * j);
+    const a = { times: atimes, probs: Float32Array.from(atimes, f) };
     const btimes = Float32Array.from({ length: 100 }, (_, j) => 0.94 + 0.08 * j);
     const b = { times: btimes, probs: Float32Array.from(btimes, g) };
     const m = mergeTracks([a, b], [0.75, 0.25]);
     expect(m.times).toBe(a.times);
+    let both = 0;
     a.times.forEach((t, j) => {
-      const want = t < 0.94 || t > 0.94 + 0.08 * 99 ? 0.75 * f(t) : 0.75 * f(t) + 0.25 * g(t);
+      const inside = t >= 0.94 - 1e-6 && t <= 0.94 + 0.08 * 99 + 1e-6;
+      const want = inside ? 1 / (1 + Math.exp(-(0.75 * logit(f(t)) + 0.25 * logit(g(t))))) : f(t);
+      if (inside) both++;
       expect(m.probs[j]).toBeCloseTo(want, 5);
     });
+    expect(both).toBeGreaterThan(190);
+    // sure "no" from one front end holds a sure "yes" from the other down more than a mean would
+    const yes = { times: Float32Array.of(1, 2), probs: Float32Array.of(0.999, 0.999) };
+    const no = { times: Float32Array.of(1, 2), probs: Float32Array.of(0.001, 0.001) };
+    expect(mergeTracks([no, yes], [0.75, 0.25]).probs[0]).toBeLessThan(0.75 * 0.001 + 0.25 * 0.999);
     expect(mergeTracks([a], [1])).toBe(a);
   });
 
@@ -530,7 +539,7 @@ describe('trigger from the command line', () => {
     fs.writeFileSync(path.join(other, 'seqlab.json'), JSON.stringify({ ...meta, hyperparameters: { ...meta.hyperparameters, features: 'log-mel' } }));
     const mixed = await seqlab('detect', 'trigger', clip, '--checkpoint', ck, '--ensemble', other, '--no-audio', '--no-plot', '--threshold', '0.01');
     expect(mixed.code).toBe(0);
-    expect(mixed.err).toMatch(/ensemble: the mean of 2 models' answers \(1 on pcen \(stride \d+\), 1 on log-mel \(stride \d+\)/);
+    expect(mixed.err).toMatch(/ensemble: 2 models \(1 on pcen \(stride \d+\), 1 on log-mel \(stride \d+\); each front end's mean, joined by log-odds\)/);
     expect(mixed.out).toMatch(/example\.wav: 10s of audio, \d+ activate/);
     // a checkpoint that is not there: one line, nothing written
     const missing = await seqlab('detect', 'trigger', clip, '--checkpoint', ck, '--ensemble', path.join(dir, 'nowhere'), '--out', path.join(dir, 'never.wav'), '--no-plot');

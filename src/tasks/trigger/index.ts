@@ -277,10 +277,10 @@ function miningSchedule(epochs: number, examples: number) {
 
 /**
  * The checkpoint's model, or with `--ensemble A,B` it and those checkpoints' models as one
- * detector: models that hear the same features (model, features, stride) have their answers
+ * detector: models that hear the same features (model, features, stride) have their probabilities
  * averaged step by step; models on other front ends (PCEN and the speech embedding) score the
- * audio through their own, and their tracks join on the first model's time grid. Every model has
- * the same vote.
+ * audio through their own, and those tracks join on the first model's time grid as a weighted
+ * mean of log-odds (mergeTracks), each front end weighted by its number of models.
  */
 async function loadTrained(ctx: RunContext, options: Options = {}) {
   const { model, meta } = await loadCheckpoint(ctx.checkpointDir, 'trigger');
@@ -300,7 +300,8 @@ async function loadTrained(ctx: RunContext, options: Options = {}) {
   const members = [ctx.checkpointDir, ...others.map((d) => path.resolve(d))];
   if (total > 1) {
     const heard = [...groups.entries()].map(([what, g]) => `${g.models.length} on ${what}`).join(', ');
-    ctx.reporter.info(`ensemble: the mean of ${total} models' answers (${heard}; ${members.join(', ')})`);
+    const join = groups.size > 1 ? 'each front end\'s mean, joined by log-odds' : 'their mean';
+    ctx.reporter.info(`ensemble: ${total} models (${heard}; ${join}): ${members.join(', ')}`);
   }
   return { parts, meta, config, fe: parts[0].fe, ensemble: total > 1 ? { ensemble: members } : {} };
 }
@@ -675,7 +676,7 @@ async function sample(_args: string[], options: Options, ctx: RunContext) {
 const DETECTION_OPTIONS = [
   { key: 'threshold', flags: '--threshold <p>', help: 'fire when p(activate) exceeds this', type: 'number', default: 0.5, min: 0, max: 1 },
   { key: 'refractoryMs', flags: '--refractory-ms <ms>', help: 'after firing, stay quiet this long', type: 'int', default: 550, min: 0 },
-  { key: 'ensemble', flags: '--ensemble <dirs>', help: 'more checkpoints (comma-separated; trained with other --seed values, or on other --features) whose answers are averaged with --checkpoint\'s, each through its own features, on --checkpoint\'s time grid', type: 'string' },
+  { key: 'ensemble', flags: '--ensemble <dirs>', help: 'more checkpoints (comma-separated; trained with other --seed values, or on other --features) whose answers are averaged with --checkpoint\'s (models on other features: their log-odds, on --checkpoint\'s time grid)', type: 'string' },
 ] as const;
 
 const FOLDER_OPTIONS = [

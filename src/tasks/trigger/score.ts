@@ -27,7 +27,7 @@ export function ensembleOf(models: tf.LayersModel[]): Scorer {
   return { predict: (x) => tf.tidy(() => tf.mean(tf.stack(models.map((m) => m.predict(x) as tf.Tensor)), 0)) };
 }
 
-/** One front end's share of a detector: the models that hear it (their answers averaged) and their share of the vote. */
+/** One front end's share of a detector: the models that hear it (their probabilities averaged) and their share of the vote (mergeTracks). */
 export interface Part {
   model: Scorer;
   fe: FrontEnd;
@@ -35,11 +35,11 @@ export interface Part {
   weight: number;
 }
 
-/** The value of a track at time t, linear between its answers; 0 before its first answer and after its last. */
-function trackAt(track: Track, t: number): number {
+/** The value of a track at time t, linear between its answers; undefined before its first answer and after its last. */
+function trackAt(track: Track, t: number): number | undefined {
   const { times, probs } = track;
   const n = times.length;
-  if (!n || t < times[0] - 1e-6 || t > times[n - 1] + 1e-6) return 0;
+  if (!n || t < times[0] - 1e-6 || t > times[n - 1] + 1e-6) return undefined;
   let lo = 0;
   let hi = n - 1;
   while (hi - lo > 1) {
@@ -52,15 +52,33 @@ function trackAt(track: Track, t: number): number {
   return probs[lo] * (1 - a) + probs[hi] * a;
 }
 
+const logit = (p: number) => {
+  const q = Math.min(1 - 1e-6, Math.max(1e-6, p));
+  return Math.log(q / (1 - q));
+};
+
 /**
  * Tracks of one signal on different time grids (models on different front ends) as one, on the
- * first's grid: each read there (linear between its answers), then their weighted mean.
+ * first's grid: each read there (linear between its answers), then the weighted mean of their
+ * log-odds (a product of experts: a word one front end is sure is not "activate" is held down more
+ * than by a mean of probabilities, one it is sure of lifted more). Where a track has no answer
+ * (the embedding's first comes after 0.94 s), the others share its weight.
  */
 export function mergeTracks(tracks: readonly Track[], weights: readonly number[]): Track {
   if (tracks.length === 1) return tracks[0];
   const { times } = tracks[0];
   const probs = new Float32Array(times.length);
-  for (let j = 0; j < times.length; j++) probs[j] = tracks.reduce((s, tr, k) => s + weights[k] * (k === 0 ? tr.probs[j] : trackAt(tr, times[j])), 0);
+  for (let j = 0; j < times.length; j++) {
+    let z = 0;
+    let w = 0;
+    tracks.forEach((tr, k) => {
+      const p = k === 0 ? tr.probs[j] : trackAt(tr, times[j]);
+      if (p === undefined) return;
+      z += weights[k] * logit(p);
+      w += weights[k];
+    });
+    probs[j] = 1 / (1 + Math.exp(-z / w));
+  }
   return { probs, times };
 }
 
