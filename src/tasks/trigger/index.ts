@@ -250,6 +250,10 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   ctx.print(`trigger ${config.model}: trained in ${formatSeconds(seconds)} (data ${formatSeconds(dataSeconds)}); held-out frame F1 ${(final?.val_f1 ?? NaN).toFixed(3)}, loss ${(final?.val_loss ?? NaN).toFixed(4)}`);
   ctx.print(`checkpoint: ${ctx.checkpointDir}` + (chart ? ' (training curve: loss.png)' : ''));
   ctx.print('next: seqlab eval trigger, or seqlab sample trigger --out example.wav then seqlab detect trigger example.wav');
+  if (config.model === 'default' && featuresOf(config) !== 'embedding') {
+    const partner = `${ctx.checkpointDir}-embedding`;
+    ctx.print(`for real voices, add a model on the speech embedding (~3 min): seqlab train trigger --features embedding --checkpoint ${partner}, then detect with --ensemble ${partner} --threshold 0.15 (README: "PCEN and the embedding together")`);
+  }
   return { model: config.model, seconds: +seconds.toFixed(1), dataSeconds: +dataSeconds.toFixed(1), valF1: final?.val_f1, valLoss: final?.val_loss, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), checkpoint: ctx.checkpointDir };
 }
 
