@@ -119,5 +119,22 @@ test('train (tiny), detect and eval trigger --features embedding from the comman
   const r = JSON.parse(d.out.trim().split('\n').pop()!);
   expect(r.files[0].duration).toBeCloseTo(4, 6);
   expect(r.files[0].detections.length).toBeGreaterThan(0); // threshold 0.0001: an untrained model fires somewhere
+
+  // beside a PCEN model in one --ensemble: each hears its own features, joined on the PCEN model's 40 ms grid
+  const pc = path.join(dir, 'pcen');
+  const tp = await finished(spawnSeqlab('train', 'trigger', '--examples', '8', '--epochs', '1', '--voices', '4', '--flite', 'rms', '--batch-size', '4', '--checkpoint', pc, '--json'));
+  expect(tp.code).toBe(0);
+  const detections = async (...extra: string[]) => {
+    const run = await finished(spawnSeqlab('detect', 'trigger', clip, '--checkpoint', pc, ...extra, '--no-audio', '--no-plot', '--threshold', '0.0001', '--json'));
+    expect(run.code).toBe(0);
+    return JSON.parse(run.out.trim().split('\n').pop()!);
+  };
+  const alone = await detections();
+  const both = await detections('--ensemble', ck);
+  expect(both.ensemble).toEqual([pc, ck]);
+  expect(both.files[0].detections.length).toBeGreaterThan(0);
+  // the PCEN model's first answer comes at 0.15 s, the embedding's at 0.94 s: the joined track starts with PCEN's grid
+  expect(both.files[0].detections[0].time).toBeCloseTo(alone.files[0].detections[0].time, 6);
+  expect(both.files[0].detections.map((x: { score: number }) => x.score)).not.toEqual(alone.files[0].detections.map((x: { score: number }) => x.score));
   fs.rmSync(dir, { recursive: true, force: true });
 }, 120_000);
