@@ -136,5 +136,12 @@ test('train (tiny), detect and eval trigger --features embedding from the comman
   // the PCEN model's first answer comes at 0.15 s, the embedding's at 0.94 s: the joined track starts with PCEN's grid
   expect(both.files[0].detections[0].time).toBeCloseTo(alone.files[0].detections[0].time, 6);
   expect(both.files[0].detections.map((x: { score: number }) => x.score)).not.toEqual(alone.files[0].detections.map((x: { score: number }) => x.score));
+  // eval mixes each clip once and hears it through both front ends
+  const e = await finished(spawnSeqlab('eval', 'trigger', '--checkpoint', pc, '--ensemble', ck, '--clips', '2', '--hours', '0.01', '--no-plot', '--json'));
+  expect(e.code).toBe(0);
+  const er = JSON.parse(e.out.trim().split('\n').pop()!);
+  expect(er.ensemble).toEqual([pc, ck]);
+  expect(er.clips).toBe(2);
+  expect(er.sweep.length).toBeGreaterThan(10);
   fs.rmSync(dir, { recursive: true, force: true });
 }, 120_000);

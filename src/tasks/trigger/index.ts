@@ -26,7 +26,7 @@ import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL, EMBEDDING_MODEL 
 import { DEFAULT_POOL, flitePool, poolFile, Pools, PoolSize, readRecordings, SAMPLE_RATE, SpeechPool, speechPools } from './pool';
 import { FLITE_VOICES, FliteVoiceName } from './flite';
 import { detect, Detection, ensembleOf, frameMetrics, frrAt, mergeTracks, Part, Scored, Scorer, scoreFeatures, scoreStream, sweep, Track } from './score';
-import { featureSet, FeatureSet, Renewal, SetJob, withoutBackgrounds } from './sets';
+import { featureSet, FeatureSet, featureSets, Renewal, SetJob, withoutBackgrounds } from './sets';
 
 interface TriggerConfig {
   model: ModelKind;
@@ -490,34 +490,28 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   const recipe = (r: Recipe) => withBackgrounds(r, pools);
   const seed = deriveSeed(meta.seed, 'eval');
   const negativeClips = Math.ceil(((options.hours as number) * 3600) / EXAMPLE_SECONDS);
-  // the same clips (they depend on the seed alone) through each part's front end; its tracks joined on the first's grid
-  let positives: FeatureSet | undefined;
-  let negatives: FeatureSet | undefined;
-  const posTracks: Track[][] = [];
-  const negTracks: Track[][] = [];
-  let scoreSeconds = 0;
-  for (const part of parts) {
-    const p = await featureSet(part.fe, test, recipe(POSITIVES), options.clips as number, seed, 'clips with activates', ctx.reporter);
-    const n = await featureSet(part.fe, test, recipe(NEGATIVE_ONLY), negativeClips, seed, 'clips without', ctx.reporter);
-    positives ??= p;
-    negatives ??= n;
-    const t0 = performance.now();
-    const tracks = async (set: FeatureSet) => {
-      const probs = await scoreFeatures(part.model, set.features, set.frames, set.bands);
+  // each clip mixed once and heard through each part's front end; the parts' tracks joined on the first's grid
+  const fes = parts.map((part) => part.fe);
+  const positiveSets = await featureSets(fes, test, recipe(POSITIVES), options.clips as number, seed, 'clips with activates', ctx.reporter);
+  const negativeSets = await featureSets(fes, test, recipe(NEGATIVE_ONLY), negativeClips, seed, 'clips without', ctx.reporter);
+  const t0 = performance.now();
+  const tracks = async (sets: FeatureSet[]): Promise<Track[][]> => {
+    const out = [];
+    for (const [k, part] of parts.entries()) {
+      const probs = await scoreFeatures(part.model, sets[k].features, sets[k].frames, sets[k].bands);
       const times = Float32Array.from({ length: probs[0]?.length ?? 0 }, (_, j) => part.fe.outputTime(j));
-      return probs.map((q) => ({ probs: q, times }));
-    };
-    posTracks.push(await tracks(p));
-    negTracks.push(await tracks(n));
-    scoreSeconds += (performance.now() - t0) / 1000;
-  }
+      out.push(probs.map((q) => ({ probs: q, times })));
+    }
+    return out;
+  };
   const weights = parts.map((p) => p.weight);
-  const scored = (set: FeatureSet, tracks: Track[][]): Scored => ({
-    clips: tracks[0].map((_, k) => ({ track: mergeTracks(tracks.map((t) => t[k]), weights), ends: set.activates[k].map((w) => w.end), seconds: EXAMPLE_SECONDS, words: set.negatives[k] })),
+  const scored = (set: FeatureSet, byPart: Track[][]): Scored => ({
+    clips: byPart[0].map((_, k) => ({ track: mergeTracks(byPart.map((t) => t[k]), weights), ends: set.activates[k].map((w) => w.end), seconds: EXAMPLE_SECONDS, words: set.negatives[k] })),
   });
-  if (!positives || !negatives) throw new Error('no parts');
-  const pos = scored(positives, posTracks);
-  const neg = scored(negatives, negTracks);
+  const [positives, negatives] = [positiveSets[0], negativeSets[0]];
+  const pos = scored(positives, await tracks(positiveSets));
+  const neg = scored(negatives, await tracks(negativeSets));
+  const scoreSeconds = (performance.now() - t0) / 1000;
   const labels = positives.activates.map((words) => labelTrack(fe, words.map((w) => w.end), fe.outputSteps(positives.frames)));
   const frames = frameMetrics(pos.clips.map((c) => c.track.probs), labels, threshold);
   return report(what, pos, neg, frames, threshold, refractory, det, ctx, { scoreSeconds: +scoreSeconds.toFixed(1), ...ensemble });

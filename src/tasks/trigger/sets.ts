@@ -34,23 +34,27 @@ function atFrontEndRate(fe: FrontEnd, audio: Float32Array): Float32Array {
  * only examples [from, to) of them, each the same as in the whole set (it depends on its index).
  */
 export async function featureSet(fe: FrontEnd, pool: SpeechPool, recipe: Recipe, count: number, seed: number, name: string, reporter?: Reporter, range: [number, number] = [0, count]): Promise<FeatureSet> {
+  return (await featureSets([fe], pool, recipe, count, seed, name, reporter, range))[0];
+}
+
+/** featureSet through several front ends at once: each example is mixed once, then heard by each (an ensemble's models). */
+export async function featureSets(fes: readonly FrontEnd[], pool: SpeechPool, recipe: Recipe, count: number, seed: number, name: string, reporter?: Reporter, range: [number, number] = [0, count]): Promise<FeatureSet[]> {
   const [from, to] = range;
   reporter?.startPhase(name, to - from);
-  const features: Float32Array[] = [];
-  const activates: Segment[][] = [];
-  const negatives: Segment[][] = [];
-  let frames = 0;
+  const sets: FeatureSet[] = fes.map((fe) => ({ features: [], frames: 0, bands: fe.bands, activates: [], negatives: [] }));
   for (let i = from; i < to; i++) {
     const e = makeExample(pool, recipe, new Rng(deriveSeed(seed, name, i)));
-    const f = await fe.features(atFrontEndRate(fe, e.audio));
-    features.push(f.data);
-    activates.push(e.activates);
-    negatives.push(e.negatives);
-    frames = f.frames;
+    for (const [k, fe] of fes.entries()) {
+      const f = await fe.features(atFrontEndRate(fe, e.audio));
+      sets[k].features.push(f.data);
+      sets[k].activates.push(e.activates);
+      sets[k].negatives.push(e.negatives);
+      sets[k].frames = f.frames;
+    }
     if ((i - from) % 16 === 15) reporter?.batch(i - from + 1, {});
   }
   reporter?.abort();
-  return { features, frames, bands: fe.bands, activates, negatives };
+  return sets;
 }
 
 /** What one generation of training examples is made from (all of it can cross to a worker thread). */
