@@ -5,7 +5,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend';
 import * as files from '../src/core/files';
-import { CHECKPOINT_FORMAT, CheckpointMeta, loadCheckpoint, prepareCheckpointDir, saveCheckpoint } from '../src/core/checkpoint';
+import { CHECKPOINT_FORMAT, CheckpointMeta, loadCheckpoint, partnerDir, prepareCheckpointDir, removePartner, saveCheckpoint } from '../src/core/checkpoint';
 import { buildModel, inputTensor, targetTensor } from '../src/tasks/nmt';
 import { generateDates } from '../src/tasks/nmt/dates';
 
@@ -143,6 +143,28 @@ describe('a save never loses anything', () => {
     expect(() => prepareCheckpointDir(dir, 'nmt')).toThrow(/holds a checkpoint of task 'dinos': give --overwrite/);
     expect(prepareCheckpointDir(dir, 'nmt', { overwrite: true })?.task).toBe('dinos');
     expect(prepareCheckpointDir(dir, 'dinos')?.epoch).toBe(1); // its own task: fine
+  });
+
+  test("a partner checkpoint in a sub-folder is the checkpoint's own; a sub-folder of anything else is not, and stays", async () => {
+    const dir = path.join(tmp(), 'checkpoint');
+    await saveCheckpoint(dir, trainedModel(), meta(1));
+    await saveCheckpoint(partnerDir(dir, 'embedding'), trainedModel(), meta(2));
+    expect(prepareCheckpointDir(dir, 'nmt')?.epoch).toBe(1);
+    // another task's checkpoint in the sub-folder is not this one's partner
+    await saveCheckpoint(partnerDir(dir, 'other'), trainedModel(), { ...meta(1), task: 'dinos' });
+    expect(() => prepareCheckpointDir(dir, 'nmt')).toThrow(/not a seqlab checkpoint \(other\/\)/);
+    fs.rmSync(partnerDir(dir, 'other'), { recursive: true });
+    // a user's file inside the partner's folder: the folder is not seqlab's, and removing the partner refuses
+    fs.writeFileSync(path.join(partnerDir(dir, 'embedding'), 'notes.txt'), 'mine');
+    expect(() => prepareCheckpointDir(dir, 'nmt')).toThrow(/not a seqlab checkpoint \(embedding\/\)/);
+    expect(() => removePartner(dir, 'embedding')).toThrow(/holds files that are not a seqlab checkpoint/);
+    expect(fs.readFileSync(path.join(partnerDir(dir, 'embedding'), 'notes.txt'), 'utf8')).toBe('mine');
+    fs.rmSync(path.join(partnerDir(dir, 'embedding'), 'notes.txt'));
+    // removing the partner removes its folder, and only it
+    expect(removePartner(dir, 'embedding')).toBe(true);
+    expect(removePartner(dir, 'embedding')).toBe(false);
+    expect(fs.readdirSync(dir).sort()).toEqual(['model-1.json', 'seqlab.json', 'weights-1.bin']);
+    expect((await loadCheckpoint(dir, 'nmt')).meta.epoch).toBe(1);
   });
 
   test('a file where the folder should be, or a path through a file, is named before any work', () => {

@@ -120,28 +120,67 @@ test('train (tiny), detect and eval trigger --features embedding from the comman
   expect(r.files[0].duration).toBeCloseTo(4, 6);
   expect(r.files[0].detections.length).toBeGreaterThan(0); // threshold 0.0001: an untrained model fires somewhere
 
-  // beside a PCEN model in one --ensemble: each hears its own features, joined on the PCEN model's 40 ms grid
+  // `train trigger` (PCEN) trains its partner on the speech embedding into <checkpoint>/embedding, with the PCEN run's
+  // words and seed, its examples and epochs capped at the embedding's defaults (1,200, 30)
   const pc = path.join(dir, 'pcen');
-  const tp = await finished(spawnSeqlab('train', 'trigger', '--examples', '8', '--epochs', '1', '--voices', '4', '--flite', 'rms', '--batch-size', '4', '--checkpoint', pc, '--json'));
+  const tp = await finished(spawnSeqlab('train', 'trigger', '--examples', '8', '--epochs', '1', '--voices', '4', '--flite', 'rms', '--batch-size', '4', '--units', '16', '--seed', '3', '--checkpoint', pc, '--json'));
   expect(tp.code).toBe(0);
+  const partnerDir = path.join(pc, 'embedding');
+  const pm = JSON.parse(fs.readFileSync(path.join(partnerDir, 'seqlab.json'), 'utf8'));
+  expect([pm.seed, pm.epoch, pm.hyperparameters.features, pm.hyperparameters.examples, pm.hyperparameters.units, pm.hyperparameters.flite]).toEqual([3, 1, 'embedding', 8, 64, ['rms']]);
+  expect(JSON.parse(fs.readFileSync(path.join(pc, 'seqlab.json'), 'utf8')).hyperparameters.partner).toBe(true);
+  expect(JSON.parse(tp.out.trim().split('\n').pop()!).partner.checkpoint).toBe(partnerDir);
+
   const detections = async (...extra: string[]) => {
-    const run = await finished(spawnSeqlab('detect', 'trigger', clip, '--checkpoint', pc, ...extra, '--no-audio', '--no-plot', '--threshold', '0.0001', '--json'));
+    const run = await finished(spawnSeqlab('detect', 'trigger', clip, '--checkpoint', pc, ...extra, '--no-audio', '--no-plot', '--json'));
     expect(run.code).toBe(0);
-    return JSON.parse(run.out.trim().split('\n').pop()!);
+    return { ...JSON.parse(run.out.trim().split('\n').pop()!), err: run.err };
   };
-  const alone = await detections();
-  const both = await detections('--ensemble', ck);
-  expect(both.ensemble).toEqual([pc, ck]);
+  // detect uses both, at the joined detector's threshold unless --threshold says
+  const pair = await detections();
+  expect(pair.ensemble).toEqual([pc, partnerDir]);
+  expect(pair.threshold).toBe(0.2);
+  const alone = await detections('--no-partner', '--threshold', '0.0001');
+  expect(alone.ensemble).toBeUndefined();
+  expect(alone.threshold).toBe(0.0001);
+  const both = await detections('--threshold', '0.0001');
+  expect(both.threshold).toBe(0.0001);
   expect(both.files[0].detections.length).toBeGreaterThan(0);
   // the PCEN model's first answer comes at 0.15 s, the embedding's at 0.94 s: the joined track starts with PCEN's grid
   expect(both.files[0].detections[0].time).toBeCloseTo(alone.files[0].detections[0].time, 6);
   expect(both.files[0].detections.map((x: { score: number }) => x.score)).not.toEqual(alone.files[0].detections.map((x: { score: number }) => x.score));
+  // the partner named by --ensemble instead is the same detector
+  const named = await detections('--no-partner', '--ensemble', partnerDir, '--threshold', '0.0001');
+  expect(named.ensemble).toEqual([pc, partnerDir]);
+  expect(named.files[0].detections).toEqual(both.files[0].detections);
+  // and another embedding model joins the embedding's side
+  const three = await detections('--ensemble', ck, '--threshold', '0.0001');
+  expect(three.ensemble).toEqual([pc, partnerDir, ck]);
+
   // eval mixes each clip once and hears it through both front ends
-  const e = await finished(spawnSeqlab('eval', 'trigger', '--checkpoint', pc, '--ensemble', ck, '--clips', '2', '--hours', '0.01', '--no-plot', '--json'));
+  const e = await finished(spawnSeqlab('eval', 'trigger', '--checkpoint', pc, '--clips', '2', '--hours', '0.01', '--no-plot', '--json'));
   expect(e.code).toBe(0);
   const er = JSON.parse(e.out.trim().split('\n').pop()!);
-  expect(er.ensemble).toEqual([pc, ck]);
+  expect(er.ensemble).toEqual([pc, partnerDir]);
   expect(er.clips).toBe(2);
   expect(er.sweep.length).toBeGreaterThan(10);
+
+  // an unfinished partner (as Ctrl-C leaves it): detect goes on without it and says how to finish it; --resume finishes
+  // it and leaves the finished PCEN model as it is
+  fs.writeFileSync(path.join(partnerDir, 'seqlab.json'), JSON.stringify({ ...pm, hyperparameters: { ...pm.hyperparameters, epochs: 2 } }));
+  const half = await detections();
+  expect(half.ensemble).toBeUndefined();
+  expect(half.err).toMatch(/embedding partner is not finished \(1 of 2 epochs\): without it here; seqlab train trigger --resume --checkpoint .*pcen finishes it/);
+  const pcenBefore = fs.readFileSync(path.join(pc, 'seqlab.json'), 'utf8');
+  const resumed = await finished(spawnSeqlab('train', 'trigger', '--resume', '--checkpoint', pc, '--json'));
+  expect(resumed.code).toBe(0);
+  expect(JSON.parse(fs.readFileSync(path.join(partnerDir, 'seqlab.json'), 'utf8')).epoch).toBe(2);
+  expect(fs.readFileSync(path.join(pc, 'seqlab.json'), 'utf8')).toBe(pcenBefore);
+  expect((await detections()).ensemble).toEqual([pc, partnerDir]);
+
+  // a new training replaces the checkpoint and its partner: --no-partner leaves none behind
+  const again = await finished(spawnSeqlab('train', 'trigger', '--examples', '8', '--epochs', '1', '--voices', '4', '--flite', 'rms', '--batch-size', '4', '--units', '16', '--checkpoint', pc, '--no-partner', '--json'));
+  expect(again.code).toBe(0);
+  expect(fs.existsSync(partnerDir)).toBe(false);
   fs.rmSync(dir, { recursive: true, force: true });
 }, 120_000);

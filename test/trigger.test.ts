@@ -500,12 +500,14 @@ describe('trigger from the command line', () => {
   const clip = path.join(dir, 'example.wav');
 
   test('train (tiny), sample, detect, eval: the whole path runs and writes what it says', async () => {
-    const t = await finished(spawnSeqlab('train', 'trigger', '--examples', '16', '--epochs', '1', '--voices', '4', '--flite', 'rms,kal', '--batch-size', '8', '--checkpoint', ck, '--json'));
+    // --no-partner: the PCEN model alone (its partner on the speech embedding is tested in embedding.test.ts)
+    const t = await finished(spawnSeqlab('train', 'trigger', '--examples', '16', '--epochs', '1', '--voices', '4', '--flite', 'rms,kal', '--batch-size', '8', '--checkpoint', ck, '--no-partner', '--json'));
     expect(t.err).toBe('');
     expect(t.code).toBe(0);
     const result = JSON.parse(t.out.trim().split('\n').pop()!);
     expect(result.model).toBe('default');
     expect(JSON.parse(fs.readFileSync(path.join(ck, 'seqlab.json'), 'utf8')).hyperparameters.flite).toEqual(['rms', 'kal']);
+    expect(fs.existsSync(path.join(ck, 'embedding'))).toBe(false);
 
     const s = await finished(spawnSeqlab('sample', 'trigger', '--out', clip));
     expect(s.code).toBe(0);

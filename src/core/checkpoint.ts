@@ -8,7 +8,9 @@
  * new generation number N beside the old ones, then seqlab.json is replaced by one atomic rename
  * (the commit), then the old generation is removed. A reader always finds the old checkpoint or
  * the new one, whatever moment a crash, a full disk or a kill hits. A folder that holds anything
- * else is refused before training starts (prepareCheckpointDir).
+ * else is refused before training starts (prepareCheckpointDir), except sub-folders that are themselves
+ * checkpoints of the same task: a task's partner models, trained and used with it (trigger's model on
+ * the speech embedding, in <checkpoint>/embedding).
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -70,6 +72,8 @@ export type CheckpointContent = Omit<CheckpointMeta, 'format' | 'savedAt' | 'fil
 const META = 'seqlab.json';
 /** seqlab's own files in a checkpoint folder: the only ones it writes, replaces or removes. */
 const OWN_FILE = /^(seqlab\.json|model(-\d+)?\.json|weights(-\d+)?\.bin|loss\.png|\..*\.tmp-\d+|\.seqlab-probe-\d+)$/;
+/** partner sub-folders' names */
+const PARTNER = /^[a-z][a-z0-9-]{0,31}$/;
 const DEBRIS = /^(\..*\.tmp-\d+|\.seqlab-probe-\d+)$/;
 
 const sha256 = (data: Uint8Array) => crypto.createHash('sha256').update(data).digest('hex');
@@ -111,7 +115,7 @@ export function prepareCheckpointDir(dir: string, task: string, opts: { overwrit
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError('use checkpoint folder', target, err);
   }
   const existing = entries.includes(META) ? peekMeta(target) : undefined;
-  const foreign = entries.filter((e) => (existing ? !OWN_FILE.test(e) : !DEBRIS.test(e)));
+  const foreign = entries.filter((e) => (existing ? !OWN_FILE.test(e) && !isPartnerDir(path.join(target, e), existing.task) : !DEBRIS.test(e)));
   if (foreign.length) {
     const shown = foreign.slice(0, 3).map((e) => (isDir(path.join(target, e)) ? `${e}/` : e)).join(', ') + (foreign.length > 3 ? `, … (${foreign.length} in all)` : '');
     throw new SeqlabError(
@@ -123,6 +127,33 @@ export function prepareCheckpointDir(dir: string, task: string, opts: { overwrit
   }
   checkWritableDir(target, 'checkpoint folder');
   return existing;
+}
+
+/** A sub-folder of a checkpoint that holds a partner checkpoint of `task` (or only the debris of one being started). */
+function isPartnerDir(dir: string, task: string): boolean {
+  if (!PARTNER.test(path.basename(dir)) || !isDir(dir)) return false;
+  const entries = fs.readdirSync(dir);
+  return entries.includes(META) ? peekMeta(dir)?.task === task && entries.every((e) => OWN_FILE.test(e)) : entries.every((e) => DEBRIS.test(e));
+}
+
+/** Where a checkpoint keeps its partner model `name` (a sub-folder the checkpoint code owns). */
+export function partnerDir(dir: string, name: string): string {
+  if (!PARTNER.test(name)) throw new Error(`bad partner name ${name}`);
+  return path.join(path.resolve(dir), name);
+}
+
+/**
+ * Removes a checkpoint's partner (seqlab's own files only; a folder holding anything else is
+ * left as it is and reported): a new training replaces the checkpoint and its partners.
+ */
+export function removePartner(dir: string, name: string): boolean {
+  const sub = partnerDir(dir, name);
+  if (!fs.existsSync(sub)) return false;
+  const entries = fs.readdirSync(sub);
+  if (!entries.every((e) => OWN_FILE.test(e))) throw new SeqlabError(`${sub} holds files that are not a seqlab checkpoint; move them, then train again`);
+  for (const e of entries) fs.rmSync(path.join(sub, e), { force: true });
+  fs.rmdirSync(sub);
+  return true;
 }
 
 function isDir(p: string): boolean {

@@ -199,10 +199,11 @@ export class InterruptGuard {
 
 /**
  * After Ctrl-C: says where the resumable checkpoint is and how to continue, and returns the error
- * (exit 130) the command ends with. `command` is the train command without --checkpoint.
+ * (exit 130) the command ends with. `command` is the train command without --checkpoint;
+ * `resumeDir` the checkpoint it resumes (a partner's is its main checkpoint).
  */
-export function interruption(result: TrainLoopResult, dir: string, task: string, command: string, print: (line: string) => void): SeqlabError {
-  const where = dir === defaultCheckpointDir(task) ? '' : ` --checkpoint ${dir}`;
+export function interruption(result: TrainLoopResult, dir: string, task: string, command: string, print: (line: string) => void, resumeDir = dir): SeqlabError {
+  const where = resumeDir === defaultCheckpointDir(task) ? '' : ` --checkpoint ${resumeDir}`;
   const partial = result.interruptedAt ? ` and ${result.interruptedAt.batch} batches of epoch ${result.interruptedAt.epoch}` : '';
   print(`interrupted after ${result.epoch} complete epochs${partial}; checkpoint saved to ${dir}`);
   print(`resume with: ${command} --resume${where}`);
