@@ -25,7 +25,7 @@
  * `npm run bench -- trigger [--checkpoint DIR] [--full [--seed N]] [--real RAW_DATA_DIR]`
  * Times the default model's training step (batch 32, 3 s crops), the log-mel front end, and
  * `detect` on 10 s and 60 s of audio (real-time factor, model loaded). With --full it runs the real
- * `seqlab train trigger` into a fresh checkpoint (wall time, peak RSS), `eval trigger` (frame F1,
+ * `seqlab train trigger` into a fresh checkpoint (the model and its embedding partner: wall time, peak RSS), `eval trigger` (frame F1,
  * false rejects at 1 and 0.5 false alarms per hour on unseen voices), and `sample` + `detect` on
  * 5 sampled clips (activates found within the hit window). With --real, real voices: recordings in
  * the course's raw_data layout mixed into eval's clips (realVoices below).
@@ -334,7 +334,8 @@ async function benchTrigger(): Promise<void> {
   const full = path.join(dir, 'ck');
   t = performance.now();
   const tr = seqlabJson(['train', 'trigger', '--checkpoint', full, '--seed', seed]);
-  console.log(`seqlab train trigger --seed ${seed}: ${((performance.now() - t) / 60000).toFixed(1)} min wall (data ${tr.dataSeconds} s), peak RSS ${tr.peakRssMiB} MiB, held-out frame F1 ${Number(tr.valF1).toFixed(3)}`);
+  const partner = tr.partner as { seconds: number; dataSeconds: number } | undefined;
+  console.log(`seqlab train trigger --seed ${seed}: ${((performance.now() - t) / 60000).toFixed(1)} min wall (data ${tr.dataSeconds} s${partner ? `; its embedding partner: data ${partner.dataSeconds} s, training ${partner.seconds} s` : ''}), peak RSS ${tr.peakRssMiB} MiB, held-out frame F1 ${Number(tr.valF1).toFixed(3)}`);
   const ev = seqlabJson(['eval', 'trigger', '--checkpoint', full, '--plot', path.join(dir, 'det.png')]);
   console.log(`seqlab eval trigger: ${ev.activates} activates in ${ev.clips} clips + ${ev.negativeHours} h without, unseen voices`);
   console.log(`  frame accuracy ${pct(ev.frameAccuracy as number)} (all zeros ${pct(ev.zerosAccuracy as number)}), frame F1 ${(ev.frameF1 as number).toFixed(3)}`);
