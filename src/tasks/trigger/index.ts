@@ -363,7 +363,7 @@ async function loadTrained(ctx: RunContext, options: Options = {}) {
     add(dir, loaded);
     const sub = partnerDir(dir, PARTNER);
     if (options.partner === false) return;
-    const resumeLine = `seqlab train trigger --resume${dir === defaultCheckpointDirOf() ? '' : ` --checkpoint ${dir}`}`;
+    const resumeLine = `seqlab train trigger --resume${dir === defaultCheckpointDir('trigger') ? '' : ` --checkpoint ${dir}`}`;
     if (!fs.existsSync(path.join(sub, 'seqlab.json'))) {
       // trained to have one, stopped before its first epoch was saved
       if ((loaded.meta.hyperparameters as unknown as TriggerConfig).partner) ctx.reporter.warn(`${dir}'s embedding partner was not trained (stopped before it): without it here; ${resumeLine} trains it`);
@@ -392,8 +392,6 @@ async function loadTrained(ctx: RunContext, options: Options = {}) {
   const threshold = ctx.explicit.has('threshold') || groups.size === 1 ? (options.threshold as number) : JOINED_THRESHOLD;
   return { parts, meta, config, fe: parts[0].fe, threshold, ensemble: total > 1 ? { ensemble: members } : {} };
 }
-
-const defaultCheckpointDirOf = () => defaultCheckpointDir('trigger');
 
 /** An open WAV file, read at the front end's rate; one clear line for any file that is not usable audio. */
 function openAudio(file: string): WavReader {
