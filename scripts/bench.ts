@@ -24,7 +24,8 @@
  *
  * `npm run bench -- trigger [--checkpoint DIR] [--full [--seed N]] [--real RAW_DATA_DIR]`
  * Times the default model's training step (batch 32, 3 s crops), the log-mel front end, and
- * `detect` on 10 s and 60 s of audio (real-time factor, model loaded). With --full it runs the real
+ * `detect` on 10 s and 60 s of audio (real-time factor, model loaded; with its embedding partner, the
+ * CLI's detect on 60 s too). With --full it runs the real
  * `seqlab train trigger` into a fresh checkpoint (the model and its embedding partner: wall time, peak RSS), `eval trigger` (frame F1,
  * false rejects at 1 and 0.5 false alarms per hour on unseen voices), and `sample` + `detect` on
  * 5 sampled clips (activates found within the hit window). With --real, real voices: recordings in
@@ -39,6 +40,7 @@ import { adam } from '../src/core/optimizer';
 import { StepValues, trainStep } from '../src/core/train';
 import { BackendName, initBackend } from '../src/core/backend';
 import { packageRoot } from '../src/core/paths';
+import { encodeWav16 } from '../src/audio/wav';
 import { arg, dinosBesidePeer, nmtBesidePeer, rnnSpeeds, speedChild, triggerBesidePeer } from './peers';
 
 interface StepResult {
@@ -322,6 +324,14 @@ async function benchTrigger(): Promise<void> {
     await scoreStream(trained, fe, n, (s, c) => audio.subarray(s, Math.min(n, s + c)));
     const sec = (performance.now() - t) / 1000;
     console.log(`detect on ${seconds} s (features + model, ${trained === model ? 'untrained' : 'trained'} model loaded): ${sec.toFixed(3)} s, real-time factor ${(sec / seconds).toFixed(4)}`);
+  }
+  if (fs.existsSync(path.join(ck, 'embedding', 'seqlab.json'))) {
+    // the product's detector: the model and its partner on the speech embedding, through `seqlab detect`
+    const wav = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-bench-')), 'sine.wav');
+    fs.writeFileSync(wav, encodeWav16(audio, 16000));
+    const det = seqlabJson(['detect', 'trigger', wav, '--checkpoint', ck, '--no-audio', '--no-plot']);
+    const file = (det.files as { seconds: number; realTimeFactor: number }[])[0];
+    console.log(`seqlab detect trigger on 60 s with its embedding partner (models loaded, ONNX Runtime started): ${file.seconds.toFixed(3)} s, real-time factor ${file.realTimeFactor.toFixed(4)}`);
   }
   if (arg('--peers', '') !== 'none') triggerBesidePeer();
   const real = arg('--real', '');
