@@ -335,6 +335,8 @@ function miningSchedule(epochs: number, examples: number) {
  * 0.2 costs the pair 30 false alarms per hour against 10 at 0.5 (recall 97.2% against 95.3%).
  */
 const JOINED_THRESHOLD = 0.2;
+/** the threshold of models on one front end when --threshold is not given */
+const THRESHOLD = 0.5;
 
 /**
  * The checkpoint's model, or with `--ensemble A,B` it and those checkpoints' models as one
@@ -389,7 +391,7 @@ async function loadTrained(ctx: RunContext, options: Options = {}) {
   }
   // the ONNX Runtime sessions start with the model, not with the first file
   if ([...groups.values()].some((g) => g.config.model !== 'course' && featuresOf(g.config) === 'embedding')) await embeddingRuntime();
-  const threshold = ctx.explicit.has('threshold') || groups.size === 1 ? (options.threshold as number) : JOINED_THRESHOLD;
+  const threshold = (options.threshold as number | undefined) ?? (groups.size === 1 ? THRESHOLD : JOINED_THRESHOLD);
   return { parts, meta, config, fe: parts[0].fe, threshold, ensemble: total > 1 ? { ensemble: members } : {} };
 }
 
@@ -753,7 +755,7 @@ async function sample(_args: string[], options: Options, ctx: RunContext) {
 // ---------------------------------------------------------------- the task
 
 const DETECTION_OPTIONS = [
-  { key: 'threshold', flags: '--threshold <p>', help: `fire when p(activate) exceeds this (default 0.5; ${JOINED_THRESHOLD} for a model with its embedding partner)`, type: 'number', default: 0.5, min: 0, max: 1 },
+  { key: 'threshold', flags: '--threshold <p>', help: `fire when p(activate) exceeds this (default ${THRESHOLD}; ${JOINED_THRESHOLD} for a model with its embedding partner)`, type: 'number', min: 0, max: 1 },
   { key: 'refractoryMs', flags: '--refractory-ms <ms>', help: 'after firing, stay quiet this long', type: 'int', default: 550, min: 0 },
   { key: 'partner', flags: '--no-partner', help: 'each checkpoint\'s model alone, without its partner on the speech embedding (<checkpoint>/embedding)', type: 'boolean' },
   { key: 'ensemble', flags: '--ensemble <dirs>', help: 'more checkpoints (comma-separated; trained with other --seed values, or on other --features) whose answers are averaged with --checkpoint\'s (models on other features: their log-odds, on --checkpoint\'s time grid)', type: 'string' },
