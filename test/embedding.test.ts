@@ -121,13 +121,14 @@ test('train (tiny), detect and eval trigger --features embedding from the comman
   expect(r.files[0].detections.length).toBeGreaterThan(0); // threshold 0.0001: an untrained model fires somewhere
 
   // `train trigger` (PCEN) trains its partner on the speech embedding into <checkpoint>/embedding, with the PCEN run's
-  // words and seed, its examples and epochs capped at the embedding's defaults (1,200, 30)
+  // seed and synthesizers, its examples and epochs capped at the embedding's defaults (1,200, 30)
   const pc = path.join(dir, 'pcen');
   const tp = await finished(spawnSeqlab('train', 'trigger', '--examples', '8', '--epochs', '1', '--voices', '4', '--flite', 'rms', '--batch-size', '4', '--units', '16', '--seed', '3', '--checkpoint', pc, '--json'));
   expect(tp.code).toBe(0);
   const partnerDir = path.join(pc, 'embedding');
   const pm = JSON.parse(fs.readFileSync(path.join(partnerDir, 'seqlab.json'), 'utf8'));
-  expect([pm.seed, pm.epoch, pm.hyperparameters.features, pm.hyperparameters.examples, pm.hyperparameters.units, pm.hyperparameters.flite]).toEqual([3, 1, 'embedding', 8, 64, ['rms']]);
+  // twice the main model's voices (its own word pool)
+  expect([pm.seed, pm.epoch, pm.hyperparameters.features, pm.hyperparameters.examples, pm.hyperparameters.units, pm.hyperparameters.flite, pm.hyperparameters.voices]).toEqual([3, 1, 'embedding', 8, 64, ['rms'], 8]);
   expect(JSON.parse(fs.readFileSync(path.join(pc, 'seqlab.json'), 'utf8')).hyperparameters.partner).toBe(true);
   expect(JSON.parse(tp.out.trim().split('\n').pop()!).partner.checkpoint).toBe(partnerDir);
 
