@@ -161,7 +161,7 @@ const PARTNER_VOICES = 2;
  * which detect and eval use beside it. `--resume` finishes whichever of the two is unfinished.
  */
 async function train(_args: string[], options: Options, ctx: RunContext) {
-  const main = await trainModel(options, ctx, { command: 'seqlab train trigger', dir: ctx.checkpointDir });
+  const main = await trainModel(options, ctx, ctx.checkpointDir);
   const { config } = main;
   let partner: Record<string, unknown> | undefined;
   if (config.partner) {
@@ -174,13 +174,13 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
       ctx.reporter.info(`${there ? 'resuming' : 'training'} its partner: a model on the speech embedding (trained on real speech), in ${dir} (~3 min here); detect and eval use both`);
       const examples = Math.min(config.examples, EMBEDDING_DEFAULTS.examples);
       const epochs = Math.min(config.epochs, EMBEDDING_DEFAULTS.epochs);
-      // a resumed partner keeps its own examples and epochs
       const voices = config.voices * PARTNER_VOICES;
+      // a resumed partner keeps its own examples, epochs and voices
       const partnerOptions: Options = { ...options, features: 'embedding', model: 'default', partner: false, resume: !!there, ...(there ? { examples: undefined, epochs: undefined } : { examples, epochs, voices }) };
       // the partner's settings are its own defaults, not the flags given for the main model (its words and recordings are the same)
       const explicit = new Set([...ctx.explicit].filter((k) => ['activates', 'negatives', 'backgrounds', 'voices', 'flite', 'batchSize', 'cropSeconds', 'lr'].includes(k)));
-      const mainEpochs = config.epochs === DEFAULT_EPOCHS ? '' : ` --epochs ${config.epochs}`;
-      const done = await trainModel(partnerOptions, { ...ctx, checkpointDir: dir, seed: main.seed, explicit }, { command: `seqlab train trigger${mainEpochs}`, dir: ctx.checkpointDir });
+      // Ctrl-C here: the main checkpoint's resume finishes the partner
+      const done = await trainModel(partnerOptions, { ...ctx, checkpointDir: dir, seed: main.seed, explicit }, ctx.checkpointDir, config.epochs);
       partner = done.result;
     }
   }
@@ -189,8 +189,12 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
   return { ...main.result, ...(partner ? { partner } : {}), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) };
 }
 
-/** Trains one model into ctx.checkpointDir (resumed when options.resume); `resume` says how a Ctrl-C'd run is resumed. */
-async function trainModel(options: Options, ctx: RunContext, resume: { command: string; dir: string }) {
+/**
+ * Trains one model into ctx.checkpointDir (resumed when options.resume). After Ctrl-C it names the
+ * command that resumes it: `seqlab train trigger --epochs <resumeEpochs> --resume --checkpoint <resumeDir>`
+ * (a partner's: its main checkpoint, with the main model's epochs).
+ */
+async function trainModel(options: Options, ctx: RunContext, resumeDir: string, resumeEpochs?: number) {
   const resumed = await beginTraining('trigger', options, ctx, { epochs: options.epochs as number | undefined });
   const saved = resumed.meta?.hyperparameters as unknown as TriggerConfig | undefined;
   const seed = resumed.meta?.seed ?? ctx.seed;
@@ -293,7 +297,7 @@ async function trainModel(options: Options, ctx: RunContext, resume: { command: 
     reporter: ctx.reporter,
     averageLast: Math.min(config.epochs, Math.max(1, Math.round(config.epochs / 6))),
   }).finally(() => renewal.close());
-  if (result.status === 'interrupted') throw interruption(result, ctx.checkpointDir, 'trigger', resume.command === 'seqlab train trigger' ? `seqlab train trigger --epochs ${config.epochs}` : resume.command, ctx.print, resume.dir);
+  if (result.status === 'interrupted') throw interruption(result, ctx.checkpointDir, 'trigger', `seqlab train trigger --epochs ${resumeEpochs ?? config.epochs}`, ctx.print, resumeDir);
   const chart = writeLossChart(ctx.checkpointDir, {
     title: `trigger ${config.model}`,
     xLabel: 'epoch',
@@ -339,8 +343,8 @@ function miningSchedule(epochs: number, examples: number) {
 /**
  * The threshold of a detector that joins front ends (PCEN and the speech embedding) when --threshold
  * is not given. Chosen on real voices (the course's 10 recordings mixed as eval mixes them; 1 h without
- * the word; a scratch script on seed 1's clips): the pairs `train trigger --seed 1 / 2 / 3` make found
- * 71.4 / 58.5 / 88.4% at 0.2 with 3-6 false alarms per hour, 57.2 / 43.7 / 81.9% at 0.5. The product's
+ * the word; a scratch script on seed 1's clips): the pairs of seeds 1 / 2 / 3 with partners on 160
+ * voices (this threshold's first version) found 71.4 / 58.5 / 88.4% at 0.2 with 3-6 false alarms per hour, 57.2 / 43.7 / 81.9% at 0.5. The product's
  * evals since (each on its seed's clips), with partners on twice the voices: seeds 1 / 2 / 3 75.1 / 72.6
  * / 82.1% with 4 / 6 / 2, the three together 78.8% with 1 (85.8% at 0.1 with 5). On held-out
  * synthetic voices, dense with near-misses, 0.2 costs the first version's pair 30 false alarms per
@@ -770,7 +774,7 @@ const DETECTION_OPTIONS = [
   { key: 'threshold', flags: '--threshold <p>', help: `fire when p(activate) exceeds this (default ${THRESHOLD}; ${JOINED_THRESHOLD} for a model with its embedding partner)`, type: 'number', min: 0, max: 1 },
   { key: 'refractoryMs', flags: '--refractory-ms <ms>', help: 'after firing, stay quiet this long', type: 'int', default: 550, min: 0 },
   { key: 'partner', flags: '--no-partner', help: 'each checkpoint\'s model alone, without its partner on the speech embedding (<checkpoint>/embedding)', type: 'boolean' },
-  { key: 'ensemble', flags: '--ensemble <dirs>', help: 'more checkpoints (comma-separated; trained with other --seed values, or on other --features) whose answers are averaged with --checkpoint\'s (models on other features: their log-odds, on --checkpoint\'s time grid)', type: 'string' },
+  { key: 'ensemble', flags: '--ensemble <dirs>', help: 'more checkpoints (comma-separated, each with its partner; trained with other --seed values, or on other --features) whose answers are averaged with --checkpoint\'s (models on other features: their log-odds, on --checkpoint\'s time grid)', type: 'string' },
 ] as const;
 
 const FOLDER_OPTIONS = [
