@@ -13,7 +13,7 @@ import { featureSet, FeatureSet, generation, Renewal } from '../src/tasks/trigge
 import { COURSE_RECIPE, makeExample, NEGATIVE_ONLY } from '../src/tasks/trigger/examples';
 import { frontEnd, LABEL_SECONDS, labelTrack } from '../src/tasks/trigger/frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from '../src/tasks/trigger/model';
-import { detect, ensembleOf, frameMetrics, frrAt, matchEvents, mergeTracks, scoredEnds, scoreFeatures, scoreStream, sweep } from '../src/tasks/trigger/score';
+import { detect, ensembleOf, frameMetrics, frrAt, matchEvents, mergeTracks, scoredEnds, scoreFeatures, scoreStream, smoothTrack, sweep } from '../src/tasks/trigger/score';
 import { Flite, FLITE_VOICES, FliteVoiceName } from '../src/tasks/trigger/flite';
 import { DEFAULT_POOL, poolFile } from '../src/tasks/trigger/pool';
 import { randomVariant, Speaker, splitAtPauses, synthesizerFile } from '../src/tasks/trigger/speech';
@@ -476,6 +476,31 @@ describe('trigger models', () => {
     const no = { times: Float32Array.of(1, 2), probs: Float32Array.of(0.001, 0.001) };
     expect(mergeTracks([no, yes], [0.75, 0.25]).probs[0]).toBeLessThan(0.75 * 0.001 + 0.25 * 0.999);
     expect(mergeTracks([a], [1])).toBe(a);
+  });
+
+  test('smoothTrack: the causal mean of the answers in the last span, fewer at the start; a lone spike is spread, not fired on', () => {
+    const rng = new Rng(5);
+    const times = Float32Array.from({ length: 60 }, (_, j) => 0.15 + 0.04 * j);
+    const probs = Float32Array.from(times, () => rng.random());
+    const s = smoothTrack({ probs, times }, 0.2);
+    expect(s.times).toBe(times);
+    // 0.2 s on a 40 ms grid: this answer and the 4 before it (a direct mean, not a running sum)
+    probs.forEach((_, j) => {
+      const from = Math.max(0, j - 4);
+      let sum = 0;
+      for (let q = from; q <= j; q++) sum += probs[q];
+      expect(s.probs[j]).toBeCloseTo(sum / (j - from + 1), 5);
+    });
+    // a 100 ms grid: 0.2 s is 2 answers
+    const coarse = { times: Float32Array.of(1, 1.1, 1.2, 1.3), probs: Float32Array.of(0, 0, 0.9, 0) };
+    smoothTrack(coarse, 0.2).probs.forEach((p, j) => expect(p).toBeCloseTo([0, 0, 0.45, 0.45][j], 6));
+    // one answer of 0.9 among zeros stays under 0.2 once spread over 5 answers
+    const spike = { times, probs: Float32Array.from(times, (_, j) => (j === 30 ? 0.9 : 0)) };
+    expect(Math.max(...smoothTrack(spike, 0.2).probs)).toBeCloseTo(0.18, 5);
+    // a span shorter than one answer, or one answer: the track itself
+    expect(smoothTrack({ probs, times }, 0.01).probs).toBe(probs);
+    const one = { times: Float32Array.of(2), probs: Float32Array.of(0.7) };
+    expect(smoothTrack(one, 0.2)).toBe(one);
   });
 
   test('a long signal is scored in windows: one answer every 40 ms, none missing or repeated', async () => {

@@ -82,6 +82,26 @@ export function mergeTracks(tracks: readonly Track[], weights: readonly number[]
   return { probs, times };
 }
 
+/**
+ * A track's causal moving mean over the last `seconds` (its answers in that span on its grid; fewer
+ * at the start): what a joined detector fires on, so one answer's spike does not fire it and one
+ * answer's dip does not split a word (microWakeWord averages its last answers the same way).
+ */
+export function smoothTrack(track: Track, seconds: number): Track {
+  const { probs, times } = track;
+  const step = times.length > 1 ? times[1] - times[0] : 0;
+  const k = step > 0 ? Math.max(1, Math.round(seconds / step)) : 1;
+  if (k === 1) return track;
+  const out = new Float32Array(probs.length);
+  let sum = 0;
+  for (let j = 0; j < probs.length; j++) {
+    sum += probs[j];
+    if (j >= k) sum -= probs[j - k];
+    out[j] = sum / Math.min(j + 1, k);
+  }
+  return { probs: out, times };
+}
+
 /** Probabilities for equally long feature matrices, in batches. */
 export async function scoreFeatures(model: Scorer, features: Float32Array[], frames: number, bands: number, batch = 32): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
