@@ -140,8 +140,9 @@ const DEFAULT_EPOCHS = 60;
  * examples again). Band masks and warps are off whatever the flags say: they act on mel bands.
  * 15 epochs, not 30 (the README's figures before 2026-11-28's partner change): on one set made
  * once, the held-out voices' loss is lowest at epochs 8-11 (four 320-voice partners) and climbs
- * after, and 30-epoch partners are overconfident on real voices (alone: 146 false alarms per hour at
- * 0.2 against 76-150 at 10 epochs, seeds 1-2). With PCEN partners (scratch script, seed 1's real clips, joined and
+ * after, and 30-epoch partners are overconfident on real voices (alone, their false alarms on real
+ * negatives score near 1: at ≤ 6 per hour they find 38.6 / 54.8% (seeds 1 / 2, at 0.99 / 0.96), 10-epoch
+ * ones 61.1 / 64.6% (0.84 / 0.80)). With PCEN partners (scratch script, seed 1's real clips, joined and
  * smoothed, 0.14): 30 / 15 / 10 epochs 80.8 / 82.0 / 80.2% with 4.5 / 2.8 / 2.9 false alarms per hour (ten pairs).
  */
 const EMBEDDING_DEFAULTS = { examples: 1200, epochs: 15, renewEvery: 0, hardNegatives: 0 };
