@@ -139,7 +139,7 @@ const DEFAULT_EPOCHS = 60;
  * each for the embedding, on both cores), 15 epochs, no renewal or mining (each would make
  * examples again). Band masks and warps are off whatever the flags say: they act on mel bands.
  * 15 epochs, not 30 (the README's figures before 2026-11-28's partner change): on one set made
- * once, the held-out voices' loss is lowest at epochs 8-11 (four 320-voice partners) and climbs
+ * once, the held-out voices' loss is lowest at epochs 7-11 (four partners on 320 and 640 voices) and climbs
  * after, and 30-epoch partners are overconfident on real voices (alone, their false alarms on real
  * negatives score near 1: at ≤ 6 per hour they find 38.6 / 54.8% (seeds 1 / 2, at 0.99 / 0.96), 10-epoch
  * ones 61.1 / 64.6% (0.84 / 0.80)). With PCEN partners (scratch script, seed 1's real clips, joined and
