@@ -6,7 +6,7 @@ import * as path from 'path';
 import { COURSE_SPECGRAM, hanning, specgram, specgramFrames } from '../src/audio/spectrogram';
 import { encodeWav16, readWav, WavReader } from '../src/audio/wav';
 import { hzToMel, LOG_MEL_16K, logMel, melEnergies, melFilterbank, melToHz, pcen, PCEN_10MS } from '../src/audio/features';
-import { addNoise, chime, colouredNoise, dbfs, gainTo, overlay, reverb } from '../src/audio/mix';
+import { addNoise, chime, colouredNoise, dbfs, gainTo, overlay, parametricEq, reverb } from '../src/audio/mix';
 import { resample } from '../src/audio/resample';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-audio-'));
@@ -258,6 +258,29 @@ describe('resampling, log-mel, mixing', () => {
     expect(slope('pink')).toBeLessThan(-2.2);
     expect(slope('brown')).toBeGreaterThan(-6.8);
     expect(slope('brown')).toBeLessThan(-5.2);
+  });
+
+  test('the parametric equalizer: a sine at a band\'s centre changes by its gain, far sines and DC pass unchanged', () => {
+    const rate = 16000;
+    const sine = (hz: number) => Float32Array.from({ length: rate }, (_, i) => Math.sin((2 * Math.PI * hz * i) / rate));
+    // the steady state (the filter's start-up left out), in dB against the input
+    const change = (x: Float32Array, y: Float32Array) => dbfs(y.subarray(rate / 2)) - dbfs(x.subarray(rate / 2));
+    for (const [hz, q, db] of [[100, 0.7, 9], [1000, 1.4, -12], [5000, 1, 6]]) {
+      const band = [{ hz, q, db }];
+      expect(change(sine(hz), parametricEq(sine(hz), rate, band))).toBeCloseTo(db, 1);
+      // four octaves away the band has (almost) no effect
+      const far = hz < 1000 ? hz * 16 : hz / 16;
+      expect(Math.abs(change(sine(far), parametricEq(sine(far), rate, band)))).toBeLessThan(0.3);
+    }
+    // a peaking band leaves DC alone, and bands in series add their gains where they meet
+    const dc = parametricEq(new Float32Array(rate).fill(0.5), rate, [{ hz: 200, q: 1, db: 12 }]);
+    expect(dc[rate - 1]).toBeCloseTo(0.5, 4);
+    expect(change(sine(800), parametricEq(sine(800), rate, [{ hz: 800, q: 1, db: 4 }, { hz: 800, q: 1, db: 5 }]))).toBeCloseTo(9, 1);
+    // no bands: an unchanged copy
+    const x = sine(440);
+    const same = parametricEq(x, rate, []);
+    expect(same).not.toBe(x);
+    expect(Array.from(same)).toEqual(Array.from(x));
   });
 
   test('reverb keeps the length and adds a tail; the chime is audible and never clips', () => {

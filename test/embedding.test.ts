@@ -140,7 +140,7 @@ test('train (tiny), detect and eval trigger --features embedding from the comman
   // detect uses both, at the joined detector's threshold unless --threshold says
   const pair = await detections();
   expect(pair.ensemble).toEqual([pc, partnerDir]);
-  expect(pair.threshold).toBe(0.14);
+  expect(pair.threshold).toBe(0.16);
   const alone = await detections('--no-partner', '--threshold', '0.0001');
   expect(alone.ensemble).toBeUndefined();
   expect(alone.threshold).toBe(0.0001);

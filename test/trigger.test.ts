@@ -10,7 +10,7 @@ import { Rng } from '../src/core/rng';
 import { conv1d } from '../src/models/patches';
 import { cropBatch, mineHardNegatives } from '../src/tasks/trigger/data';
 import { featureSet, FeatureSet, generation, Renewal } from '../src/tasks/trigger/sets';
-import { COURSE_RECIPE, makeExample, NEGATIVE_ONLY } from '../src/tasks/trigger/examples';
+import { COURSE_RECIPE, makeExample, NEGATIVE_ONLY, TRAINING_RECIPE } from '../src/tasks/trigger/examples';
 import { frontEnd, LABEL_SECONDS, labelTrack } from '../src/tasks/trigger/frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from '../src/tasks/trigger/model';
 import { detect, ensembleOf, frameMetrics, frrAt, matchEvents, mergeTracks, scoredEnds, scoreFeatures, scoreStream, smoothTrack, sweep } from '../src/tasks/trigger/score';
@@ -196,6 +196,22 @@ describe('trigger data', () => {
       expect(e.audio.every((v) => Math.abs(v) <= 1)).toBe(true);
     }
     expect([...counts].sort()).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  test('the random equalizer (training recipe) recolours the speech but moves no word; a recipe without it draws nothing for it', () => {
+    let changed = 0;
+    for (let s = 0; s < 12; s++) {
+      const plain = makeExample(fakePool, COURSE_RECIPE, new Rng(s));
+      // eq 0 or absent: not one draw more, so the example is the same one
+      expect(Array.from(makeExample(fakePool, { ...COURSE_RECIPE, eq: 0 }, new Rng(s)).audio)).toEqual(Array.from(plain.audio));
+      const eq = makeExample(fakePool, { ...COURSE_RECIPE, eq: 1 }, new Rng(s));
+      expect(eq.activates).toEqual(plain.activates);
+      expect(eq.negatives).toEqual(plain.negatives);
+      expect(eq.audio.every((v) => Number.isFinite(v) && Math.abs(v) <= 1)).toBe(true);
+      if (plain.activates.length + plain.negatives.length && Array.from(eq.audio).some((v, i) => v !== plain.audio[i])) changed++;
+    }
+    expect(changed).toBeGreaterThan(0);
+    expect(TRAINING_RECIPE.eq).toBe(0.5);
   });
 
   test('labels are 1 for the ~364 ms after each activate ends, on the model\'s own time grid', () => {

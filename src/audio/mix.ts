@@ -146,6 +146,45 @@ export function onePole(x: Float32Array, sampleRate: number, cutoffHz: number, k
   return out;
 }
 
+/** One peaking band of a parametric equalizer: `db` of gain (or cut) centred on `hz`, `q` wide (higher is narrower). */
+export interface EqBand {
+  hz: number;
+  q: number;
+  db: number;
+}
+
+/**
+ * A parametric equalizer: the bands in series, each a peaking biquad (R. Bristow-Johnson's "Audio
+ * EQ Cookbook"), run as a direct-form-I filter. A random one stands in for the colour of an unknown
+ * microphone and room, as audiomentations' SevenBandParametricEQ does for openWakeWord's training
+ * audio. Length unchanged.
+ */
+export function parametricEq(x: Float32Array, sampleRate: number, bands: readonly EqBand[]): Float32Array {
+  let out = x;
+  for (const { hz, q, db } of bands) {
+    const A = 10 ** (db / 40);
+    const w = (2 * Math.PI * Math.min(hz, sampleRate * 0.49)) / sampleRate;
+    const alpha = Math.sin(w) / (2 * q);
+    const cos = Math.cos(w);
+    const a0 = 1 + alpha / A;
+    const b0 = (1 + alpha * A) / a0, b1 = (-2 * cos) / a0, b2 = (1 - alpha * A) / a0;
+    const a1 = (-2 * cos) / a0, a2 = (1 - alpha / A) / a0;
+    const y = new Float32Array(out.length);
+    let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
+    for (let i = 0; i < out.length; i++) {
+      const v = out[i];
+      const r = b0 * v + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
+      x2 = x1;
+      x1 = v;
+      y2 = y1;
+      y1 = r;
+      y[i] = r;
+    }
+    out = y;
+  }
+  return out === x ? Float32Array.from(x) : out;
+}
+
 /** Mains hum: `hz` and its first harmonics with slowly drifting amplitude, at −20 dBFS. */
 export function hum(n: number, sampleRate: number, hz: number, random: () => number): Float32Array {
   const out = new Float32Array(n);

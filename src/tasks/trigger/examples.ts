@@ -3,10 +3,10 @@
  * background, 0-4 activates and 0-2 other words at random places with no overlap (5 tries each,
  * as v2a), the whole mix at −20 dBFS. Added: backgrounds of many kinds (coloured noise, hum,
  * babble of other words, a user's recordings), speech at a random signal-to-noise ratio (mostly
- * 0-20 dB; the course's is ~30-50 dB), a gain and a speed (±12%) per word, a microphone colour, a synthetic room,
+ * 0-20 dB; the course's is ~30-50 dB), a gain and a speed (±12%) per word, a microphone colour (a one-pole filter, a seven-band random equalizer), a synthetic room,
  * and a random final level. All from one seeded Rng.
  */
-import { addNoise, colouredNoise, dbfs, gainTo, hum, onePole, overlay, reverb, stretch } from '../../audio/mix';
+import { addNoise, colouredNoise, dbfs, EqBand, gainTo, hum, onePole, overlay, parametricEq, reverb, stretch } from '../../audio/mix';
 import { Rng } from '../../core/rng';
 import { SAMPLE_RATE, SpeechPool } from './pool';
 import { NEAR_MISSES } from './speech';
@@ -40,11 +40,17 @@ export interface Recipe {
   backgrounds?: Float32Array[];
   /** the share of other words that are near-misses (default: as they come in the pool) */
   nearMisses?: number;
+  /** the share of examples whose speech goes through a random seven-band equalizer (default: none) */
+  eq?: number;
 }
 
 export const COURSE_RECIPE: Recipe = { activates: [0, 4], negatives: [0, 2], seconds: EXAMPLE_SECONDS };
-/** what seqlab trains on: the course's, with 1-6 other words, 70% of them near-misses (they need to be heard often) */
-export const TRAINING_RECIPE: Recipe = { ...COURSE_RECIPE, negatives: [1, 6], nearMisses: 0.7 };
+/**
+ * what seqlab trains on: the course's, with 1-6 other words, 70% of them near-misses (they need to be heard often),
+ * and half the examples' speech through a random equalizer (the PCEN model's data; its partner on the speech
+ * embedding trains without: with it, it fired more on real negatives and found no more)
+ */
+export const TRAINING_RECIPE: Recipe = { ...COURSE_RECIPE, negatives: [1, 6], nearMisses: 0.7, eq: 0.5 };
 /** negative-only audio, busier with speech, for measuring false alarms */
 export const NEGATIVE_ONLY: Recipe = { activates: [0, 0], negatives: [2, 6], seconds: EXAMPLE_SECONDS };
 
@@ -82,6 +88,7 @@ export function makeExample(pool: SpeechPool, recipe: Recipe, rng: Rng): Example
   let voice: Float32Array = speech;
   if (taken.length) {
     if (rng.chance(0.5)) voice = onePole(voice, SAMPLE_RATE, rng.chance(0.5) ? 1500 + rng.random() * 4000 : 100 + rng.random() * 400, rng.chance(0.5) ? 'low' : 'high');
+    if (recipe.eq && rng.chance(recipe.eq)) voice = parametricEq(voice, SAMPLE_RATE, randomEq(rng));
     if (rng.chance(0.6)) voice = reverb(voice, SAMPLE_RATE, 0.15 + rng.random() * 0.75, 0.1 + rng.random() * 0.5, () => rng.random());
   }
   const bg = background(n, pool, recipe.backgrounds, rng);
@@ -90,6 +97,14 @@ export function makeExample(pool: SpeechPool, recipe: Recipe, rng: Rng): Example
   const audio = gainTo(mixed, -40 + rng.random() * 28);
   clipPeaks(audio);
   return { audio, activates, negatives };
+}
+
+/** audiomentations' SevenBandParametricEQ ranges: one band in each, ±12 dB (its shelves at both ends here peaking bands too). */
+const EQ_RANGES: readonly [number, number][] = [[42, 95], [91, 204], [196, 441], [421, 948], [909, 2045], [1957, 4404], [4216, 7600]];
+
+/** A random microphone-and-room colour: seven peaking bands, each centred log-uniformly in its range, Q 0.7-1.4, ±12 dB. */
+function randomEq(rng: Rng): EqBand[] {
+  return EQ_RANGES.map(([lo, hi]) => ({ hz: lo * (hi / lo) ** rng.random(), q: 0.7 + 0.7 * rng.random(), db: 24 * rng.random() - 12 }));
 }
 
 const nearMissCache = new WeakMap<SpeechPool, number[]>();
