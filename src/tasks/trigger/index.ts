@@ -242,7 +242,8 @@ async function trainModel(options: Options, ctx: RunContext, resumeDir: string, 
   const fe = frontEnd(config.model, config.stride, features);
   const t0 = performance.now();
   const pools = await loadPools(seed, poolSize(config), config, ctx);
-  // the equalizer is for the mel front ends (the speech embedding's model did worse on real voices with it)
+  // the random equalizer is for the models on mel bands or spectrograms: the speech embedding's model, trained
+  // with it, fired more on real negatives and found no more real activates (README, "This release ... third")
   const trainingRecipe = withBackgrounds(features === 'embedding' ? { ...TRAINING_RECIPE, eq: undefined } : TRAINING_RECIPE, pools);
   const generations = { model: config.model, stride: config.stride, features, recipe: trainingRecipe, count: config.examples, seed };
   const renewing = config.renewEvery && config.epochs > config.renewEvery ? config.renewEvery : 0;
