@@ -100,10 +100,10 @@ export function makeExample(pool: SpeechPool, recipe: Recipe, rng: Rng): Example
 }
 
 /** audiomentations' SevenBandParametricEQ ranges: one band in each, ±12 dB (its shelves at both ends here peaking bands too). */
-const EQ_RANGES: readonly [number, number][] = [[42, 95], [91, 204], [196, 441], [421, 948], [909, 2045], [1957, 4404], [4216, 7600]];
+export const EQ_RANGES: readonly [number, number][] = [[42, 95], [91, 204], [196, 441], [421, 948], [909, 2045], [1957, 4404], [4216, 7600]];
 
 /** A random microphone-and-room colour: seven peaking bands, each centred log-uniformly in its range, Q 0.7-1.4, ±12 dB. */
-function randomEq(rng: Rng): EqBand[] {
+export function randomEq(rng: Rng): EqBand[] {
   return EQ_RANGES.map(([lo, hi]) => ({ hz: lo * (hi / lo) ** rng.random(), q: 0.7 + 0.7 * rng.random(), db: 24 * rng.random() - 12 }));
 }
 
