@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { embeddingTime, EMBEDDING_DIMS } from '../src/tasks/trigger/embedding';
-import { frontEnd } from '../src/tasks/trigger/frontend';
+import { EMBEDDING_LABEL_DELAY, frontEnd } from '../src/tasks/trigger/frontend';
 import { finished, spawnSeqlab } from './helpers';
 
 /** speechEmbedding of each signal, in a child process (`ort`: SEQLAB_ORT, which build runs it) */
@@ -109,7 +109,7 @@ test('train (tiny), detect and eval trigger --features embedding from the comman
   expect(t.err).toBe('');
   expect(t.code).toBe(0);
   const saved = JSON.parse(fs.readFileSync(path.join(ck, 'seqlab.json'), 'utf8')).hyperparameters;
-  expect([saved.features, saved.stride, saved.warp, saved.freqMask, saved.units]).toEqual(['embedding', 1, 0, 0, 64]);
+  expect([saved.features, saved.stride, saved.warp, saved.freqMask, saved.units, saved.labelDelay]).toEqual(['embedding', 1, 0, 0, 64, EMBEDDING_LABEL_DELAY]);
   const clip = path.join(dir, 'clip.wav');
   const { encodeWav16 } = await import('../src/audio/wav');
   fs.writeFileSync(clip, encodeWav16(tone(16000 * 4, 16000, 16000), 16000));
@@ -129,7 +129,9 @@ test('train (tiny), detect and eval trigger --features embedding from the comman
   const pm = JSON.parse(fs.readFileSync(path.join(partnerDir, 'seqlab.json'), 'utf8'));
   // twice the main model's voices (its own word pool)
   expect([pm.seed, pm.epoch, pm.hyperparameters.features, pm.hyperparameters.examples, pm.hyperparameters.units, pm.hyperparameters.flite, pm.hyperparameters.voices]).toEqual([3, 1, 'embedding', 8, 64, ['rms'], 8]);
-  expect(JSON.parse(fs.readFileSync(path.join(pc, 'seqlab.json'), 'utf8')).hyperparameters.partner).toBe(true);
+  // the partner's labels start later (it hears what follows the word), the PCEN model's as the word ends
+  expect(pm.hyperparameters.labelDelay).toBe(EMBEDDING_LABEL_DELAY);
+  expect(JSON.parse(fs.readFileSync(path.join(pc, 'seqlab.json'), 'utf8')).hyperparameters).toMatchObject({ partner: true, labelDelay: 0 });
   expect(JSON.parse(tp.out.trim().split('\n').pop()!).partner.checkpoint).toBe(partnerDir);
 
   const detections = async (...extra: string[]) => {

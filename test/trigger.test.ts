@@ -241,6 +241,18 @@ describe('trigger data', () => {
     expect(Math.min(...on.filter((t) => t > 5))).toBeGreaterThan(7.5);
   });
 
+  test('a label delay moves each label window later by that much, its length unchanged', () => {
+    const steps = fe.outputSteps(998);
+    const plain = labelTrack(fe, [2.0, 7.5], steps);
+    const late = labelTrack(fe, [2.0, 7.5], steps, 0, 0.2);
+    const on = (y: Float32Array) => [...y.keys()].filter((j) => y[j] === 1).map((j) => fe.outputTime(j));
+    // 0.2 s is 5 answers of 40 ms: the same windows, 5 answers on
+    expect(on(late).length).toBe(on(plain).length);
+    on(late).forEach((t, i) => expect(t).toBeCloseTo(on(plain)[i] + 0.2, 6));
+    expect(Math.min(...on(late))).toBeGreaterThan(2.2);
+    expect(Math.max(...on(late).filter((t) => t < 5))).toBeLessThanOrEqual(2.2 + LABEL_SECONDS);
+  });
+
   test('crops keep labels aligned with their audio and never start inside a word', () => {
     const ends = [1.0, 4.2, 8.8];
     const frames = 998;
@@ -256,6 +268,16 @@ describe('trigger data', () => {
       const want = labelTrack(fe, ends, fe.outputSteps(300), start);
       expect(y[b].map((v) => v[0])).toEqual(Array.from(want));
     });
+    // with a label delay: crops start neither inside a word nor inside its later label window, labelled with the delay
+    const late = cropBatch(fe, set, 300, 16, 8, { labelDelay: 0.3 });
+    const lx = late.xs.arraySync() as number[][][];
+    const ly = late.ys.arraySync() as number[][][];
+    lx.forEach((crop, b) => {
+      const start = crop[0][0];
+      expect(set.activates[0].some((w) => start > w.start + 1e-6 && start <= w.end + 0.3 + LABEL_SECONDS)).toBe(false);
+      expect(ly[b].map((v) => v[0])).toEqual(Array.from(labelTrack(fe, ends, fe.outputSteps(300), start, 0.3)));
+    });
+    expect(ly.some((crop) => crop.some((v) => v[0] === 1))).toBe(true);
   });
 });
 

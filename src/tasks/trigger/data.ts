@@ -39,6 +39,8 @@ export interface CropAugment {
   warp?: number;
   /** mined hard negatives and the share of crops cut from them */
   hard?: { set: HardNegatives; share: number };
+  /** not an augmentation: the labels start this long after each activate ends (labelTrack's delay) */
+  labelDelay?: number;
 }
 
 /** The bands of one frame read at `factor` times their index (linear between bands, the top band held): a longer or shorter vocal tract. */
@@ -59,7 +61,7 @@ function warpFrame(x: Float32Array, at: number, bands: number, factor: number, s
  * Depends on `seed` alone.
  */
 export function cropBatch(fe: FrontEnd, set: FeatureSet, cropFrames: number, batchSize: number, seed: number, augment: CropAugment = {}): { xs: tf.Tensor3D; ys: tf.Tensor3D } {
-  const { maskBands = 0, warp = 0, hard } = augment;
+  const { maskBands = 0, warp = 0, hard, labelDelay = 0 } = augment;
   const scratch = new Float32Array(set.bands);
   const rng = new Rng(seed);
   const T = Math.min(cropFrames, set.frames);
@@ -84,7 +86,7 @@ export function cropBatch(fe: FrontEnd, set: FeatureSet, cropFrames: number, bat
       for (let attempt = 0; attempt < 8; attempt++) {
         start = fe.stride * rng.int(0, lastStart);
         const t = start * secondsPerFrame;
-        if (!words.some((w) => t > w.start && t <= w.end + LABEL_SECONDS)) break;
+        if (!words.some((w) => t > w.start && t <= w.end + labelDelay + LABEL_SECONDS)) break;
       }
       crop = set.features[k].subarray(start * set.bands, (start + T) * set.bands);
     }
@@ -100,7 +102,7 @@ export function cropBatch(fe: FrontEnd, set: FeatureSet, cropFrames: number, bat
       for (const v of crop) floor = Math.min(floor, v);
       for (let t = 0; t < T; t++) x.fill(floor, b * T * set.bands + t * set.bands + from, b * T * set.bands + t * set.bands + from + width);
     }
-    y.set(labelTrack(fe, words.map((w) => w.end), steps, start * secondsPerFrame), b * steps);
+    y.set(labelTrack(fe, words.map((w) => w.end), steps, start * secondsPerFrame, labelDelay), b * steps);
   }
   return { xs: tf.tensor3d(x, [batchSize, T, set.bands]), ys: tf.tensor3d(y, [batchSize, steps, 1]) };
 }

@@ -21,7 +21,7 @@ import { Options, RunContext, Task } from '../../core/task';
 import { beginTraining, checkpointSaver, interruption, trainLoop } from '../../core/train';
 import { cropBatch, HardNegatives, mineHardNegatives } from './data';
 import { COURSE_RECIPE, EXAMPLE_SECONDS, makeExample, NEGATIVE_ONLY, Recipe, Segment, TRAINING_RECIPE } from './examples';
-import { DEFAULT_FEATURES, DEFAULT_STRIDE, FEATURE_KINDS, FeatureKind, frontEnd, FrontEnd, LABEL_SECONDS, labelTrack, ModelKind } from './frontend';
+import { DEFAULT_FEATURES, DEFAULT_STRIDE, EMBEDDING_LABEL_DELAY, FEATURE_KINDS, FeatureKind, frontEnd, FrontEnd, LABEL_SECONDS, labelTrack, ModelKind } from './frontend';
 import { embeddingRuntime } from './embedding';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL, EMBEDDING_MODEL } from './model';
 import { DEFAULT_POOL, flitePool, poolFile, Pools, PoolSize, readRecordings, SAMPLE_RATE, SpeechPool, speechPools } from './pool';
@@ -58,6 +58,8 @@ interface TriggerConfig {
   backgrounds: string | null;
   /** a partner model on the speech embedding is trained into <checkpoint>/embedding after this one (absent in older checkpoints: none) */
   partner?: boolean;
+  /** the labels start this long after each activate ends (s; absent in older checkpoints: 0, as the course's) */
+  labelDelay?: number;
 }
 
 /** `--flite all|none|rms,slt,...` as a list of Flite voices */
@@ -145,7 +147,7 @@ const DEFAULT_EPOCHS = 60;
  * ones 61.1 / 64.6% (0.84 / 0.80)). With PCEN partners (scratch script, seed 1's real clips, joined and
  * smoothed, 0.14): 30 / 15 / 10 epochs 80.8 / 82.0 / 80.2% with 4.5 / 2.8 / 2.9 false alarms per hour (ten pairs).
  */
-const EMBEDDING_DEFAULTS = { examples: 1200, epochs: 15, renewEvery: 0, hardNegatives: 0 };
+const EMBEDDING_DEFAULTS = { examples: 1200, epochs: 15, renewEvery: 0, hardNegatives: 0, labelDelay: EMBEDDING_LABEL_DELAY };
 
 /** the partner model's sub-folder in a checkpoint */
 const PARTNER = 'embedding';
@@ -230,6 +232,7 @@ async function trainModel(options: Options, ctx: RunContext, resumeDir: string, 
     negatives: resolved('negatives'),
     backgrounds: resolved('backgrounds'),
     partner: options.model !== 'course' && options.features !== 'embedding' && options.partner !== false,
+    labelDelay: unless('labelDelay', EMBEDDING_DEFAULTS.labelDelay),
   };
   if (!resumed.meta && removePartner(ctx.checkpointDir, PARTNER)) ctx.reporter.info(`removed the old checkpoint's embedding partner (${partnerDir(ctx.checkpointDir, PARTNER)}): a new training replaces both`);
   const last = resumed.meta?.history[resumed.meta.history.length - 1];
@@ -250,7 +253,7 @@ async function trainModel(options: Options, ctx: RunContext, resumeDir: string, 
   const renewal = new Renewal(pools.train, generations, renewing, config.epochs);
   const set = await renewal.start((resumed.meta?.epoch ?? 0) + 1, ctx.reporter);
   const val = await featureSet(fe, pools.test, POSITIVES, validationExamples(config.examples), seed, 'validation examples', ctx.reporter);
-  const valLabels = val.activates.map((words) => labelTrack(fe, words.map((w) => w.end), fe.outputSteps(val.frames)));
+  const valLabels = val.activates.map((words) => labelTrack(fe, words.map((w) => w.end), fe.outputSteps(val.frames), 0, config.labelDelay ?? 0));
   const dataSeconds = (performance.now() - t0) / 1000;
   ctx.reporter.info(`data: ${config.examples} examples of ${EXAMPLE_SECONDS} s (${formatSeconds(dataSeconds)}); ${val.features.length} held-out examples in unseen voices for validation`);
 
@@ -293,7 +296,7 @@ async function trainModel(options: Options, ctx: RunContext, resumeDir: string, 
       const median = found.peaks[Math.floor(found.peaks.length / 2)];
       ctx.reporter.info(`hard negatives: the ${found.features.length} of ${mining.candidates} new negative-only examples the model scored highest (peak ${found.peaks[0].toFixed(3)}, median ${median.toFixed(3)}) go into ${Math.round(hard.share * 100)}% of the crops; ${hard.set.features.length} in all (${formatSeconds((performance.now() - t) / 1000)})`);
     },
-    batch: (epoch, i) => cropBatch(fe, set, cropFrames, config.batchSize, deriveSeed(seed, 'trigger-crops', epoch, i), { maskBands: config.freqMask, warp: config.warp ?? 0, hard }),
+    batch: (epoch, i) => cropBatch(fe, set, cropFrames, config.batchSize, deriveSeed(seed, 'trigger-crops', epoch, i), { maskBands: config.freqMask, warp: config.warp ?? 0, hard, labelDelay: config.labelDelay ?? 0 }),
     // cosine decay to a tenth
     learningRate: (epoch) => config.lr * (0.1 + 0.45 * (1 + Math.cos((Math.PI * (epoch - 1)) / Math.max(1, config.epochs - 1)))),
     validate: async () => {
@@ -627,7 +630,7 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   const pos = scored(positives, await tracks(positiveSets));
   const neg = scored(negatives, await tracks(negativeSets));
   const scoreSeconds = (performance.now() - t0) / 1000;
-  const labels = positives.activates.map((words) => labelTrack(fe, words.map((w) => w.end), fe.outputSteps(positives.frames)));
+  const labels = positives.activates.map((words) => labelTrack(fe, words.map((w) => w.end), fe.outputSteps(positives.frames), 0, config.labelDelay ?? 0));
   const frames = frameMetrics(pos.clips.map((c) => c.track.probs), labels, threshold);
   return report(what, pos, neg, frames, threshold, refractory, det, ctx, { scoreSeconds: +scoreSeconds.toFixed(1), ...ensemble });
 }
@@ -821,6 +824,7 @@ export const trigger: Task = {
       { key: 'cropSeconds', flags: '--crop-seconds <s>', help: 'length of the training crops', type: 'number', default: 3, min: 1, max: 10 },
       { key: 'lr', flags: '--lr <x>', help: 'Adam learning rate (cosine decay to a tenth)', type: 'number', default: 0.002, min: 1e-9 },
       { key: 'features', flags: '--features <f>', help: 'the default model\'s features: pcen (mel energies through per-channel energy normalization: a room\'s loudness and steady noise divide out), log-mel (their log, as models before PCEN) or embedding (Google\'s speech embedding, trained on real speech, via ONNX Runtime: hears real voices better, near-misses worse; its own defaults: 1,200 examples, 15 epochs, no renewal or mining)', type: FEATURE_KINDS, default: DEFAULT_FEATURES },
+      { key: 'labelDelay', flags: '--label-delay <s>', help: `the labels start this long after each activate ends, so the model hears what follows the word before it answers (active-ation, activ-ity; default 0 as the course's, ${EMBEDDING_LABEL_DELAY} for --features embedding)`, type: 'number', default: 0, min: 0, max: 1 },
       { key: 'units', flags: '--units <n>', help: 'units of each of the default model\'s two GRUs', type: 'int', default: DEFAULT_MODEL.units, min: 1 },
       { key: 'hardNegatives', flags: '--hard-negatives <share>', help: 'from a third of the way in, this share of the crops comes from new negative examples the model fires on most (0: no mining)', type: 'number', default: 0.2, min: 0, max: 0.9 },
       { key: 'warp', flags: '--warp <share>', help: 'half the training crops have their mel bands stretched or squeezed by up to this share (another vocal tract length; 0: none)', type: 'number', default: 0.1, min: 0, max: 0.3 },
