@@ -147,6 +147,39 @@ describe('trigger data', () => {
     expect(name(['slt', 'awb'])).toBe('trigger-words-v6-1-160x8+14-flite-awb+slt.pool');
   });
 
+  test('a pool of fewer voices is the first voices of a cached larger one, clip for clip as if synthesized alone', async () => {
+    // in a child process on the built code (espeak-ng is an ES module); tiny pools: 2 activates and 3 other words a voice
+    const pool = JSON.stringify(path.join(__dirname, '..', 'dist', 'src', 'tasks', 'trigger', 'pool.js'));
+    const [a, b] = [fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-pool-')), fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-pool-'))];
+    const script = `
+      const { speechPools } = require(${pool});
+      const quiet = { info() {}, warn() {}, startPhase() {}, batch() {}, abort() {} };
+      const size = (voices) => ({ voices, activatesPerVoice: 2, negativesPerVoice: 3, flite: ['rms'] });
+      const digest = (p) => ({ activates: p.activates.map((c) => [c.length, c.reduce((s, v) => s + v, 0)]), negatives: p.negatives.map((c) => [c.length, c.reduce((s, v) => s + v, 0)]), texts: p.negativeTexts, voices: p.voiceOf });
+      (async () => {
+        const big = await speechPools(3, size(10), quiet, ${JSON.stringify(a)});
+        const derived = await speechPools(3, size(5), quiet, ${JSON.stringify(a)});
+        await speechPools(3, size(5), quiet, ${JSON.stringify(b)});
+        // as read back from its cache (16-bit), as the derived one is
+        const alone = await speechPools(3, size(5), quiet, ${JSON.stringify(b)});
+        console.log(JSON.stringify({ files: require('fs').readdirSync(${JSON.stringify(a)}), big: digest(big.train), derived: [digest(derived.train), digest(derived.test)], alone: [digest(alone.train), digest(alone.test)], bigTest: digest(big.test) }));
+      })();`;
+    const child = spawn(process.execPath, ['-e', script]);
+    const { code, out } = await finished(child as unknown as Parameters<typeof finished>[0]);
+    fs.rmSync(a, { recursive: true, force: true });
+    fs.rmSync(b, { recursive: true, force: true });
+    expect(code).toBe(0);
+    const r = JSON.parse(out);
+    expect(r.files).toEqual(['trigger-words-v6-3-10x2+3-flite-rms.pool']); // the 5-voice pool was not synthesized beside it
+    expect(r.derived).toEqual(r.alone);
+    expect(r.alone[0].activates.length).toBeGreaterThan(5);
+    expect(r.alone[0].activates.length).toBeLessThan(r.big.activates.length);
+    // Flite's words come after eSpeak's (its voices are spoken by another process meanwhile): voices out of order
+    const v: number[] = r.big.voices.activates;
+    expect(v.some((x, i) => i > 0 && x < v[i - 1])).toBe(true);
+    expect(r.derived[1]).toEqual(r.alone[1]); // the held-out split: both 4 voices
+  });
+
   test('randomVariant moves formants within ±17% (one tract factor ±10%, then ±6% each), redraws the pitch range, keeps the rest', () => {
     const base = 'language variant\nname male3\ngender male\n\npitch 80 122\nformant 0 100 100 100\nformant 1  96  97 100\nformant 2  96  97 100\nformant 3 0 0 0\nconsonants 100\n';
     const rng = new Rng(3);

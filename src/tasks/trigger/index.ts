@@ -24,7 +24,7 @@ import { COURSE_RECIPE, EXAMPLE_SECONDS, makeExample, NEGATIVE_ONLY, Recipe, Seg
 import { DEFAULT_FEATURES, DEFAULT_STRIDE, EMBEDDING_LABEL_DELAY, FEATURE_KINDS, FeatureKind, frontEnd, FrontEnd, LABEL_SECONDS, labelTrack, ModelKind } from './frontend';
 import { embeddingRuntime } from './embedding';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL, EMBEDDING_MODEL } from './model';
-import { DEFAULT_POOL, flitePool, poolFile, Pools, PoolSize, readRecordings, SAMPLE_RATE, SpeechPool, speechPools } from './pool';
+import { cachePool, DEFAULT_POOL, flitePool, poolFile, Pools, PoolSize, readRecordings, SAMPLE_RATE, SpeechPool, speechPools } from './pool';
 import { FLITE_VOICES, FliteVoiceName } from './flite';
 import { detect, Detection, ensembleOf, frameMetrics, frrAt, mergeTracks, Part, Scored, Scorer, scoreFeatures, scoreStream, smoothTrack, sweep, Track } from './score';
 import { featureSet, FeatureSet, featureSets, Renewal, SetJob, withoutBackgrounds } from './sets';
@@ -137,7 +137,7 @@ function refuseCourseTraining(ctx: RunContext): void {
 const DEFAULT_EPOCHS = 60;
 
 /**
- * `--features embedding`'s defaults (a flag given still wins): 1,200 examples made once (~0.5 s
+ * `--features embedding`'s defaults (a flag given still wins): 1,200 examples made once (~0.1 s
  * each for the embedding, on both cores), 15 epochs, no renewal or mining (each would make
  * examples again). Band masks and warps are off whatever the flags say: they act on mel bands.
  * 15 epochs, not 30 (the README's figures before 2026-11-28's partner change): on one set made
@@ -164,7 +164,7 @@ const PARTNER_VOICES = 2;
 
 /**
  * `train trigger`: the model (PCEN by default), then, for a default model on mel features, its
- * partner on the speech embedding in <checkpoint>/embedding (~3 min; `--no-partner` skips it),
+ * partner on the speech embedding in <checkpoint>/embedding (~2 min; `--no-partner` skips it),
  * which detect and eval use beside it. `--resume` finishes whichever of the two is unfinished.
  */
 async function train(_args: string[], options: Options, ctx: RunContext) {
@@ -178,7 +178,7 @@ async function train(_args: string[], options: Options, ctx: RunContext) {
     if (there && cfg && there.epoch >= cfg.epochs && !there.interrupted) {
       ctx.reporter.info(`the embedding partner in ${dir} is trained already (${there.epoch} epochs)`);
     } else {
-      ctx.reporter.info(`${there ? 'resuming' : 'training'} its partner: a model on the speech embedding (trained on real speech), in ${dir} (~3 min here); detect and eval use both`);
+      ctx.reporter.info(`${there ? 'resuming' : 'training'} its partner: a model on the speech embedding (trained on real speech), in ${dir} (~2 min here); detect and eval use both`);
       const examples = Math.min(config.examples, EMBEDDING_DEFAULTS.examples);
       const epochs = Math.min(config.epochs, EMBEDDING_DEFAULTS.epochs);
       const voices = config.voices * PARTNER_VOICES;
@@ -207,7 +207,7 @@ async function trainModel(options: Options, ctx: RunContext, resumeDir: string, 
   const seed = resumed.meta?.seed ?? ctx.seed;
   const epochs = (options.epochs as number | undefined) ?? saved?.epochs ?? DEFAULT_EPOCHS;
   const resolved = (key: 'activates' | 'negatives' | 'backgrounds') => (options[key] ? path.resolve(options[key] as string) : null);
-  // the speech embedding's own defaults where a flag does not say (embedding.ts costs ~0.5 s per 10 s example)
+  // the speech embedding's own defaults where a flag does not say (embedding.ts costs ~0.1 s per 10 s example with its mixing)
   const onEmbedding = !saved && options.features === 'embedding' && options.model !== 'course';
   const unless = <T>(key: string, value: T) => (onEmbedding && !ctx.explicit.has(key) ? value : (options[key] as T));
   const config: TriggerConfig = saved ? { ...saved, epochs } : {
@@ -244,6 +244,8 @@ async function trainModel(options: Options, ctx: RunContext, resumeDir: string, 
   const features = featuresOf(config);
   const fe = frontEnd(config.model, config.stride, features);
   const t0 = performance.now();
+  // the partner's word pool (twice the voices, same seed) holds this one's voices: synthesized first, once, it serves both
+  if (config.partner) await cachePool(seed, poolSize({ ...config, voices: config.voices * PARTNER_VOICES }), ctx.reporter);
   const pools = await loadPools(seed, poolSize(config), config, ctx);
   // the random equalizer is for the models on mel bands or spectrograms: the speech embedding's model, trained
   // with it, fired more on real negatives and found no more real activates (README, "This release ... third")
@@ -832,7 +834,7 @@ export const trigger: Task = {
       { key: 'freqMask', flags: '--freq-mask <bands>', help: 'half the training crops lose up to this many mel bands (0: none)', type: 'int', default: 6, min: 0, max: 20 },
       { key: 'voices', flags: '--voices <n>', help: 'voices in the training pool (a fifth as many eSpeak NG voices more are held out)', type: 'int', default: DEFAULT_POOL.voices, min: 4 },
       { key: 'flite', flags: '--flite <voices>', help: `Flite voices a quarter of the training voices are drawn from: all, none (eSpeak NG alone), or some of ${FLITE_VOICES.join(',')}`, type: 'string', default: 'all' },
-      { key: 'partner', flags: '--no-partner', help: 'the default model alone: without its partner on the speech embedding, trained after it into <checkpoint>/embedding (~3 min; detect and eval use both)', type: 'boolean' },
+      { key: 'partner', flags: '--no-partner', help: 'the default model alone: without its partner on the speech embedding, trained after it into <checkpoint>/embedding (~2 min; detect and eval use both)', type: 'boolean' },
       ...FOLDER_OPTIONS,
     ],
     resumable: true,

@@ -28,6 +28,8 @@ export interface SpeechPool {
   negatives: Float32Array[];
   /** what each negative says ('' for a user's recording) */
   negativeTexts: string[];
+  /** which synthesized voice said each clip (absent in pools cached before 2026-11-28's fifth release) */
+  voiceOf?: { activates: number[]; negatives: number[] };
 }
 
 export interface Pools {
@@ -61,7 +63,13 @@ export function poolFile(seed: number, size: PoolSize, cacheDir = defaultCacheDi
   return path.join(cacheDir, `trigger-words-v6-${seed}-${size.voices}x${size.activatesPerVoice}+${size.negativesPerVoice}${synths}.pool`);
 }
 
-/** The cached pool for (seed, size), synthesized on first use (~0.4 s per voice); the same for a seed on every run and machine. */
+/**
+ * The cached pool for (seed, size), synthesized on first use (~0.4 s per voice); the same for a
+ * seed on every run and machine. A seed's voices are drawn one after another, each from the same
+ * random stream whatever the number asked for, so a pool of more voices (same seed, words per voice
+ * and synthesizers) holds this one: its clips of the first `size.voices` training voices (and first
+ * held-out ones), in the same order. Such a cached pool is used instead of synthesizing.
+ */
 export async function speechPools(seed: number, size: PoolSize, reporter: Reporter, cacheDir = defaultCacheDir()): Promise<{ train: SpeechPool; test: SpeechPool }> {
   const file = poolFile(seed, size, cacheDir);
   if (fs.existsSync(file)) {
@@ -69,10 +77,14 @@ export async function speechPools(seed: number, size: PoolSize, reporter: Report
     if (pools) return pools;
     reporter.warn(`the speech cache ${file} is unreadable; synthesizing it again`);
   }
+  for (const larger of largerPoolFiles(seed, size, cacheDir)) {
+    const pools = readPool(larger);
+    if (pools?.train.voiceOf && pools.test.voiceOf) return { train: firstVoices(pools.train, size.voices), test: firstVoices(pools.test, heldOutVoices(size)) };
+  }
   const t0 = performance.now();
   const speaker = await Speaker.load();
   const flite = size.flite.length ? await Flite.load() : undefined;
-  const testVoices = Math.max(4, Math.round(size.voices / 5));
+  const testVoices = heldOutVoices(size);
   const synths = size.flite.length ? `eSpeak NG and Flite (${size.flite.join(', ')})` : 'eSpeak NG';
   reporter.info(`synthesizing the word pool with ${synths}: ${size.voices} training voices, ${testVoices} held-out eSpeak voices (once; cached in ${file})`);
   reporter.startPhase('synthesis', size.voices + testVoices);
@@ -96,6 +108,45 @@ export async function speechPools(seed: number, size: PoolSize, reporter: Report
   return { train, test };
 }
 
+/** Synthesizes and caches the pool for (seed, size) unless it is cached (it is not read). */
+export async function cachePool(seed: number, size: PoolSize, reporter: Reporter, cacheDir = defaultCacheDir()): Promise<void> {
+  if (!fs.existsSync(poolFile(seed, size, cacheDir))) await speechPools(seed, size, reporter, cacheDir);
+}
+
+/** the held-out split's voices for a training split of size.voices */
+const heldOutVoices = (size: PoolSize) => Math.max(4, Math.round(size.voices / 5));
+
+/** Cached pools of more voices than size's, otherwise the same (same seed, words per voice, synthesizers), fewest voices first. */
+function largerPoolFiles(seed: number, size: PoolSize, cacheDir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(cacheDir);
+  } catch {
+    return [];
+  }
+  const name = path.basename(poolFile(seed, size, cacheDir));
+  const [before, after] = name.split(`-${size.voices}x`);
+  return names
+    .filter((n) => n.startsWith(`${before}-`) && n.endsWith(`x${after}`))
+    .map((n) => ({ n, voices: Number(n.slice(before.length + 1, n.length - after.length - 1)) }))
+    .filter((f) => Number.isInteger(f.voices) && f.voices > size.voices)
+    .sort((a, b) => a.voices - b.voices)
+    .map((f) => path.join(cacheDir, f.n));
+}
+
+/** The clips of a pool's first `voices` voices, in the pool's order. */
+function firstVoices(pool: SpeechPool, voices: number): SpeechPool {
+  const { activates, negatives } = pool.voiceOf!;
+  const keep = (list: number[]) => list.map((v, i) => (v < voices ? i : -1)).filter((i) => i >= 0);
+  const [a, n] = [keep(activates), keep(negatives)];
+  return {
+    activates: a.map((i) => pool.activates[i]),
+    negatives: n.map((i) => pool.negatives[i]),
+    negativeTexts: n.map((i) => pool.negativeTexts[i]),
+    voiceOf: { activates: a.map((i) => activates[i]), negatives: n.map((i) => negatives[i]) },
+  };
+}
+
 /** the share of eSpeak NG training voices that are new: a training variant with its formants and pitch range varied (randomVariant) */
 const VARIED_VOICES = 0.5;
 
@@ -112,15 +163,16 @@ const wordsToSay = (size: PoolSize, rng: Rng): string[] => [...Array(size.activa
  */
 async function synthesize(synths: { speaker: Speaker; flite?: Flite }, seed: number, voices: number, variants: readonly string[], size: PoolSize, training: boolean, progress: (k: number) => void): Promise<SpeechPool> {
   const rng = new Rng(seed);
-  const pool: SpeechPool = { activates: [], negatives: [], negativeTexts: [] };
-  const keep = (text: string, samples: Float32Array | undefined) => addWord(pool, text, samples);
-  const flites: Promise<[string, Float32Array | undefined][]>[] = [];
+  const pool: SpeechPool = { activates: [], negatives: [], negativeTexts: [], voiceOf: { activates: [], negatives: [] } };
+  const keep = (text: string, samples: Float32Array | undefined, voice: number) => addWord(pool, text, samples, voice);
+  const flites: Promise<[string, Float32Array | undefined, number][]>[] = [];
   const speaker = synths.speaker;
   for (let v = 0; v < voices; v++) {
     if (training && synths.flite && size.flite.length && rng.chance(FLITE_SHARE)) {
       // a Flite speaker, made higher or lower and smaller or larger by resampling (pitch and formants together);
       // its process speaks while this one goes on with eSpeak
-      const words = fliteSpeaker(synths.flite, rng.pick(size.flite), [0.86, 1.18], [0.8, 1.3], size, rng);
+      const voice = v;
+      const words = fliteSpeaker(synths.flite, rng.pick(size.flite), [0.86, 1.18], [0.8, 1.3], size, rng).then((said) => said.map(([text, samples]) => [text, samples, voice] as [string, Float32Array | undefined, number]));
       words.catch(() => undefined); // awaited below, after the eSpeak voices: not an unhandled rejection meanwhile
       flites.push(words);
       progress(v + 1);
@@ -136,10 +188,10 @@ async function synthesize(synths: { speaker: Speaker; flite?: Flite }, seed: num
     const texts = wordsToSay(size, rng);
     const words = rng.shuffle(texts).map((text) => ({ text, rate: rng.int(70, 130), pitch: rng.int(-25, 25) }));
     const spoken = await speaker.speak(voice, words, SAMPLE_RATE);
-    for (const s of spoken ?? []) keep(s.text, s.samples);
+    for (const s of spoken ?? []) keep(s.text, s.samples, v);
     progress(v + 1);
   }
-  for (const words of await Promise.all(flites)) for (const [text, samples] of words) keep(text, samples);
+  for (const words of await Promise.all(flites)) for (const [text, samples, voice] of words) keep(text, samples, voice);
   return pool;
 }
 
@@ -174,19 +226,23 @@ export async function flitePool(seed: number, voice: FliteVoiceName, speakers: n
   return pool;
 }
 
-/** A spoken word into the pool, unless it is missing or shorter than 150 ms. */
-function addWord(pool: SpeechPool, text: string, samples: Float32Array | undefined): void {
+/** A spoken word into the pool (said by `voice`, where the pool records voices), unless it is missing or shorter than 150 ms. */
+function addWord(pool: SpeechPool, text: string, samples: Float32Array | undefined, voice?: number): void {
   if (!samples || samples.length < SAMPLE_RATE * 0.15) return;
-  if (text === TRIGGER) pool.activates.push(samples);
-  else {
+  if (text === TRIGGER) {
+    pool.activates.push(samples);
+    if (voice !== undefined) pool.voiceOf?.activates.push(voice);
+  } else {
     pool.negatives.push(samples);
     pool.negativeTexts.push(text);
+    if (voice !== undefined) pool.voiceOf?.negatives.push(voice);
   }
 }
 
 function encodePool(p: { train: SpeechPool; test: SpeechPool }): Uint8Array {
   const clips = [p.train.activates, p.train.negatives, p.test.activates, p.test.negatives];
-  const header = Buffer.from(JSON.stringify({ lengths: clips.map((list) => list.map((c) => c.length)), texts: [p.train.negativeTexts, p.test.negativeTexts] }), 'utf8');
+  const voices = p.train.voiceOf && p.test.voiceOf ? [p.train.voiceOf.activates, p.train.voiceOf.negatives, p.test.voiceOf.activates, p.test.voiceOf.negatives] : undefined;
+  const header = Buffer.from(JSON.stringify({ lengths: clips.map((list) => list.map((c) => c.length)), texts: [p.train.negativeTexts, p.test.negativeTexts], ...(voices ? { voices } : {}) }), 'utf8');
   const total = clips.flat().reduce((s, c) => s + c.length, 0);
   const out = Buffer.alloc(12 + header.length + total * 2);
   out.write(MAGIC, 0, 'ascii');
@@ -204,7 +260,7 @@ function readPool(file: string): { train: SpeechPool; test: SpeechPool } | undef
     const buf = fs.readFileSync(file);
     if (buf.toString('ascii', 0, 8) !== MAGIC) return undefined;
     const len = buf.readUInt32LE(8);
-    const { lengths, texts } = JSON.parse(buf.toString('utf8', 12, 12 + len)) as { lengths: number[][]; texts: string[][] };
+    const { lengths, texts, voices } = JSON.parse(buf.toString('utf8', 12, 12 + len)) as { lengths: number[][]; texts: string[][]; voices?: number[][] };
     let at = 12 + len;
     if (buf.length !== at + lengths.flat().reduce((s, n) => s + n, 0) * 2) return undefined;
     const lists = lengths.map((list) => list.map((n) => {
@@ -212,7 +268,9 @@ function readPool(file: string): { train: SpeechPool; test: SpeechPool } | undef
       for (let i = 0; i < n; i++, at += 2) c[i] = buf.readInt16LE(at) / 32767;
       return c;
     }));
-    return { train: { activates: lists[0], negatives: lists[1], negativeTexts: texts[0] }, test: { activates: lists[2], negatives: lists[3], negativeTexts: texts[1] } };
+    // which voice said each clip (pools cached before these were recorded have none)
+    const of = (k: number) => (voices && voices.every((v, i) => v.length === lengths[i].length) ? { voiceOf: { activates: voices[k], negatives: voices[k + 1] } } : {});
+    return { train: { activates: lists[0], negatives: lists[1], negativeTexts: texts[0], ...of(0) }, test: { activates: lists[2], negatives: lists[3], negativeTexts: texts[1], ...of(2) } };
   } catch {
     return undefined;
   }
