@@ -9,7 +9,7 @@ import { saveCheckpoint } from '../src/core/checkpoint';
 import { Rng } from '../src/core/rng';
 import { conv1d } from '../src/models/patches';
 import { cropBatch, mineHardNegatives } from '../src/tasks/trigger/data';
-import { featureSet, FeatureSet, generation, Renewal } from '../src/tasks/trigger/sets';
+import { CHUNK, featureSet, FeatureSet, generation, Renewal } from '../src/tasks/trigger/sets';
 import { COURSE_RECIPE, EQ_RANGES, makeExample, NEGATIVE_ONLY, randomEq, TRAINING_RECIPE } from '../src/tasks/trigger/examples';
 import { frontEnd, LABEL_SECONDS, labelTrack } from '../src/tasks/trigger/frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from '../src/tasks/trigger/model';
@@ -406,7 +406,7 @@ describe('trigger training-set renewal', () => {
     }
   });
 
-  test('the first set is made half here and half in the worker at once, and equals the one made here alone', async () => {
+  test('the first set is made here and in the worker at once, and equals the one made here alone', async () => {
     const workerFile = path.resolve(__dirname, '../dist/src/tasks/trigger/sets-worker.js');
     for (const file of [workerFile, null]) {
       for (const [epoch, g] of [[1, 0], [5, 2]]) {
@@ -437,6 +437,26 @@ describe('trigger training-set renewal', () => {
     // not asked for ahead: made here, the same
     expect(firstFrames(await renewal.take('mining 4', job))).toEqual(firstFrames(here));
     await renewal.close();
+  });
+
+  test('a set the worker has not finished when it is needed is finished here too, chunk by chunk, the same examples', async () => {
+    const workerFile = path.resolve(__dirname, '../dist/src/tasks/trigger/sets-worker.js');
+    const big = { ...spec, count: 4 * CHUNK };
+    const renewal = new Renewal(fakePool, big, 2, 6, workerFile);
+    const job = { recipe: big.recipe, count: big.count, seed: big.seed, name: 'training examples', range: [0, big.count] as [number, number] };
+    renewal.ahead('generation 0', job);
+    // once the worker has sent its first chunk, it has most of the set still to make: this thread takes its share
+    while (renewal.chunksMade.worker === 0) await new Promise((r) => setTimeout(r, 20));
+    const got = await renewal.take('generation 0', job);
+    await renewal.close();
+    expect(renewal.chunksMade.here).toBeGreaterThan(0);
+    expect(renewal.chunksMade.worker).toBeGreaterThan(0);
+    expect(renewal.chunksMade.here + renewal.chunksMade.worker).toBe(4);
+    const here = await generation(fakePool, big, 0);
+    expect(got.features).toHaveLength(4 * CHUNK);
+    expect(firstFrames(got)).toEqual(firstFrames(here));
+    expect(JSON.stringify(got.activates)).toBe(JSON.stringify(here.activates));
+    expect(got.frames).toBe(here.frames);
   });
 
   test('a run resumed at epoch 5 trains on generation 2, as the run that never stopped did', async () => {

@@ -27,7 +27,7 @@ import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL, EMBEDDING_MODEL 
 import { cachePool, DEFAULT_POOL, flitePool, poolFile, Pools, PoolSize, readRecordings, SAMPLE_RATE, SpeechPool, speechPools } from './pool';
 import { FLITE_VOICES, FliteVoiceName } from './flite';
 import { detect, Detection, ensembleOf, frameMetrics, frrAt, mergeTracks, Part, Scored, Scorer, scoreFeatures, scoreStream, smoothTrack, sweep, Track } from './score';
-import { featureSet, FeatureSet, featureSets, Renewal, SetJob, withoutBackgrounds } from './sets';
+import { CHUNK, featureSet, FeatureSet, featureSets, Renewal, SetJob, withoutBackgrounds } from './sets';
 
 interface TriggerConfig {
   model: ModelKind;
@@ -284,8 +284,12 @@ async function trainModel(options: Options, ctx: RunContext, resumeDir: string, 
       // the candidates of the next mining round are made in the worker, asked for before the next generation so they are ready in time
       if (hard.share) for (let e = epoch; e <= Math.min(config.epochs, epoch + MINING_LOOKAHEAD); e++) if (mining.at(e)) renewal.ahead(`mining ${e}`, miningJob(e));
       const before = renewal.generationOf(epoch - 1);
+      const [here, asked] = [renewal.chunksMade.here, performance.now()];
       const g = await renewal.prepare(epoch, set, ctx.reporter);
-      if (epoch > 1 && g !== before) ctx.reporter.info(`epoch ${epoch}: ${config.examples} new training examples (generation ${g + 1} of ${renewal.generationOf(config.epochs) + 1}, made beside training)`);
+      // chunks the worker had not reached when they were needed were made here (training waited meanwhile)
+      const late = renewal.chunksMade.here - here;
+      const waited = late ? `; the worker was late: ${Math.min(config.examples, late * CHUNK)} of them made here while training waited ${formatSeconds((performance.now() - asked) / 1000)}` : '';
+      if (epoch > 1 && g !== before) ctx.reporter.info(`epoch ${epoch}: ${config.examples} new training examples (generation ${g + 1} of ${renewal.generationOf(config.epochs) + 1}, made beside training${waited})`);
       // a resumed run mines once at its first epoch, to have hard negatives to go on with
       if (!hard.share || epoch < mining.first || (!mining.at(epoch) && hard.set.features.length)) return;
       const t = performance.now();

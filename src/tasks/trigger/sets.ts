@@ -110,21 +110,50 @@ function append(a: FeatureSet, b: FeatureSet): FeatureSet {
 /** The compiled worker beside this file (absent when the sources run directly, as under ts-jest). */
 const defaultWorkerFile = () => path.join(__dirname, 'sets-worker.js');
 
+/** Examples per chunk of a set, the unit the worker and this thread share it in. */
+export const CHUNK = 16;
+
+/** [from, to) cut into chunks of CHUNK examples. */
+export function chunksOf([from, to]: [number, number]): [number, number][] {
+  const out: [number, number][] = [];
+  for (let a = from; a < to; a += CHUNK) out.push([a, Math.min(to, a + CHUNK)]);
+  return out;
+}
+
+/** A set asked of the worker: the next chunk to claim (shared with it), and each chunk as it arrives. */
+interface Asked {
+  counter: Int32Array;
+  chunks: { resolve: (s: FeatureSet) => void; reject: (e: Error) => void; promise: Promise<FeatureSet> }[];
+}
+
+/** What the worker sends for each chunk it made. */
+export interface ChunkMade {
+  key: string;
+  chunk: number;
+  set: FeatureSet;
+}
+
 /**
  * The training set, renewed every `every` epochs: epochs 1..every train on generation 0,
  * the next `every` on generation 1, and so on, so a run sees epochs/every times as many distinct
  * mixes, each at most `every` times. (Measured: with 2,000 examples renewed every 5 epochs,
  * fresh clips in training voices had FRR at ≤ 1 false alarm/h 11.7-16.3% against 19.1% without, seed 1, two runs.)
  * While one generation trains, a worker thread makes the next one (on the second core), and any
- * other set asked for ahead (`ahead`: hard-negative candidates); if one is not done when needed,
- * training waits for it, so every epoch's data depends on the seed alone, and a resumed run gets
- * the same generation at the same epoch. Without a worker file everything is made in this thread.
+ * other set asked for ahead (`ahead`: hard-negative candidates). A set is made in chunks of
+ * CHUNK examples that the worker and this thread claim from one shared counter: when training
+ * needs a set the worker has not finished, this thread makes the chunks no one has claimed yet
+ * rather than wait idle (on a slow day the worker fell behind: 227 s of a 23-minute run waited).
+ * Each example depends on its index alone, so every epoch's data depends on the seed alone,
+ * whoever made it, and a resumed run gets the same generation at the same epoch. Without a worker
+ * file everything is made in this thread.
  */
 export class Renewal {
   private worker?: Worker;
-  /** what the worker was asked for, by key, in the order asked (it makes one at a time) */
-  private readonly waiting = new Map<string, { resolve: (s: FeatureSet) => void; reject: (e: Error) => void; promise: Promise<FeatureSet> }>();
+  /** what the worker was asked for, by key: the job, its chunks' claim counter, and each chunk as it comes */
+  private readonly waiting = new Map<string, Asked>();
   private current = 0;
+  /** chunks made so far by this thread (in `take`) and received from the worker */
+  readonly chunksMade = { here: 0, worker: 0 };
 
   constructor(
     private readonly pool: SpeechPool,
@@ -135,7 +164,10 @@ export class Renewal {
   ) {
     if (workerFile && fs.existsSync(workerFile)) {
       this.worker = new Worker(workerFile, { workerData: { pool, spec } });
-      this.worker.on('message', (m: { key: string; set: FeatureSet }) => this.waiting.get(m.key)?.resolve(m.set));
+      this.worker.on('message', (m: ChunkMade) => {
+        this.chunksMade.worker++;
+        this.waiting.get(m.key)?.chunks[m.chunk]?.resolve(m.set);
+      });
       this.worker.on('error', (err) => this.failAll(err));
       this.worker.on('exit', (code) => this.failAll(new Error(`exited with code ${code}`)));
       // a worker that is only making examples must not keep the process alive
@@ -152,49 +184,75 @@ export class Renewal {
     return this.every > 0 ? Math.floor((epoch - 1) / this.every) : 0;
   }
 
-  /**
-   * The set a run starting at `epoch` trains on first: its generation, made half here and half in
-   * the worker at the same time.
-   */
+  /** The set a run starting at `epoch` trains on first: its generation, made here and in the worker at once (chunk by chunk). */
   async start(epoch: number, reporter?: Reporter): Promise<FeatureSet> {
     const g = this.generationOf(epoch);
     this.current = g;
-    const half = Math.ceil(this.spec.count / 2);
-    if (!this.worker || half === this.spec.count) return generation(this.pool, this.spec, g, reporter);
-    const key = `generation ${g} from ${half}`;
-    const rest = generationJob(this.spec, g, [half, this.spec.count]);
-    this.ahead(key, rest);
-    const set = await generation(this.pool, this.spec, g, reporter, [0, half]);
-    return append(set, await this.take(key, rest, reporter));
+    const key = `generation ${g}`;
+    const job = generationJob(this.spec, g);
+    this.ahead(key, job);
+    return this.take(key, job, reporter, true);
   }
 
   /** Asks the worker for `job` under `key` (once; nothing without a worker). */
   ahead(key: string, job: SetJob): void {
     if (!this.worker || this.waiting.has(key)) return;
-    let resolve!: (s: FeatureSet) => void, reject!: (e: Error) => void;
-    const promise = new Promise<FeatureSet>((res, rej) => ((resolve = res), (reject = rej)));
-    // a set asked for ahead and never used must not surface as an unhandled rejection
-    promise.catch(() => undefined);
-    this.waiting.set(key, { resolve, reject, promise });
-    this.worker.postMessage({ key, job });
+    const counter = new Int32Array(new SharedArrayBuffer(4));
+    const chunks = chunksOf(job.range).map(() => {
+      let resolve!: (s: FeatureSet) => void, reject!: (e: Error) => void;
+      const promise = new Promise<FeatureSet>((res, rej) => ((resolve = res), (reject = rej)));
+      // a chunk this thread makes itself, or one of a set never used, must not surface as an unhandled rejection
+      promise.catch(() => undefined);
+      return { resolve, reject, promise };
+    });
+    this.waiting.set(key, { counter, chunks });
+    this.worker.postMessage({ key, job, counter });
   }
 
-  /** The set asked for ahead under `key`; made here when it was not asked for (or the worker stopped). */
-  async take(key: string, job: SetJob, reporter?: Reporter): Promise<FeatureSet> {
-    const waiting = this.waiting.get(key);
-    let got: FeatureSet | undefined;
-    if (waiting) {
-      // held while awaited: an unreferenced worker would let the process end under the await
-      this.worker?.ref();
-      try {
-        got = await waiting.promise;
-      } catch (err) {
-        reporter?.warn(`${(err as Error).message}; making them in the main thread`);
+  /**
+   * The set asked for ahead under `key`: the chunks the worker has made, the ones no one has
+   * claimed yet made here meanwhile, then the worker's last ones awaited; all of it made here when
+   * it was not asked for (or the worker stopped). `progress`: a progress bar for all of it (else
+   * the reporter only warns).
+   */
+  async take(key: string, job: SetJob, reporter?: Reporter, progress = false): Promise<FeatureSet> {
+    const asked = this.waiting.get(key);
+    if (!asked) return makeSet(this.pool, this.spec, job, reporter);
+    const bar = progress ? reporter : undefined;
+    const ranges = chunksOf(job.range);
+    const parts: (FeatureSet | undefined)[] = ranges.map(() => undefined);
+    const count = () => parts.reduce((n, p, c) => n + (p ? ranges[c][1] - ranges[c][0] : 0), 0);
+    bar?.startPhase(job.name, job.range[1] - job.range[0]);
+    asked.chunks.forEach((c, i) => void c.promise.then((set) => ((parts[i] = set), bar?.batch(count(), {})), () => undefined));
+    // held while awaited: an unreferenced worker would let the process end under the await
+    this.worker?.ref();
+    try {
+      for (let c = Atomics.add(asked.counter, 0, 1); c < ranges.length; c = Atomics.add(asked.counter, 0, 1)) {
+        parts[c] = await makeSet(this.pool, this.spec, { ...job, range: ranges[c] });
+        this.chunksMade.here++;
+        bar?.batch(count(), {});
       }
-      this.worker?.unref();
+      for (const [c, chunk] of asked.chunks.entries()) {
+        if (parts[c]) continue;
+        try {
+          parts[c] = await chunk.promise;
+        } catch (err) {
+          reporter?.warn(`${(err as Error).message}; making the rest in the main thread`);
+          parts[c] = await makeSet(this.pool, this.spec, { ...job, range: ranges[c] });
+        }
+      }
+    } finally {
+      // (kept until here: the worker's chunks find their promises through it)
       this.waiting.delete(key);
+      this.worker?.unref();
+      bar?.abort();
     }
-    return got ?? makeSet(this.pool, this.spec, job, reporter);
+    const set: FeatureSet = { features: [], frames: 0, bands: parts[0]?.bands ?? 0, activates: [], negatives: [] };
+    for (const part of parts as FeatureSet[]) {
+      append(set, part);
+      if (part.features.length) set.frames = part.frames;
+    }
+    return set;
   }
 
   /**
@@ -215,7 +273,7 @@ export class Renewal {
   }
 
   private failAll(err: Error): void {
-    for (const w of this.waiting.values()) w.reject(new Error(`the worker making training examples stopped (${err.message})`));
+    for (const w of this.waiting.values()) for (const c of w.chunks) c.reject(new Error(`the worker making training examples stopped (${err.message})`));
     this.waiting.clear();
     this.worker = undefined;
   }
