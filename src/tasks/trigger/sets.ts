@@ -83,9 +83,9 @@ export function makeSet(pool: SpeechPool, spec: GenerationSpec, job: SetJob, rep
   return featureSet(frontEnd(spec.model, spec.stride, spec.features), pool, { ...job.recipe, backgrounds: spec.recipe.backgrounds }, job.count, job.seed, job.name, reporter, job.range);
 }
 
-/** The job for generation g of the training set (or its examples [from, to)): generation 0 is the set a run starts with; each later one has its own seed. */
-function generationJob(spec: GenerationSpec, g: number, range: [number, number] = [0, spec.count]): SetJob {
-  return { recipe: withoutBackgrounds(spec.recipe), count: spec.count, seed: g === 0 ? spec.seed : deriveSeed(spec.seed, 'trigger-generation', g), name: TRAINING_SET_NAME, range };
+/** The job for generation g of the training set: generation 0 is the set a run starts with; each later one has its own seed. */
+function generationJob(spec: GenerationSpec, g: number): SetJob {
+  return { recipe: withoutBackgrounds(spec.recipe), count: spec.count, seed: g === 0 ? spec.seed : deriveSeed(spec.seed, 'trigger-generation', g), name: TRAINING_SET_NAME, range: [0, spec.count] };
 }
 
 /** The recipe without a user's recordings, which cross to the worker once. */
@@ -94,9 +94,9 @@ export function withoutBackgrounds(recipe: Recipe): Omit<Recipe, 'backgrounds'> 
   return rest;
 }
 
-/** Generation g of the training set (or its examples [from, to)). */
-export function generation(pool: SpeechPool, spec: GenerationSpec, g: number, reporter?: Reporter, range?: [number, number]): Promise<FeatureSet> {
-  return makeSet(pool, spec, generationJob(spec, g, range), reporter);
+/** Generation g of the training set, made in this thread. */
+export function generation(pool: SpeechPool, spec: GenerationSpec, g: number, reporter?: Reporter): Promise<FeatureSet> {
+  return makeSet(pool, spec, generationJob(spec, g), reporter);
 }
 
 /** A in place followed by B's examples. */
