@@ -182,6 +182,31 @@ describe('resampling, log-mel, mixing', () => {
     for (const f of melFilterbank(LOG_MEL_16K)) expect(f.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
   });
 
+  test('mel energies equal a direct DFT of each Hann-windowed frame, its power through the filterbank', () => {
+    let seed = 9;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const x = Float32Array.from({ length: 2000 }, (_, i) => 0.3 * Math.sin(i * 0.37) + 0.2 * (random() - 0.5));
+    const o = LOG_MEL_16K;
+    const { data, frames, bands } = melEnergies(x, o);
+    expect(frames).toBe(1 + Math.floor((2000 - 400) / 160));
+    const filters = melFilterbank(o);
+    for (const t of [0, 3, frames - 1]) {
+      const power = Array.from({ length: o.nfft / 2 + 1 }, (_, k) => {
+        let [re, im] = [0, 0];
+        for (let n = 0; n < o.window; n++) {
+          const v = x[t * o.hop + n] * (0.5 - 0.5 * Math.cos((2 * Math.PI * n) / o.window));
+          re += v * Math.cos((2 * Math.PI * k * n) / o.nfft);
+          im -= v * Math.sin((2 * Math.PI * k * n) / o.nfft);
+        }
+        return re * re + im * im;
+      });
+      for (let b = 0; b < bands; b++) {
+        const want = filters[b].reduce((e, w, k) => e + w * power[k], 0);
+        expect(Math.abs(data[t * bands + b] - want)).toBeLessThanOrEqual(1e-5 * want + 1e-9);
+      }
+    }
+  });
+
   test('PCEN: a steady band gives the closed form, a step fades with librosa\'s smoother for 0.4 s at 10 ms, loudness divides out', () => {
     const { gain: a, bias: d, power: r, scale } = PCEN_10MS;
     const at = (e: number, m: number) => ((e * scale) / (1e-6 + m * scale) ** a + d) ** r - d ** r;
@@ -226,6 +251,11 @@ describe('resampling, log-mel, mixing', () => {
     const mixed = addNoise(x, noise, 10);
     const added = Float32Array.from(mixed, (v, i) => v - x[i]);
     expect(dbfs(x) - dbfs(added)).toBeCloseTo(10, 6);
+    // noise shorter than the signal repeats from its start
+    const short = noise.subarray(0, 3000);
+    const g = Math.sqrt(10 ** (dbfs(x) / 10) / (10 ** (dbfs(short) / 10) * 10));
+    const repeated = addNoise(x, short, 10);
+    for (const i of [0, 2999, 3000, 7001, 15999]) expect(repeated[i]).toBe(Math.fround(x[i] + g * short[i % 3000]));
     const into = new Float32Array(10);
     overlay(into, [1, 2, 3], 8);
     expect(Array.from(into.subarray(7))).toEqual([0, 1, 2]);
@@ -281,6 +311,43 @@ describe('resampling, log-mel, mixing', () => {
     const same = parametricEq(x, rate, []);
     expect(same).not.toBe(x);
     expect(Array.from(same)).toEqual(Array.from(x));
+  });
+
+  test('reverb in one pass is bit for bit the six filters run one after another, each into a float32 array', () => {
+    // the stage-by-stage Schroeder reverberator (seqlab's before the one-pass version)
+    const reference = (x: Float32Array, sampleRate: number, rt60: number, wet: number, random: () => number) => {
+      const n = x.length;
+      const tail = new Float32Array(n);
+      for (let k = 0; k < 4; k++) {
+        const d = Math.max(1, Math.round((0.025 + 0.025 * random()) * sampleRate));
+        const g = 10 ** ((-3 * d) / (rt60 * sampleRate));
+        const y = new Float32Array(n);
+        for (let i = 0; i < n; i++) {
+          y[i] = x[i] + (i >= d ? g * y[i - d] : 0);
+          tail[i] += y[i] * 0.25;
+        }
+      }
+      let v = tail;
+      for (const ms of [5, 1.7]) {
+        const d = Math.max(1, Math.round((ms / 1000) * sampleRate));
+        const out = new Float32Array(n);
+        for (let i = 0; i < n; i++) out[i] = -0.7 * v[i] + (i >= d ? v[i - d] + 0.7 * out[i - d] : 0);
+        v = out;
+      }
+      const energy = (a: Float32Array) => a.reduce((e, s) => e + s * s, 0);
+      const level = Math.sqrt(energy(x) / (energy(v) || 1));
+      return Float32Array.from(x, (s, i) => (1 - wet) * s + wet * level * v[i]);
+    };
+    for (const [n, rt60, wet] of [[20000, 0.4, 0.3], [300, 0.9, 0.6], [0, 0.2, 0.5]]) {
+      let seed = 11;
+      const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+      const x = Float32Array.from({ length: n }, () => random() - 0.5);
+      let [a, b] = [seed, seed];
+      const got = reverb(x, 16000, rt60, wet, () => ((a = (a * 16807) % 2147483647) / 2147483647));
+      const want = reference(x, 16000, rt60, wet, () => ((b = (b * 16807) % 2147483647) / 2147483647));
+      expect(got.length).toBe(n);
+      expect(Array.from(got)).toEqual(Array.from(want));
+    }
   });
 
   test('reverb keeps the length and adds a tail; the chime is audible and never clips', () => {

@@ -45,40 +45,44 @@ export const logMelFrames = (n: number, o: LogMelOptions = LOG_MEL_16K) => (n < 
 
 /** The mel energy of each frame (power through the filterbank), time-major [frames][bands] flattened. */
 export function melEnergies(x: ArrayLike<number>, o: LogMelOptions = LOG_MEL_16K): { data: Float32Array; frames: number; bands: number } {
+  const { nfft, window, hop, bands } = o;
   const frames = logMelFrames(x.length, o);
-  const bins = o.nfft / 2 + 1;
-  const fft = new FFT(o.nfft);
+  const bins = nfft / 2 + 1;
+  const fft = new FFT(nfft);
   // plain arrays in and out, as fft.js makes them: a Float64Array input is ~30% slower (mixed element kinds)
   const spectrum = fft.createComplexArray();
-  const frame: number[] = new Array(o.nfft).fill(0);
-  const hann = Float64Array.from({ length: o.window }, (_, k) => 0.5 - 0.5 * Math.cos((2 * Math.PI * k) / o.window)); // periodic
-  const filters = melFilterbank(o);
-  // each filter is non-zero on one stretch of bins: loop over that stretch only
-  const spans = filters.map((f) => {
-    let lo = f.findIndex((v) => v > 0);
-    if (lo < 0) lo = 0;
-    let hi = f.length;
-    while (hi > lo && f[hi - 1] === 0) hi--;
-    return [lo, hi];
-  });
+  const frame: number[] = new Array(nfft).fill(0);
+  const hann = Float64Array.from({ length: window }, (_, k) => 0.5 - 0.5 * Math.cos((2 * Math.PI * k) / window)); // periodic
+  // each filter is non-zero on one stretch of bins: its weights there, all filters' end to end
+  const [lo, hi, at] = [new Int32Array(bands), new Int32Array(bands), new Int32Array(bands)];
+  const weights: number[] = [];
+  for (const [b, f] of melFilterbank(o).entries()) {
+    let k = f.findIndex((v) => v > 0);
+    if (k < 0) k = 0;
+    let end = f.length;
+    while (end > k && f[end - 1] === 0) end--;
+    [lo[b], hi[b], at[b]] = [k, end, weights.length];
+    for (; k < end; k++) weights.push(f[k]);
+  }
+  const w = Float64Array.from(weights);
   const power = new Float64Array(bins);
-  const data = new Float32Array(frames * o.bands);
+  const data = new Float32Array(frames * bands);
   for (let t = 0; t < frames; t++) {
-    for (let k = 0; k < o.window; k++) frame[k] = x[t * o.hop + k] * hann[k];
+    const from = t * hop;
+    for (let k = 0; k < window; k++) frame[k] = x[from + k] * hann[k];
     fft.realTransform(spectrum, frame);
     for (let k = 0; k < bins; k++) {
       const re = spectrum[2 * k];
       const im = spectrum[2 * k + 1];
       power[k] = re * re + im * im;
     }
-    for (let b = 0; b < o.bands; b++) {
+    for (let b = 0; b < bands; b++) {
       let e = 0;
-      const f = filters[b];
-      for (let k = spans[b][0]; k < spans[b][1]; k++) e += f[k] * power[k];
-      data[t * o.bands + b] = e;
+      for (let k = lo[b], j = at[b], end = hi[b]; k < end; k++, j++) e += w[j] * power[k];
+      data[t * bands + b] = e;
     }
   }
-  return { data, frames, bands: o.bands };
+  return { data, frames, bands };
 }
 
 /** log(mel energy + 1e-6) of each frame, time-major [frames][bands] flattened. */

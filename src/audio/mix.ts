@@ -38,7 +38,12 @@ export function addNoise(signal: Float32Array, noise: ArrayLike<number>, snrDb: 
   const g = pn > 0 ? Math.sqrt(ps / (pn * 10 ** (snrDb / 10))) : 0;
   const out = new Float32Array(signal.length);
   const m = noise.length;
-  for (let i = 0; i < out.length; i++) out[i] = signal[i] + (m ? g * noise[i % m] : 0);
+  if (!m) return Float32Array.from(signal);
+  // the noise repeats when shorter than the signal: in stretches of m, not a modulo per sample
+  for (let from = 0; from < out.length; from += m) {
+    const to = Math.min(out.length, from + m);
+    for (let i = from; i < to; i++) out[i] = signal[i] + g * noise[i - from];
+  }
   return out;
 }
 
@@ -72,45 +77,62 @@ export function colouredNoise(n: number, colour: 'white' | 'pink' | 'brown', ran
  * A cheap room (Schroeder's reverberator): four parallel feedback combs with random delays of
  * 25-50 ms whose gains make the tail fall 60 dB in rt60 seconds, then two all-passes that thicken
  * the echoes; mixed `wet` (0-1) with the dry signal. O(6 n). Length unchanged.
+ *
+ * All six filters run in one pass over the signal (each is causal), each keeping only its own delay's
+ * worth of past in a ring, every stage rounded to float32 as a stage-by-stage version storing each
+ * into a Float32Array would be: the result is bit for bit that version's (test/audio.test.ts keeps
+ * it as the reference).
  */
 export function reverb(x: Float32Array, sampleRate: number, rt60: number, wet: number, random: () => number): Float32Array {
   const n = x.length;
-  const tail = new Float32Array(n);
-  const y = new Float32Array(n);
-  for (let k = 0; k < 4; k++) {
+  const f32 = Math.fround;
+  const comb = (): [number, number] => {
     const d = Math.max(1, Math.round((0.025 + 0.025 * random()) * sampleRate));
-    const g = 10 ** ((-3 * d) / (rt60 * sampleRate));
-    // the first d samples have no echo yet: two loops rather than a test per sample
-    const head = Math.min(d, n);
-    for (let i = 0; i < head; i++) {
-      y[i] = x[i];
-      tail[i] += y[i] * 0.25;
-    }
-    for (let i = d; i < n; i++) {
-      y[i] = x[i] + g * y[i - d];
-      tail[i] += y[i] * 0.25;
-    }
-  }
-  let v = tail;
-  for (const [ms, g] of [[5, 0.7], [1.7, 0.7]]) {
-    const d = Math.max(1, Math.round((ms / 1000) * sampleRate));
-    const out = new Float32Array(n);
-    const head = Math.min(d, n);
-    for (let i = 0; i < head; i++) out[i] = -g * v[i];
-    for (let i = d; i < n; i++) out[i] = -g * v[i] + (v[i - d] + g * out[i - d]);
-    v = out;
+    return [d, 10 ** ((-3 * d) / (rt60 * sampleRate))];
+  };
+  const [[d0, g0], [d1, g1], [d2, g2], [d3, g3]] = [comb(), comb(), comb(), comb()];
+  const [e0, e1] = [5, 1.7].map((ms) => Math.max(1, Math.round((ms / 1000) * sampleRate)));
+  const g = 0.7;
+  // each filter's past, in a ring as long as its delay (zeros before the start: no echo yet)
+  const [r0, r1, r2, r3] = [new Float32Array(d0), new Float32Array(d1), new Float32Array(d2), new Float32Array(d3)];
+  const [sumIn, pass1Out, pass2In, pass2Out] = [new Float32Array(e0), new Float32Array(e0), new Float32Array(e1), new Float32Array(e1)];
+  let [j0, j1, j2, j3, k0, k1] = [0, 0, 0, 0, 0, 0];
+  const tail = new Float32Array(n);
+  let dry = 0;
+  let wetEnergy = 0;
+  for (let i = 0; i < n; i++) {
+    const xi = x[i];
+    dry += xi * xi;
+    const a = f32(xi + g0 * r0[j0]);
+    r0[j0] = a;
+    if (++j0 === d0) j0 = 0;
+    const b = f32(xi + g1 * r1[j1]);
+    r1[j1] = b;
+    if (++j1 === d1) j1 = 0;
+    const c = f32(xi + g2 * r2[j2]);
+    r2[j2] = c;
+    if (++j2 === d2) j2 = 0;
+    const d = f32(xi + g3 * r3[j3]);
+    r3[j3] = d;
+    if (++j3 === d3) j3 = 0;
+    // the combs' sum, a quarter each, accumulated in float32 in this order
+    const sum = f32(f32(f32(a * 0.25 + b * 0.25) + c * 0.25) + d * 0.25);
+    const p = f32(-g * sum + (sumIn[k0] + g * pass1Out[k0]));
+    sumIn[k0] = sum;
+    pass1Out[k0] = p;
+    if (++k0 === e0) k0 = 0;
+    const v = f32(-g * p + (pass2In[k1] + g * pass2Out[k1]));
+    pass2In[k1] = p;
+    pass2Out[k1] = v;
+    if (++k1 === e1) k1 = 0;
+    tail[i] = v;
+    wetEnergy += v * v;
   }
   // the tail at the dry signal's level, then mixed
-  const level = Math.sqrt(energy(x) / (energy(v) || 1));
+  const level = Math.sqrt(dry / (wetEnergy || 1));
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (1 - wet) * x[i] + wet * level * v[i];
+  for (let i = 0; i < n; i++) out[i] = (1 - wet) * x[i] + wet * level * tail[i];
   return out;
-}
-
-function energy(x: ArrayLike<number>): number {
-  let e = 0;
-  for (let i = 0; i < x.length; i++) e += x[i] * x[i];
-  return e;
 }
 
 /** A two-note chime (E6 then A6, bell-like partials, quick attack, exponential decay), ~0.6 s. */

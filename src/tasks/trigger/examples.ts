@@ -145,6 +145,6 @@ function background(n: number, pool: SpeechPool, user: Float32Array[] | undefine
 /** Keeps samples in [-1, 1] by scaling down a mix that would clip. */
 function clipPeaks(x: Float32Array): void {
   let peak = 0;
-  for (const v of x) peak = Math.max(peak, Math.abs(v));
+  for (let i = 0; i < x.length; i++) peak = Math.max(peak, Math.abs(x[i]));
   if (peak > 0.99) for (let i = 0; i < x.length; i++) x[i] *= 0.99 / peak;
 }
