@@ -96,7 +96,7 @@ export function reverb(x: Float32Array, sampleRate: number, rt60: number, wet: n
   // each filter's past, in a ring as long as its delay (zeros before the start: no echo yet)
   const [r0, r1, r2, r3] = [new Float32Array(d0), new Float32Array(d1), new Float32Array(d2), new Float32Array(d3)];
   const [sumIn, pass1Out, pass2In, pass2Out] = [new Float32Array(e0), new Float32Array(e0), new Float32Array(e1), new Float32Array(e1)];
-  let [j0, j1, j2, j3, k0, k1] = [0, 0, 0, 0, 0, 0];
+  let j0 = 0, j1 = 0, j2 = 0, j3 = 0, k0 = 0, k1 = 0;
   const tail = new Float32Array(n);
   let dry = 0;
   let wetEnergy = 0;
