@@ -99,13 +99,15 @@ export async function speechPools(seed: number, size: PoolSize, reporter: Report
   reporter.abort();
   reporter.info(`word pool: ${train.activates.length} activates and ${train.negatives.length} other words for training, ` +
     `${test.activates.length} + ${test.negatives.length} in held-out voices (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  // the pool as the cache holds it (16-bit): this run's examples are those of every later run that reads it
+  const bytes = encodePool({ train, test });
   try {
     makeDirs(cacheDir);
-    writeFileAtomic(file, encodePool({ train, test }));
+    writeFileAtomic(file, bytes);
   } catch (err) {
     reporter.warn(`could not cache the word pool (${fileError('write', file, err).message}); it will be synthesized again next time`);
   }
-  return { train, test };
+  return decodePool(bytes)!;
 }
 
 /** Synthesizes and caches the pool for (seed, size) unless it is cached (it is not read). */
@@ -239,7 +241,7 @@ function addWord(pool: SpeechPool, text: string, samples: Float32Array | undefin
   }
 }
 
-function encodePool(p: { train: SpeechPool; test: SpeechPool }): Uint8Array {
+function encodePool(p: { train: SpeechPool; test: SpeechPool }): Buffer {
   const clips = [p.train.activates, p.train.negatives, p.test.activates, p.test.negatives];
   const voices = p.train.voiceOf && p.test.voiceOf ? [p.train.voiceOf.activates, p.train.voiceOf.negatives, p.test.voiceOf.activates, p.test.voiceOf.negatives] : undefined;
   const header = Buffer.from(JSON.stringify({ lengths: clips.map((list) => list.map((c) => c.length)), texts: [p.train.negativeTexts, p.test.negativeTexts], ...(voices ? { voices } : {}) }), 'utf8');
@@ -257,7 +259,15 @@ function encodePool(p: { train: SpeechPool; test: SpeechPool }): Uint8Array {
 
 function readPool(file: string): { train: SpeechPool; test: SpeechPool } | undefined {
   try {
-    const buf = fs.readFileSync(file);
+    return decodePool(fs.readFileSync(file));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A cached pool's bytes (encodePool's), or undefined if they are not one. */
+function decodePool(buf: Buffer): { train: SpeechPool; test: SpeechPool } | undefined {
+  try {
     if (buf.toString('ascii', 0, 8) !== MAGIC) return undefined;
     const len = buf.readUInt32LE(8);
     const { lengths, texts, voices } = JSON.parse(buf.toString('utf8', 12, 12 + len)) as { lengths: number[][]; texts: string[][]; voices?: number[][] };
