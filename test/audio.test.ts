@@ -6,7 +6,7 @@ import * as path from 'path';
 import { COURSE_SPECGRAM, hanning, specgram, specgramFrames } from '../src/audio/spectrogram';
 import { encodeWav16, readWav, WavReader } from '../src/audio/wav';
 import { hzToMel, LOG_MEL_16K, logMel, melEnergies, melFilterbank, melToHz, pcen, PCEN_10MS } from '../src/audio/features';
-import { addNoise, chime, colouredNoise, dbfs, gainTo, overlay, parametricEq, reverb } from '../src/audio/mix';
+import { addNoise, chime, colouredNoise, dbfs, gainTo, hum, overlay, parametricEq, reverb } from '../src/audio/mix';
 import { resample } from '../src/audio/resample';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-audio-'));
@@ -348,6 +348,36 @@ describe('resampling, log-mel, mixing', () => {
       expect(got.length).toBe(n);
       expect(Array.from(got)).toEqual(Array.from(want));
     }
+  });
+
+  test('hum: 50/60 Hz and three harmonics with a 0.3 Hz swell, as sin() per sample gives it, whatever length came before', () => {
+    const reference = (n: number, rate: number, hz: number, random: () => number) => {
+      const amps = [1, 0.5 * random(), 0.3 * random(), 0.2 * random()];
+      const phases = amps.map(() => random() * 2 * Math.PI);
+      const out = new Float32Array(n);
+      for (let k = 0; k < 4; k++) {
+        // hum's rotating phasor, step by step
+        const [c, s] = [Math.cos((2 * Math.PI * hz * (k + 1)) / rate), Math.sin((2 * Math.PI * hz * (k + 1)) / rate)];
+        let [re, im] = [Math.cos(phases[k]), Math.sin(phases[k])];
+        for (let i = 0; i < n; i++) {
+          out[i] += amps[k] * im;
+          [re, im] = [re * c - im * s, re * s + im * c];
+        }
+      }
+      for (let i = 0; i < n; i++) out[i] *= 1 + 0.1 * Math.sin((2 * Math.PI * 0.3 * i) / rate);
+      return gainTo(out, -20);
+    };
+    for (const [n, rate, hz] of [[16000, 16000, 50], [16000, 16000, 60], [9000, 8000, 60], [16000, 16000, 50]]) {
+      let [a, b] = [5, 5];
+      const got = hum(n, rate, hz, () => ((a = (a * 16807) % 2147483647) / 2147483647));
+      const want = reference(n, rate, hz, () => ((b = (b * 16807) % 2147483647) / 2147483647));
+      expect(Array.from(got)).toEqual(Array.from(want));
+    }
+    // the mains frequency dominates: a 50 Hz hum correlates with a 50 Hz sine far more than with a 60 Hz one
+    let seed = 2;
+    const h = hum(16000, 16000, 50, () => ((seed = (seed * 16807) % 2147483647) / 2147483647));
+    const power = (f: number) => Math.hypot(...[Math.sin, Math.cos].map((fn) => h.reduce((s, v, i) => s + v * fn((2 * Math.PI * f * i) / 16000), 0)));
+    expect(power(50)).toBeGreaterThan(10 * power(60));
   });
 
   test('reverb keeps the length and adds a tail; the chime is audible and never clips', () => {

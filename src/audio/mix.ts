@@ -224,8 +224,21 @@ export function hum(n: number, sampleRate: number, hz: number, random: () => num
       re = next;
     }
   }
-  for (let i = 0; i < n; i++) out[i] *= 1 + 0.1 * Math.sin((2 * Math.PI * 0.3 * i) / sampleRate);
+  const swell = slowSwell(n, sampleRate);
+  for (let i = 0; i < n; i++) out[i] *= swell[i];
   return gainTo(out, -20);
+}
+
+/** the last hum's amplitude drift, 1 + 0.1 sin(2π 0.3 t) (the same for every hum of a length and rate: kept, not recomputed) */
+let swellMade: { n: number; sampleRate: number; swell: Float64Array } | undefined;
+
+function slowSwell(n: number, sampleRate: number): Float64Array {
+  if (swellMade?.n !== n || swellMade.sampleRate !== sampleRate) {
+    const swell = new Float64Array(n);
+    for (let i = 0; i < n; i++) swell[i] = 1 + 0.1 * Math.sin((2 * Math.PI * 0.3 * i) / sampleRate);
+    swellMade = { n, sampleRate, swell };
+  }
+  return swellMade.swell;
 }
 
 /**
