@@ -7,6 +7,7 @@
  * resampled higher or lower. Voices of HELD_OUT_VARIANTS are only ever in the test split.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { stretch } from '../../audio/mix';
 import { resample } from '../../audio/resample';
@@ -271,11 +272,16 @@ function decodePool(buf: Buffer): { train: SpeechPool; test: SpeechPool } | unde
     if (buf.toString('ascii', 0, 8) !== MAGIC) return undefined;
     const len = buf.readUInt32LE(8);
     const { lengths, texts, voices } = JSON.parse(buf.toString('utf8', 12, 12 + len)) as { lengths: number[][]; texts: string[][]; voices?: number[][] };
-    let at = 12 + len;
-    if (buf.length !== at + lengths.flat().reduce((s, n) => s + n, 0) * 2) return undefined;
+    const total = lengths.flat().reduce((s, n) => s + n, 0);
+    if (buf.length !== 12 + len + total * 2) return undefined;
+    // the samples as one aligned little-endian Int16Array (a copy: the header's length leaves them at any offset)
+    const samples = new Int16Array(total);
+    Buffer.from(samples.buffer).set(buf.subarray(12 + len));
+    if (os.endianness() === 'BE') Buffer.from(samples.buffer).swap16();
+    let at = 0;
     const lists = lengths.map((list) => list.map((n) => {
       const c = new Float32Array(n);
-      for (let i = 0; i < n; i++, at += 2) c[i] = buf.readInt16LE(at) / 32767;
+      for (let i = 0; i < n; i++) c[i] = samples[at++] / 32767;
       return c;
     }));
     // which voice said each clip (pools cached before these were recorded have none)
