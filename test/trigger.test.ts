@@ -9,7 +9,7 @@ import { saveCheckpoint } from '../src/core/checkpoint';
 import { Rng } from '../src/core/rng';
 import { conv1d } from '../src/models/patches';
 import { cropBatch, mineHardNegatives } from '../src/tasks/trigger/data';
-import { CHUNK, featureSet, FeatureSet, generation, Renewal } from '../src/tasks/trigger/sets';
+import { CHUNK, featureSet, FeatureSet, generation, Renewal, withoutBackgrounds } from '../src/tasks/trigger/sets';
 import { COURSE_RECIPE, EQ_RANGES, makeExample, NEGATIVE_ONLY, randomEq, TRAINING_RECIPE } from '../src/tasks/trigger/examples';
 import { frontEnd, LABEL_SECONDS, labelTrack } from '../src/tasks/trigger/frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from '../src/tasks/trigger/model';
@@ -424,6 +424,27 @@ describe('trigger training-set renewal', () => {
         await renewal.close();
       }
     }
+  });
+
+  test('a worker that dies holding chunks: one warning, and those chunks made here, the same examples', async () => {
+    // a "worker" that claims three chunks of what it is asked for, then exits
+    const dead = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-worker-')), 'dead.js');
+    fs.writeFileSync(dead, "require('worker_threads').parentPort.on('message', ({ counter }) => { for (let i = 0; i < 3; i++) Atomics.add(counter, 0, 1); process.exit(3); });\n");
+    // five chunks of 2 s examples
+    const recipe = { ...spec.recipe, seconds: 2 };
+    const job = { recipe: withoutBackgrounds(recipe), count: 80, seed: 7, name: 'training examples', range: [0, 80] as [number, number] };
+    const renewal = new Renewal(fakePool, spec, 2, 6, dead);
+    const warnings: string[] = [];
+    const reporter = { warn: (m: string) => warnings.push(m), info() {}, startPhase() {}, batch() {}, abort() {} } as unknown as Parameters<Renewal['take']>[2];
+    renewal.ahead('mining 3', job);
+    const got = await renewal.take('mining 3', job, reporter);
+    await renewal.close();
+    expect(renewal.chunksMade.here).toBe(2); // the two it claimed; the worker's three made after it died
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/the worker making training examples stopped \(exited with code 3\); making the rest in the main thread/);
+    expect(got.features).toHaveLength(80);
+    expect(firstFrames(got)).toEqual(firstFrames(await featureSet(fe, fakePool, recipe, 80, 7, 'training examples')));
+    expect(renewal.inWorker).toBe(false);
   });
 
   test('a set asked for ahead (hard-negative candidates) comes from the worker and equals the one made here', async () => {

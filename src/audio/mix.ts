@@ -36,9 +36,9 @@ export function addNoise(signal: Float32Array, noise: ArrayLike<number>, snrDb: 
   const ps = 10 ** (dbfs(signal) / 10);
   const pn = 10 ** (dbfs(noise) / 10);
   const g = pn > 0 ? Math.sqrt(ps / (pn * 10 ** (snrDb / 10))) : 0;
-  const out = new Float32Array(signal.length);
   const m = noise.length;
   if (!m) return Float32Array.from(signal);
+  const out = new Float32Array(signal.length);
   // the noise repeats when shorter than the signal: in stretches of m, not a modulo per sample
   for (let from = 0; from < out.length; from += m) {
     const to = Math.min(out.length, from + m);

@@ -233,14 +233,17 @@ export class Renewal {
         this.chunksMade.here++;
         bar?.batch(count(), {});
       }
+      let stopped = false;
       for (const [c, chunk] of asked.chunks.entries()) {
         if (parts[c]) continue;
         try {
-          parts[c] = await chunk.promise;
+          if (!stopped) parts[c] = await chunk.promise;
         } catch (err) {
+          // said once: every chunk still out fails with the same message
           reporter?.warn(`${(err as Error).message}; making the rest in the main thread`);
-          parts[c] = await makeSet(this.pool, this.spec, { ...job, range: ranges[c] });
+          stopped = true;
         }
+        parts[c] ??= await makeSet(this.pool, this.spec, { ...job, range: ranges[c] });
       }
     } finally {
       // (kept until here: the worker's chunks find their promises through it)
