@@ -147,12 +147,12 @@ describe('trigger data', () => {
     expect(name(['slt', 'awb'])).toBe('trigger-words-v6-1-160x8+14-flite-awb+slt.pool');
   });
 
-  test('a pool of fewer voices is the first voices of a cached larger one, clip for clip as if synthesized alone; a synthesized pool is what its cache gives back', async () => {
+  test('a pool of fewer voices is the first voices of a cached larger one, clip for clip as if synthesized alone; a synthesized pool is what its cache gives back; the held-out split synthesized alone is the whole pool\'s', async () => {
     // in a child process on the built code (espeak-ng is an ES module); tiny pools: 2 activates and 3 other words a voice
     const pool = JSON.stringify(path.join(__dirname, '..', 'dist', 'src', 'tasks', 'trigger', 'pool.js'));
-    const [a, b] = [fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-pool-')), fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-pool-'))];
+    const [a, b, c] = [0, 1, 2].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-pool-')));
     const script = `
-      const { speechPools } = require(${pool});
+      const { speechPools, heldOutPool } = require(${pool});
       const quiet = { info() {}, warn() {}, startPhase() {}, batch() {}, abort() {} };
       const size = (voices) => ({ voices, activatesPerVoice: 2, negativesPerVoice: 3, flite: ['rms'] });
       const digest = (p) => ({ activates: p.activates.map((c) => [c.length, c.reduce((s, v) => s + v, 0)]), negatives: p.negatives.map((c) => [c.length, c.reduce((s, v) => s + v, 0)]), texts: p.negativeTexts, voices: p.voiceOf });
@@ -162,12 +162,13 @@ describe('trigger data', () => {
         const first = await speechPools(3, size(5), quiet, ${JSON.stringify(b)});
         // as read back from its cache (16-bit), as the derived one is
         const alone = await speechPools(3, size(5), quiet, ${JSON.stringify(b)});
-        console.log(JSON.stringify({ files: require('fs').readdirSync(${JSON.stringify(a)}), big: digest(big.train), derived: [digest(derived.train), digest(derived.test)], alone: [digest(alone.train), digest(alone.test)], first: [digest(first.train), digest(first.test)], bigTest: digest(big.test) }));
+        // eval --held-out-sets: another seed's held-out voices without its training voices, and from a cached whole pool
+        const held = [await heldOutPool(3, size(5), quiet, ${JSON.stringify(c)}), await heldOutPool(3, size(5), quiet, ${JSON.stringify(c)}), await heldOutPool(3, size(5), quiet, ${JSON.stringify(b)}), await heldOutPool(3, size(5), quiet, ${JSON.stringify(a)})].map(digest);
+        console.log(JSON.stringify({ held, heldFiles: require('fs').readdirSync(${JSON.stringify(c)}), files: require('fs').readdirSync(${JSON.stringify(a)}), big: digest(big.train), derived: [digest(derived.train), digest(derived.test)], alone: [digest(alone.train), digest(alone.test)], first: [digest(first.train), digest(first.test)], bigTest: digest(big.test) }));
       })();`;
     const child = spawn(process.execPath, ['-e', script]);
     const { code, out } = await finished(child as unknown as Parameters<typeof finished>[0]);
-    fs.rmSync(a, { recursive: true, force: true });
-    fs.rmSync(b, { recursive: true, force: true });
+    for (const dir of [a, b, c]) fs.rmSync(dir, { recursive: true, force: true });
     expect(code).toBe(0);
     const r = JSON.parse(out);
     expect(r.files).toEqual(['trigger-words-v6-3-10x2+3-flite-rms.pool']); // the 5-voice pool was not synthesized beside it
@@ -180,6 +181,9 @@ describe('trigger data', () => {
     const v: number[] = r.big.voices.activates;
     expect(v.some((x, i) => i > 0 && x < v[i - 1])).toBe(true);
     expect(r.derived[1]).toEqual(r.alone[1]); // the held-out split: both 4 voices
+    // synthesized alone (then read from its own cache), read from the whole pool's cache, from a larger pool's: the same clips
+    expect(r.heldFiles).toEqual(['trigger-words-v6-3-5x2+3-flite-rms-held-out.pool']);
+    for (const h of r.held) expect(h).toEqual(r.alone[1]);
   });
 
   test('randomVariant moves formants within ±17% (one tract factor ±10%, then ±6% each), redraws the pitch range, keeps the rest', () => {
@@ -725,6 +729,36 @@ describe('trigger from the command line', () => {
     expect(fr.activates).toBeGreaterThanOrEqual(4);
     expect(fr.negativeHours).toBeCloseTo(0.022, 3);
 
+    // --held-out-sets 2: this seed's held-out voices and seed 2's, pooled; each set is what eval of a copy trained "with seed 2" measures
+    // (child processes: seed 2's voices are synthesized, and eSpeak NG is an ES module jest's VM does not load)
+    const two = await finished(spawnSeqlab('eval', 'trigger', '--held-out-sets', '2', '--clips', '3', '--hours', '0.01', '--checkpoint', ck, '--no-plot', '--json'));
+    expect(two.code).toBe(0);
+    const tw = JSON.parse(two.out.trim().split('\n').pop()!);
+    const seed2 = path.join(dir, 'ck-seed2');
+    fs.cpSync(ck, seed2, { recursive: true });
+    const m2 = JSON.parse(fs.readFileSync(path.join(seed2, 'seqlab.json'), 'utf8'));
+    expect(m2.seed).toBe(1);
+    fs.writeFileSync(path.join(seed2, 'seqlab.json'), JSON.stringify({ ...m2, seed: 2 }));
+    const [own, seed2Run] = await Promise.all([ck, seed2].map((c) => finished(spawnSeqlab('eval', 'trigger', '--clips', '3', '--hours', '0.01', '--checkpoint', c, '--no-plot', '--json'))));
+    const [o1, o2] = [own, seed2Run].map((r) => JSON.parse(r.out.trim().split('\n').pop()!));
+    expect(tw.data).toBe('held-out synthetic audio (voices never used in training; 2 sets of held-out voices, seeds 1-2)');
+    expect(tw.clips).toBe(6);
+    expect(tw.negativeHours).toBeCloseTo(o1.negativeHours + o2.negativeHours, 6);
+    expect(tw.activates + tw.activatesCutShort).toBe(o1.activates + o1.activatesCutShort + o2.activates + o2.activatesCutShort);
+    expect(tw.heldOutSets.map((r: { seed: number }) => r.seed)).toEqual([1, 2]);
+    expect(tw.heldOutSets).toEqual([o1, o2].map((o, k) => ({ seed: k + 1, frrAt1FaPerHour: o.frrAt1FaPerHour, thresholdAt1FaPerHour: o.thresholdAt1FaPerHour })));
+    // pooled: at each threshold both single runs swept, the false alarms per hour are the two sets' mean (equal hours)
+    type Point = { threshold: number; faPerHour: number };
+    const fa = (r: { sweep: Point[] }, t: number) => r.sweep.find((p) => p.threshold === t)?.faPerHour;
+    let compared = 0;
+    for (const p of tw.sweep as Point[]) {
+      const [a, b] = [fa(o1, p.threshold), fa(o2, p.threshold)];
+      if (a === undefined || b === undefined) continue;
+      expect(p.faPerHour).toBeCloseTo((a + b) / 2, 2);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(40);
+
     // eval on the user's recordings (the course's raw_data layout), mixed the way training mixes
     const { readWav } = await import('../src/audio/wav');
     const audio = readWav(clip).samples;
@@ -759,7 +793,11 @@ describe('trigger from the command line', () => {
     expect(both.code).toBe(2);
     expect(both.err.trim().split('\n').filter((l) => !l.startsWith('backend:'))).toEqual([expect.stringMatching(/--data evaluates your labelled clips as they are: leave out --activates/)]);
     expect(fs.existsSync(path.join(dir, 'never.png'))).toBe(false);
-  }, 120000);
+    // more held-out voices do not go with the user's words: refused before anything is read
+    const sets = await seqlab('eval', 'trigger', '--held-out-sets', '2', ...folders, '--checkpoint', ck, '--no-plot');
+    expect(sets.code).toBe(2);
+    expect(sets.err.trim().split('\n').filter((l) => !l.startsWith('backend:'))).toEqual(['seqlab: --held-out-sets draws more held-out eSpeak voices: leave out --activates and --negatives and --backgrounds (--clips and --hours give more of their clips)']);
+  }, 240000);
 
   test('--flite takes all, none or Flite\'s voices, and says which when it is something else', async () => {
     const r = await seqlab('train', 'trigger', '--flite', 'rms,bob', '--checkpoint', path.join(dir, 'never'), '--quiet');

@@ -24,7 +24,7 @@ import { COURSE_RECIPE, EXAMPLE_SECONDS, makeExample, NEGATIVE_ONLY, Recipe, Seg
 import { DEFAULT_FEATURES, DEFAULT_STRIDE, EMBEDDING_LABEL_DELAY, FEATURE_KINDS, FeatureKind, frontEnd, FrontEnd, LABEL_SECONDS, labelTrack, ModelKind } from './frontend';
 import { embeddingRuntime } from './embedding';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL, EMBEDDING_MODEL } from './model';
-import { cachePool, DEFAULT_POOL, flitePool, poolFile, Pools, PoolSize, readRecordings, SAMPLE_RATE, SpeechPool, speechPools } from './pool';
+import { cachePool, DEFAULT_POOL, flitePool, heldOutPool, poolFile, Pools, PoolSize, readRecordings, SAMPLE_RATE, SpeechPool, speechPools } from './pool';
 import { FLITE_VOICES, FliteVoiceName } from './flite';
 import { detect, Detection, ensembleOf, frameMetrics, frrAt, mergeTracks, Part, Scored, Scorer, scoreFeatures, scoreStream, smoothTrack, sweep, Track } from './score';
 import { CHUNK, featureSet, FeatureSet, featureSets, Renewal, SetJob, withoutBackgrounds } from './sets';
@@ -599,6 +599,9 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   const mine = Object.entries(folders).filter(([, dir]) => dir).map(([key]) => `--${key}`);
   if (options.data && (mine.length || options.flite)) throw new UsageError(`--data evaluates your labelled clips as they are: leave out ${[...mine, ...(options.flite ? ['--flite'] : [])].join(' and ')}`);
   if (options.flite && mine.length) throw new UsageError(`--flite and ${mine.join(' and ')} both say whose words eval mixes: give one`);
+  const setCount = options.heldOutSets as number;
+  const others = [...(options.data ? ['--data'] : []), ...mine, ...(options.flite ? ['--flite'] : [])];
+  if (setCount > 1 && others.length) throw new UsageError(`--held-out-sets draws more held-out eSpeak voices: leave out ${others.join(' and ')}${options.data ? '' : ' (--clips and --hours give more of their clips)'}`);
   if (options.data) return evaluateFolder(options.data as string, refractory, det, ctx, options);
   const { parts, meta, config, fe, ensemble, threshold } = await loadTrained(ctx, options);
   const size = poolSize(config);
@@ -612,13 +615,10 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
   let what = voice ? `synthetic audio in Flite's ${voice} voice (${flitesHeard(size, voice)})` : `held-out synthetic audio (${HELD_OUT_NOTE})`;
   if (mine.length) ({ test, what } = withRecordings(pools, folders));
   const recipe = (r: Recipe) => withBackgrounds(r, pools);
-  const seed = deriveSeed(meta.seed, 'eval');
   const negativeClips = Math.ceil(((options.hours as number) * 3600) / EXAMPLE_SECONDS);
-  // each clip mixed once and heard through each part's front end; the parts' tracks joined on the first's grid
   const fes = parts.map((part) => part.fe);
-  const positiveSets = await featureSets(fes, test, recipe(POSITIVES), options.clips as number, seed, 'clips with activates', ctx.reporter);
-  const negativeSets = await featureSets(fes, test, recipe(NEGATIVE_ONLY), negativeClips, seed, 'clips without', ctx.reporter);
-  const t0 = performance.now();
+  const weights = parts.map((p) => p.weight);
+  // each clip mixed once and heard through each part's front end; the parts' tracks joined on the first's grid
   const tracks = async (sets: FeatureSet[]): Promise<Track[][]> => {
     const out = [];
     for (const [k, part] of parts.entries()) {
@@ -628,17 +628,40 @@ async function evaluate(_args: string[], options: Options, ctx: RunContext) {
     }
     return out;
   };
-  const weights = parts.map((p) => p.weight);
   const scored = (set: FeatureSet, byPart: Track[][]): Scored => ({
     clips: byPart[0].map((_, k) => ({ track: joinTracks(byPart.map((t) => t[k]), weights), ends: set.activates[k].map((w) => w.end), seconds: EXAMPLE_SECONDS, words: set.negatives[k] })),
   });
-  const [positives, negatives] = [positiveSets[0], negativeSets[0]];
-  const pos = scored(positives, await tracks(positiveSets));
-  const neg = scored(negatives, await tracks(negativeSets));
-  const scoreSeconds = (performance.now() - t0) / 1000;
-  const labels = positives.activates.map((words) => labelTrack(fe, words.map((w) => w.end), fe.outputSteps(positives.frames), 0, config.labelDelay ?? 0));
+  // --held-out-sets: the held-out voices of this seed and the next ones (held-out variants no seed trains on), each set
+  // mixed as this seed's own would be; pooled, and each set's figure shown, as one set's hangs on the voices drawn
+  const pos: Scored = { clips: [] };
+  const neg: Scored = { clips: [] };
+  const labels: Float32Array[] = [];
+  const perSet: { seed: number; frrAt1FaPerHour: number; thresholdAt1FaPerHour: number | null }[] = [];
+  let scoreSeconds = 0;
+  for (let s = 0; s < setCount; s++) {
+    const setSeed = meta.seed + s;
+    const words = s === 0 ? test : await heldOutPool(setSeed, size, ctx.reporter);
+    const seed = deriveSeed(setSeed, 'eval');
+    if (setCount > 1) ctx.reporter.info(`held-out set ${s + 1} of ${setCount}: seed ${setSeed}'s held-out voices, mixed as eval of a model of that seed mixes them`);
+    // (the names seed the clips: the same as a one-set eval's)
+    const positiveSets = await featureSets(fes, words, recipe(POSITIVES), options.clips as number, seed, 'clips with activates', ctx.reporter);
+    const negativeSets = await featureSets(fes, words, recipe(NEGATIVE_ONLY), negativeClips, seed, 'clips without', ctx.reporter);
+    const t0 = performance.now();
+    const [p, n] = [scored(positiveSets[0], await tracks(positiveSets)), scored(negativeSets[0], await tracks(negativeSets))];
+    scoreSeconds += (performance.now() - t0) / 1000;
+    labels.push(...positiveSets[0].activates.map((ws) => labelTrack(fe, ws.map((w) => w.end), fe.outputSteps(positiveSets[0].frames), 0, config.labelDelay ?? 0)));
+    pos.clips.push(...p.clips);
+    neg.clips.push(...n.clips);
+    if (setCount > 1) {
+      const at1 = frrAt(sweep(p, n, refractory), 1);
+      perSet.push({ seed: setSeed, frrAt1FaPerHour: at1.frr, thresholdAt1FaPerHour: at1.threshold });
+    }
+  }
+  if (setCount > 1) what = `held-out synthetic audio (${HELD_OUT_NOTE}; ${setCount} sets of held-out voices, seeds ${meta.seed}-${meta.seed + setCount - 1})`;
   const frames = frameMetrics(pos.clips.map((c) => c.track.probs), labels, threshold);
-  return report(what, pos, neg, frames, threshold, refractory, det, ctx, { scoreSeconds: +scoreSeconds.toFixed(1), ...ensemble });
+  const extra = { scoreSeconds: +scoreSeconds.toFixed(1), ...ensemble, ...(perSet.length ? { heldOutSets: perSet } : {}) };
+  const setNote = perSet.length ? `  each set alone, false-reject rate at ≤ 1 false alarm per hour: ${perSet.map((r) => `${(r.frrAt1FaPerHour * 100).toFixed(1)}%`).join(' / ')} (seeds ${perSet.map((r) => r.seed).join(' / ')})` : undefined;
+  return report(what, pos, neg, frames, threshold, refractory, det, ctx, extra, setNote);
 }
 
 const HELD_OUT_NOTE = 'voices never used in training';
@@ -669,7 +692,7 @@ function withRecordings(pools: Pools, folders: Record<'activates' | 'negatives' 
   return { test, what: `your recordings, mixed as training mixes: ${parts.join('; ')}` };
 }
 
-function report(what: string, pos: Scored, neg: Scored, frames: ReturnType<typeof frameMetrics> | undefined, threshold: number, refractory: number, det: string | undefined, ctx: RunContext, extra: Record<string, unknown> = {}) {
+function report(what: string, pos: Scored, neg: Scored, frames: ReturnType<typeof frameMetrics> | undefined, threshold: number, refractory: number, det: string | undefined, ctx: RunContext, extra: Record<string, unknown> = {}, note?: string) {
   const points = sweep(pos, neg, refractory);
   const at = points.reduce((a, b) => (Math.abs(b.threshold - threshold) < Math.abs(a.threshold - threshold) ? b : a));
   const hours = neg.clips.reduce((s, c) => s + c.seconds, 0) / 3600;
@@ -682,6 +705,7 @@ function report(what: string, pos: Scored, neg: Scored, frames: ReturnType<typeo
   ctx.print(`  at threshold ${at.threshold}: recall ${((1 - at.frr) * 100).toFixed(1)}% (false rejects ${(at.frr * 100).toFixed(1)}%), ${at.faPerHour.toFixed(2)} false alarms per hour (+${at.falseAlarmsInPositives} in the clips with activates)`);
   const fmt = (r: { frr: number; threshold: number | null }) => (r.threshold === null ? 'not reached at any threshold' : `${(r.frr * 100).toFixed(1)}% (threshold ${r.threshold})`);
   ctx.print(`  false-reject rate at ≤ 1 false alarm per hour: ${fmt(at1)}; at ≤ 0.5 per hour: ${fmt(atHalf)}`);
+  if (note) ctx.print(note);
   if (hours < 1) ctx.print(`  (false alarms per hour are measured on ${(hours * 60).toFixed(0)} min only: --hours 1 or more for a firm figure)`);
   const culprits = falseAlarmWords(neg, at.threshold, refractory);
   if (culprits.length) ctx.print(`  false alarms at ${at.threshold} fell on: ${culprits.slice(0, 10).map(([w, n]) => `${w} ${n}`).join(', ')}`);
@@ -850,6 +874,7 @@ export const trigger: Task = {
       { key: 'data', flags: '--data <dir>', help: 'a folder of WAV files with labels.json {"clip.wav": [end of each activate, s]}', type: 'string' },
       { key: 'clips', flags: '--clips <n>', help: 'synthetic 10 s clips with activates', type: 'int', default: 200, min: 1 },
       { key: 'hours', flags: '--hours <h>', help: 'hours of synthetic audio without the word, for false alarms', type: 'number', default: 1, min: 0.01 },
+      { key: 'heldOutSets', flags: '--held-out-sets <n>', help: 'measure on this many draws of held-out voices (this model\'s seed\'s, then the next seeds\'; no seed trains on any), pooled, each with --clips and --hours of its own: one draw\'s figure at ≤ 1 false alarm per hour moves a few points with the voices drawn', type: 'int', default: 1, min: 1, max: 10 },
       { key: 'activates', flags: '--activates <dir>', help: 'your recordings of "activate" (WAV files): eval mixes them into its clips instead of the held-out voices\' (real voices, measured as synthetic ones are)', type: 'string' },
       { key: 'negatives', flags: '--negatives <dir>', help: 'your recordings of other words, instead of the held-out voices\'', type: 'string' },
       { key: 'backgrounds', flags: '--backgrounds <dir>', help: 'your background recordings, behind ~60% of the clips', type: 'string' },

@@ -111,6 +111,46 @@ export async function speechPools(seed: number, size: PoolSize, reporter: Report
   return decodePool(bytes)!;
 }
 
+/**
+ * The held-out split alone of the pool for (seed, size): from that pool's cache (or a larger one's) where there is one, else
+ * synthesized by itself (its eSpeak NG voices only: ~0.4 s each, Flite never speaks in it) and cached beside the pools as
+ * `<pool>-held-out.pool`. The same clips as the held-out split of the whole pool (its voices have their own random stream).
+ */
+export async function heldOutPool(seed: number, size: PoolSize, reporter: Reporter, cacheDir = defaultCacheDir()): Promise<SpeechPool> {
+  const full = poolFile(seed, size, cacheDir);
+  if (fs.existsSync(full)) {
+    const pools = readPool(full);
+    if (pools) return pools.test;
+  }
+  for (const larger of largerPoolFiles(seed, size, cacheDir)) {
+    const pools = readPool(larger);
+    if (pools?.test.voiceOf) return firstVoices(pools.test, heldOutVoices(size));
+  }
+  const file = full.replace(/\.pool$/, '-held-out.pool');
+  if (fs.existsSync(file)) {
+    const pools = readPool(file);
+    if (pools) return pools.test;
+    reporter.warn(`the speech cache ${file} is unreadable; synthesizing it again`);
+  }
+  const t0 = performance.now();
+  const speaker = await Speaker.load();
+  const voices = heldOutVoices(size);
+  reporter.info(`synthesizing seed ${seed}'s ${voices} held-out eSpeak voices (once; cached in ${file})`);
+  reporter.startPhase('synthesis', voices);
+  const test = await synthesize({ speaker }, deriveSeed(seed, 'pool-test'), voices, HELD_OUT_VARIANTS, size, false, (k) => reporter.batch(k, {}));
+  reporter.abort();
+  reporter.info(`held-out words: ${test.activates.length} activates and ${test.negatives.length} other words (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  const empty: SpeechPool = { activates: [], negatives: [], negativeTexts: [], voiceOf: { activates: [], negatives: [] } };
+  const bytes = encodePool({ train: empty, test });
+  try {
+    makeDirs(cacheDir);
+    writeFileAtomic(file, bytes);
+  } catch (err) {
+    reporter.warn(`could not cache the held-out words (${fileError('write', file, err).message}); they will be synthesized again next time`);
+  }
+  return decodePool(bytes)!.test;
+}
+
 /** Synthesizes and caches the pool for (seed, size) unless it is cached (it is not read). */
 export async function cachePool(seed: number, size: PoolSize, reporter: Reporter, cacheDir = defaultCacheDir()): Promise<void> {
   if (!fs.existsSync(poolFile(seed, size, cacheDir))) await speechPools(seed, size, reporter, cacheDir);
