@@ -747,17 +747,22 @@ describe('trigger from the command line', () => {
     expect(tw.activates + tw.activatesCutShort).toBe(o1.activates + o1.activatesCutShort + o2.activates + o2.activatesCutShort);
     expect(tw.heldOutSets.map((r: { seed: number }) => r.seed)).toEqual([1, 2]);
     expect(tw.heldOutSets).toEqual([o1, o2].map((o, k) => ({ seed: k + 1, frrAt1FaPerHour: o.frrAt1FaPerHour, thresholdAt1FaPerHour: o.thresholdAt1FaPerHour })));
-    // pooled: at each threshold both single runs swept, the false alarms per hour are the two sets' mean (equal hours)
-    type Point = { threshold: number; faPerHour: number };
-    const fa = (r: { sweep: Point[] }, t: number) => r.sweep.find((p) => p.threshold === t)?.faPerHour;
+    // pooled: at each threshold both single runs swept, the false alarms per hour are the two sets' mean (equal hours) and
+    // the activates missed are the two sets' misses together (the same clips, heard the same way)
+    type Point = { threshold: number; faPerHour: number; frr: number };
+    const at = (r: { sweep: Point[] }, t: number) => r.sweep.find((p) => p.threshold === t);
     let compared = 0;
+    const frrs = new Set<number>();
     for (const p of tw.sweep as Point[]) {
-      const [a, b] = [fa(o1, p.threshold), fa(o2, p.threshold)];
-      if (a === undefined || b === undefined) continue;
-      expect(p.faPerHour).toBeCloseTo((a + b) / 2, 2);
+      const [a, b] = [at(o1, p.threshold), at(o2, p.threshold)];
+      if (!a || !b) continue;
+      expect(p.faPerHour).toBeCloseTo((a.faPerHour + b.faPerHour) / 2, 2);
+      expect(p.frr * tw.activates).toBeCloseTo(a.frr * o1.activates + b.frr * o2.activates, 1);
+      frrs.add(p.frr);
       compared++;
     }
     expect(compared).toBeGreaterThan(40);
+    expect(frrs.size).toBeGreaterThan(1); // the misses change along the sweep: the check above compares something
 
     // eval on the user's recordings (the course's raw_data layout), mixed the way training mixes
     const { readWav } = await import('../src/audio/wav');

@@ -102,13 +102,18 @@ export async function speechPools(seed: number, size: PoolSize, reporter: Report
     `${test.activates.length} + ${test.negatives.length} in held-out voices (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   // the pool as the cache holds it (16-bit): this run's examples are those of every later run that reads it
   const bytes = encodePool({ train, test });
+  cacheBytes(file, bytes, 'the word pool', reporter);
+  return decodePool(bytes)!;
+}
+
+/** Writes a synthesized pool to the cache (atomically); a cache that cannot be written costs a warning, not the run. */
+function cacheBytes(file: string, bytes: Buffer, what: string, reporter: Reporter): void {
   try {
-    makeDirs(cacheDir);
+    makeDirs(path.dirname(file));
     writeFileAtomic(file, bytes);
   } catch (err) {
-    reporter.warn(`could not cache the word pool (${fileError('write', file, err).message}); it will be synthesized again next time`);
+    reporter.warn(`could not cache ${what} (${fileError('write', file, err).message}); it will be synthesized again next time`);
   }
-  return decodePool(bytes)!;
 }
 
 /**
@@ -142,12 +147,7 @@ export async function heldOutPool(seed: number, size: PoolSize, reporter: Report
   reporter.info(`held-out words: ${test.activates.length} activates and ${test.negatives.length} other words (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   const empty: SpeechPool = { activates: [], negatives: [], negativeTexts: [], voiceOf: { activates: [], negatives: [] } };
   const bytes = encodePool({ train: empty, test });
-  try {
-    makeDirs(cacheDir);
-    writeFileAtomic(file, bytes);
-  } catch (err) {
-    reporter.warn(`could not cache the held-out words (${fileError('write', file, err).message}); they will be synthesized again next time`);
-  }
+  cacheBytes(file, bytes, 'the held-out words', reporter);
   return decodePool(bytes)!.test;
 }
 
