@@ -6,7 +6,7 @@ import * as path from 'path';
 import { COURSE_SPECGRAM, hanning, specgram, specgramFrames } from '../src/audio/spectrogram';
 import { encodeWav16, readWav, WavReader } from '../src/audio/wav';
 import { hzToMel, LOG_MEL_16K, logMel, melEnergies, melFilterbank, melToHz, pcen, PCEN_10MS } from '../src/audio/features';
-import { addNoise, chime, colouredNoise, dbfs, gainTo, hum, overlay, parametricEq, reverb } from '../src/audio/mix';
+import { addNoise, chime, colouredNoise, dbfs, gainTo, highPass, hum, overlay, parametricEq, reverb } from '../src/audio/mix';
 import { resample } from '../src/audio/resample';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-audio-'));
@@ -288,6 +288,31 @@ describe('resampling, log-mel, mixing', () => {
     expect(slope('pink')).toBeLessThan(-2.2);
     expect(slope('brown')).toBeGreaterThan(-6.8);
     expect(slope('brown')).toBeLessThan(-5.2);
+  });
+
+  test('the Butterworth high-pass: a sine comes out scaled by 1 / sqrt(1 + (fc/f)^2n); DC and a slow swell are gone; the input is untouched', () => {
+    const rate = 22050;
+    const sine = (hz: number) => Float32Array.from({ length: rate }, (_, i) => Math.sin((2 * Math.PI * hz * i) / rate));
+    // the last 0.4 s (whole periods of every sine here), the start-up left out
+    const change = (x: Float32Array, y: Float32Array) => dbfs(y.subarray(rate * 0.6)) - dbfs(x.subarray(rate * 0.6));
+    for (const order of [2, 4]) {
+      for (const hz of [12.5, 25, 50, 100, 400, 3000]) {
+        const expected = -10 * Math.log10(1 + (50 / hz) ** (2 * order));
+        expect(change(sine(hz), highPass(sine(hz), rate, 50, order))).toBeCloseTo(expected, 1);
+      }
+    }
+    const dc = highPass(new Float32Array(rate).fill(-0.2), rate, 50);
+    expect(Math.abs(dc[rate - 1])).toBeLessThan(1e-6);
+    // a 300 Hz tone riding on a negative swell that follows its envelope (what eSpeak NG's unvoiced Klatt voices give)
+    const env = (i: number) => Math.sin((Math.PI * i) / rate) ** 2;
+    const tone = Float32Array.from({ length: rate }, (_, i) => 0.05 * env(i) * Math.sin((2 * Math.PI * 300 * i) / rate));
+    const swollen = tone.map((v, i) => v - 0.25 * env(i));
+    const before = Float32Array.from(swollen);
+    const out = highPass(swollen, rate, 50);
+    expect(Array.from(swollen)).toEqual(Array.from(before));
+    expect(dbfs(swollen) - dbfs(tone)).toBeGreaterThan(12);
+    expect(Math.abs(dbfs(out) - dbfs(tone))).toBeLessThan(0.2);
+    expect(() => highPass(tone, rate, 50, 3)).toThrow(/order/);
   });
 
   test('the parametric equalizer: a sine at a band\'s centre changes by its gain, far sines and DC pass unchanged', () => {

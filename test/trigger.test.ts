@@ -15,8 +15,8 @@ import { frontEnd, LABEL_SECONDS, labelTrack } from '../src/tasks/trigger/fronte
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from '../src/tasks/trigger/model';
 import { detect, ensembleOf, frameMetrics, frrAt, matchEvents, mergeTracks, scoredEnds, scoreFeatures, scoreStream, smoothTrack, sweep } from '../src/tasks/trigger/score';
 import { Flite, FLITE_VOICES, FliteVoiceName } from '../src/tasks/trigger/flite';
-import { DEFAULT_POOL, poolFile } from '../src/tasks/trigger/pool';
-import { randomVariant, Speaker, splitAtPauses, synthesizerFile } from '../src/tasks/trigger/speech';
+import { DEFAULT_POOL, poolFile, withoutWhispers } from '../src/tasks/trigger/pool';
+import { randomVariant, Speaker, splitAtPauses, synthesizerFile, whispers } from '../src/tasks/trigger/speech';
 import { finished, seqlab, spawnSeqlab } from './helpers';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seqlab-trigger-'));
@@ -57,27 +57,55 @@ describe('trigger data', () => {
     expect(b).toEqual(a);
   });
 
-  test('a varied voice: another voice, the same on every call, and the variant it came from is untouched afterwards', async () => {
+  test('a varied voice: another voice, the same on every call, and the variant it came from is untouched afterwards; a whispering one has no pitch', async () => {
     const speech = JSON.stringify(path.join(__dirname, '..', 'dist', 'src', 'tasks', 'trigger', 'speech.js'));
     const script = `
-      const { Speaker, randomVariant } = require(${speech});
+      const { Speaker, randomVariant, whispers } = require(${speech});
       const words = [{ text: 'activate', rate: 100, pitch: 0 }];
       const voice = { accent: 'en-us', variant: 'm3', speed: 170, pitch: 50 };
       Speaker.load().then(async (sp) => {
         const say = async (v) => Array.from((await sp.speak(v, words))[0].samples);
         let k = 0;
-        const custom = randomVariant(await sp.variantText('m3'), () => [0.9, 0.1, 0.5, 0.7][k++ % 4]);
+        const base = await sp.variantText('m3');
+        const custom = randomVariant(base, () => [0.9, 0.1, 0.5, 0.7][k++ % 4]);
+        // the first of a simple stream's voices that whispers
+        let x = 1, whisper;
+        do whisper = randomVariant(base, () => (x = (x * 48271) % 2147483647) / 2147483647); while (!whispers(whisper));
         const plain = await say(voice);
-        console.log(JSON.stringify([plain, await say({ ...voice, custom }), await say({ ...voice, custom }), await say(voice)]));
+        console.log(JSON.stringify([whispers(custom), whispers(base), whispers(await sp.variantText('caleb')), [plain, await say({ ...voice, custom }), await say({ ...voice, custom }), await say(voice), await say({ ...voice, custom: whisper })]]));
       });`;
     const child = spawn(process.execPath, ['-e', script]);
     const { code, out } = await finished(child as unknown as Parameters<typeof finished>[0]);
     expect(code).toBe(0);
-    const [plain, varied, again, plainAfter] = JSON.parse(out) as number[][];
+    const [customWhispers, baseWhispers, calebWhispers, [plain, varied, again, plainAfter, whispered]] = JSON.parse(out) as [boolean, boolean, boolean, number[][]];
+    expect([customWhispers, baseWhispers, calebWhispers]).toEqual([false, false, true]);
     expect(varied.length).toBeGreaterThan(4000);
     expect(varied).not.toEqual(plain);
     expect(again).toEqual(varied);
     expect(plainAfter).toEqual(plain);
+    // voiced speech repeats itself at its pitch period, a whisper does not: the median over loud 40 ms frames (16 kHz)
+    // of the normalized autocorrelation's peak at lags of 2.5-14 ms (70-400 Hz)
+    const periodicity = (x: number[]) => {
+      const peaks: number[] = [];
+      const loud = Math.max(...x.map(Math.abs)) * 0.1;
+      for (let s = 0; s + 640 < x.length; s += 320) {
+        const f = x.slice(s, s + 640);
+        if (Math.max(...f.map(Math.abs)) < loud) continue;
+        const e = f.reduce((a, u) => a + u * u, 0);
+        let best = 0;
+        for (let l = 40; l < 230; l++) {
+          let c = 0;
+          for (let i = 0; i < 640 - l; i++) c += f[i] * f[i + l];
+          best = Math.max(best, c / e);
+        }
+        peaks.push(best);
+      }
+      return peaks.sort((a, b) => a - b)[peaks.length >> 1];
+    };
+    expect(whispered.length).toBeGreaterThan(4000);
+    expect(periodicity(plain)).toBeGreaterThan(0.5);
+    expect(periodicity(varied)).toBeGreaterThan(0.5);
+    expect(periodicity(whispered)).toBeLessThan(0.3);
   });
 
   test('Flite speaks in each of its voices: 16 kHz, trimmed to the sound, the same on every call, the female voice higher than the male ones', async () => {
@@ -141,10 +169,10 @@ describe('trigger data', () => {
 
   test('pool files name the synthesizers that made them', () => {
     const name = (flite: readonly string[]) => path.basename(poolFile(1, { ...DEFAULT_POOL, flite: flite as FliteVoiceName[] }, '/c'));
-    expect(name(FLITE_VOICES)).toBe('trigger-words-v6-1-160x8+14.pool');
-    expect(name(['kal', 'slt', 'rms', 'awb', 'kal16'])).toBe('trigger-words-v6-1-160x8+14.pool');
-    expect(name([])).toBe('trigger-words-v6-1-160x8+14-espeak.pool');
-    expect(name(['slt', 'awb'])).toBe('trigger-words-v6-1-160x8+14-flite-awb+slt.pool');
+    expect(name(FLITE_VOICES)).toBe('trigger-words-v7-1-160x8+14.pool');
+    expect(name(['kal', 'slt', 'rms', 'awb', 'kal16'])).toBe('trigger-words-v7-1-160x8+14.pool');
+    expect(name([])).toBe('trigger-words-v7-1-160x8+14-espeak.pool');
+    expect(name(['slt', 'awb'])).toBe('trigger-words-v7-1-160x8+14-flite-awb+slt.pool');
   });
 
   test('a pool of fewer voices is the first voices of a cached larger one, clip for clip as if synthesized alone; a synthesized pool is what its cache gives back; the held-out split synthesized alone is the whole pool\'s', async () => {
@@ -155,7 +183,7 @@ describe('trigger data', () => {
       const { speechPools, heldOutPool } = require(${pool});
       const quiet = { info() {}, warn() {}, startPhase() {}, batch() {}, abort() {} };
       const size = (voices) => ({ voices, activatesPerVoice: 2, negativesPerVoice: 3, flite: ['rms'] });
-      const digest = (p) => ({ activates: p.activates.map((c) => [c.length, c.reduce((s, v) => s + v, 0)]), negatives: p.negatives.map((c) => [c.length, c.reduce((s, v) => s + v, 0)]), texts: p.negativeTexts, voices: p.voiceOf });
+      const digest = (p) => ({ activates: p.activates.map((c) => [c.length, c.reduce((s, v) => s + v, 0)]), negatives: p.negatives.map((c) => [c.length, c.reduce((s, v) => s + v, 0)]), texts: p.negativeTexts, voices: p.voiceOf, whispered: p.whispered });
       (async () => {
         const big = await speechPools(3, size(10), quiet, ${JSON.stringify(a)});
         const derived = await speechPools(3, size(5), quiet, ${JSON.stringify(a)});
@@ -171,7 +199,7 @@ describe('trigger data', () => {
     for (const dir of [a, b, c]) fs.rmSync(dir, { recursive: true, force: true });
     expect(code).toBe(0);
     const r = JSON.parse(out);
-    expect(r.files).toEqual(['trigger-words-v6-3-10x2+3-flite-rms.pool']); // the 5-voice pool was not synthesized beside it
+    expect(r.files).toEqual(['trigger-words-v7-3-10x2+3-flite-rms.pool']); // the 5-voice pool was not synthesized beside it
     expect(r.derived).toEqual(r.alone);
     // the run that synthesizes a pool gets the pool later runs read from its cache (16-bit samples), not the finer one it synthesized
     expect(r.first).toEqual(r.alone);
@@ -181,8 +209,10 @@ describe('trigger data', () => {
     const v: number[] = r.big.voices.activates;
     expect(v.some((x, i) => i > 0 && x < v[i - 1])).toBe(true);
     expect(r.derived[1]).toEqual(r.alone[1]); // the held-out split: both 4 voices
+    // which voices whisper is kept with the pool (and cut to the first voices with it)
+    expect(Array.isArray(r.big.whispered) && r.big.whispered.every((v: number) => v >= 0 && v < 10)).toBe(true);
     // synthesized alone (then read from its own cache), read from the whole pool's cache, from a larger pool's: the same clips
-    expect(r.heldFiles).toEqual(['trigger-words-v6-3-5x2+3-flite-rms-held-out.pool']);
+    expect(r.heldFiles).toEqual(['trigger-words-v7-3-5x2+3-flite-rms-held-out.pool']);
     for (const h of r.held) expect(h).toEqual(r.alone[1]);
   });
 
@@ -216,6 +246,43 @@ describe('trigger data', () => {
       }
     }
     expect(texts.size).toBe(50);
+  });
+
+  test('a fifth of randomVariant\'s voices whisper: Klatt synthesis, voicing off, breath 60-100, no flutter or roughness; whispers() tells them', () => {
+    const base = 'language variant\nname caleb\nformant 1 96 97 100\nflutter 5\nroughness 3\nklatt 3\nvoicing 80\nbreath 5 5 0 0 0 0 0 0\nbreathw 150 150\n';
+    const rng = new Rng(5);
+    let whispering = 0;
+    for (let i = 0; i < 1000; i++) {
+      const lines = randomVariant(base, () => rng.random()).split('\n');
+      if (!whispers(lines.join('\n'))) {
+        expect(lines).toContain('voicing 80');
+        expect(lines).toContain('klatt 3');
+        continue;
+      }
+      whispering++;
+      expect(lines.filter((l) => /^(klatt|voicing|breath|breathw|flutter|roughness)\b/.test(l)).sort()).toEqual([lines.find((l) => l.startsWith('breath '))!, 'klatt 6', 'voicing 0']);
+      const breath = Number(lines.find((l) => l.startsWith('breath '))!.split(' ')[1]);
+      expect(breath).toBeGreaterThanOrEqual(60);
+      expect(breath).toBeLessThanOrEqual(100);
+    }
+    expect(whispering).toBeGreaterThan(160);
+    expect(whispering).toBeLessThan(240);
+    expect(whispers('voicing 0\n')).toBe(true);
+    expect(whispers('voicing 0 1\nvoicing 10\n')).toBe(false);
+  });
+
+  test('withoutWhispers leaves out exactly the whispering voices\' clips, in order', () => {
+    const clip = (v: number) => new Float32Array([v]);
+    const pool = {
+      activates: [0, 1, 2, 1, 3].map(clip), negatives: [2, 0, 3, 3].map(clip), negativeTexts: ['a', 'b', 'c', 'd'],
+      voiceOf: { activates: [0, 1, 2, 1, 3], negatives: [2, 0, 3, 3] }, whispered: [1, 3],
+    };
+    const out = withoutWhispers(pool);
+    expect(out.activates.map((c) => c[0])).toEqual([0, 2]);
+    expect(out.negatives.map((c) => c[0])).toEqual([2, 0]);
+    expect(out.negativeTexts).toEqual(['a', 'b']);
+    expect(out.voiceOf).toEqual({ activates: [0, 2], negatives: [2, 0] });
+    expect(withoutWhispers({ ...pool, whispered: [] })).toEqual({ ...pool, whispered: [] });
   });
 
   test('the course recipe: 0-4 activates and 0-2 other words, never overlapping, inside the 10 s', () => {

@@ -168,6 +168,36 @@ export function onePole(x: Float32Array, sampleRate: number, cutoffHz: number, k
   return out;
 }
 
+/**
+ * A Butterworth high-pass of even `order` at `cutoffHz` (|H(f)|² = 1 / (1 + (fc/f)^2n)): order/2
+ * biquads (R. Bristow-Johnson's "Audio EQ Cookbook" high-pass, each with its Butterworth Q), run
+ * from rest. What an AC-coupled microphone does to sound below its cutoff. Length unchanged.
+ */
+export function highPass(x: Float32Array, sampleRate: number, cutoffHz: number, order = 4): Float32Array {
+  if (order < 2 || order % 2) throw new RangeError(`highPass: order must be even and at least 2, not ${order}`);
+  const w = (2 * Math.PI * cutoffHz) / sampleRate;
+  const cos = Math.cos(w);
+  let out = Float32Array.from(x);
+  for (let k = 0; k < order / 2; k++) {
+    const q = 1 / (2 * Math.cos((Math.PI * (2 * k + 1)) / (2 * order)));
+    const alpha = Math.sin(w) / (2 * q);
+    const a0 = 1 + alpha;
+    const b0 = (1 + cos) / 2 / a0, b1 = -(1 + cos) / a0, b2 = (1 + cos) / 2 / a0;
+    const a1 = (-2 * cos) / a0, a2 = (1 - alpha) / a0;
+    let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
+    for (let i = 0; i < out.length; i++) {
+      const v = out[i];
+      const r = b0 * v + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
+      x2 = x1;
+      x1 = v;
+      y2 = y1;
+      y1 = r;
+      out[i] = r;
+    }
+  }
+  return out;
+}
+
 /** One peaking band of a parametric equalizer: `db` of gain (or cut) centred on `hz`, `q` wide (higher is narrower). */
 export interface EqBand {
   hz: number;

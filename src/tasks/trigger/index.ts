@@ -24,7 +24,7 @@ import { COURSE_RECIPE, EXAMPLE_SECONDS, makeExample, NEGATIVE_ONLY, Recipe, Seg
 import { DEFAULT_FEATURES, DEFAULT_STRIDE, EMBEDDING_LABEL_DELAY, FEATURE_KINDS, FeatureKind, frontEnd, FrontEnd, LABEL_SECONDS, labelTrack, ModelKind } from './frontend';
 import { embeddingRuntime } from './embedding';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL, EMBEDDING_MODEL } from './model';
-import { cachePool, DEFAULT_POOL, flitePool, heldOutPool, poolFile, Pools, PoolSize, readRecordings, SAMPLE_RATE, SpeechPool, speechPools } from './pool';
+import { cachePool, DEFAULT_POOL, flitePool, heldOutPool, poolFile, Pools, PoolSize, readRecordings, SAMPLE_RATE, SpeechPool, speechPools, withoutWhispers } from './pool';
 import { FLITE_VOICES, FliteVoiceName } from './flite';
 import { detect, Detection, ensembleOf, frameMetrics, frrAt, mergeTracks, Part, Scored, Scorer, scoreFeatures, scoreStream, smoothTrack, sweep, Track } from './score';
 import { CHUNK, featureSet, FeatureSet, featureSets, Renewal, SetJob, withoutBackgrounds } from './sets';
@@ -88,8 +88,9 @@ const POSITIVES: Recipe = { ...COURSE_RECIPE, activates: [1, 4] };
 /**
  * The synthesized word pool and a user's recordings. `synthetic: false` (eval on a user's own activates
  * and other words, where no synthesized word is heard) skips the synthetic pool: no synthesis, no cache.
+ * `whispers: false` leaves the whispering training voices out (the speech embedding's partner).
  */
-async function loadPools(seed: number, size: PoolSize, cfg: Pick<TriggerConfig, 'activates' | 'negatives' | 'backgrounds'>, ctx: RunContext, { use = 'beside the synthesized ones', synthetic = true } = {}): Promise<Pools> {
+async function loadPools(seed: number, size: PoolSize, cfg: Pick<TriggerConfig, 'activates' | 'negatives' | 'backgrounds'>, ctx: RunContext, { use = 'beside the synthesized ones', synthetic = true, whispers = true } = {}): Promise<Pools> {
   // a user's folders are read first: a bad folder is reported before minutes of synthesis
   const user = {
     activates: cfg.activates ? readRecordings(cfg.activates, 'activates', true) : [],
@@ -97,7 +98,10 @@ async function loadPools(seed: number, size: PoolSize, cfg: Pick<TriggerConfig, 
     backgrounds: cfg.backgrounds ? readRecordings(cfg.backgrounds, 'backgrounds', false) : [],
   };
   const none = (): SpeechPool => ({ activates: [], negatives: [], negativeTexts: [] });
-  const { train, test } = synthetic ? await speechPools(seed, size, ctx.reporter) : { train: none(), test: none() };
+  const pools = synthetic ? await speechPools(seed, size, ctx.reporter) : { train: none(), test: none() };
+  const { test } = pools;
+  const train = whispers ? pools.train : withoutWhispers(pools.train);
+  if (train !== pools.train) ctx.reporter.info(`without the ${pools.train.whispered!.length} whispering voices of the word pool's ${size.voices}`);
   if (user.activates.length || user.negatives.length || user.backgrounds.length) {
     ctx.reporter.info(`your recordings: ${user.activates.length} activates, ${user.negatives.length} other words, ${user.backgrounds.length} backgrounds (${use})`);
   }
@@ -246,7 +250,8 @@ async function trainModel(options: Options, ctx: RunContext, resumeDir: string, 
   const t0 = performance.now();
   // the partner's word pool (twice the voices, same seed) holds this one's voices: synthesized first, once, it serves both
   if (config.partner) await cachePool(seed, poolSize({ ...config, voices: config.voices * PARTNER_VOICES }), ctx.reporter);
-  const pools = await loadPools(seed, poolSize(config), config, ctx);
+  // the partner on the speech embedding hears no whispers: trained with them it fired on real rooms' noise (README, "Whispering training voices")
+  const pools = await loadPools(seed, poolSize(config), config, ctx, { whispers: features !== 'embedding' });
   // the random equalizer is for the models on mel bands or spectrograms: the speech embedding's model, trained
   // with it, fired more on real negatives and found no more real activates (README, "This release ... third")
   const trainingRecipe = withBackgrounds(features === 'embedding' ? { ...TRAINING_RECIPE, eq: undefined } : TRAINING_RECIPE, pools);

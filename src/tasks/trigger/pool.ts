@@ -18,7 +18,7 @@ import { fileError, makeDirs, quoted, writeFileAtomic } from '../../core/files';
 import { Reporter } from '../../core/progress';
 import { deriveSeed, Rng } from '../../core/rng';
 import { Flite, FLITE_VOICES, FliteVoiceName } from './flite';
-import { ACCENTS, HELD_OUT_VARIANTS, NEGATIVE_WORDS, randomVariant, Speaker, splitAtPauses, TRAINING_VARIANTS, TRIGGER, VoiceSpec } from './speech';
+import { ACCENTS, HELD_OUT_VARIANTS, NEGATIVE_WORDS, randomVariant, Speaker, splitAtPauses, TRAINING_VARIANTS, TRIGGER, VoiceSpec, whispers } from './speech';
 
 export const SAMPLE_RATE = 16000;
 
@@ -31,6 +31,8 @@ export interface SpeechPool {
   negativeTexts: string[];
   /** which synthesized voice said each clip (absent in pools cached before 2026-11-28's fifth release) */
   voiceOf?: { activates: number[]; negatives: number[] };
+  /** the voices (as voiceOf numbers them) that whisper: randomVariant's whispering new voices */
+  whispered?: number[];
 }
 
 export interface Pools {
@@ -61,7 +63,7 @@ const MAGIC = 'SQLPOOL2';
 export function poolFile(seed: number, size: PoolSize, cacheDir = defaultCacheDir()): string {
   const all = size.flite.length === FLITE_VOICES.length && FLITE_VOICES.every((v) => size.flite.includes(v));
   const synths = all ? '' : size.flite.length ? `-flite-${[...size.flite].sort().join('+')}` : '-espeak';
-  return path.join(cacheDir, `trigger-words-v6-${seed}-${size.voices}x${size.activatesPerVoice}+${size.negativesPerVoice}${synths}.pool`);
+  return path.join(cacheDir, `trigger-words-v7-${seed}-${size.voices}x${size.activatesPerVoice}+${size.negativesPerVoice}${synths}.pool`);
 }
 
 /**
@@ -187,6 +189,26 @@ function firstVoices(pool: SpeechPool, voices: number): SpeechPool {
     negatives: n.map((i) => pool.negatives[i]),
     negativeTexts: n.map((i) => pool.negativeTexts[i]),
     voiceOf: { activates: a.map((i) => activates[i]), negatives: n.map((i) => negatives[i]) },
+    ...(pool.whispered ? { whispered: pool.whispered.filter((v) => v < voices) } : {}),
+  };
+}
+
+/**
+ * The pool without its whispering voices' clips (the speech embedding's partner model trains so: with whispers
+ * it fired on noise in real rooms, README "Whispering training voices").
+ */
+export function withoutWhispers(pool: SpeechPool): SpeechPool {
+  if (!pool.whispered?.length || !pool.voiceOf) return pool;
+  const out = new Set(pool.whispered);
+  const { activates, negatives } = pool.voiceOf;
+  const keep = (list: number[]) => list.map((v, i) => (out.has(v) ? -1 : i)).filter((i) => i >= 0);
+  const [a, n] = [keep(activates), keep(negatives)];
+  return {
+    activates: a.map((i) => pool.activates[i]),
+    negatives: n.map((i) => pool.negatives[i]),
+    negativeTexts: n.map((i) => pool.negativeTexts[i]),
+    voiceOf: { activates: a.map((i) => activates[i]), negatives: n.map((i) => negatives[i]) },
+    whispered: [],
   };
 }
 
@@ -206,7 +228,7 @@ const wordsToSay = (size: PoolSize, rng: Rng): string[] => [...Array(size.activa
  */
 async function synthesize(synths: { speaker: Speaker; flite?: Flite }, seed: number, voices: number, variants: readonly string[], size: PoolSize, training: boolean, progress: (k: number) => void): Promise<SpeechPool> {
   const rng = new Rng(seed);
-  const pool: SpeechPool = { activates: [], negatives: [], negativeTexts: [], voiceOf: { activates: [], negatives: [] } };
+  const pool: SpeechPool = { activates: [], negatives: [], negativeTexts: [], voiceOf: { activates: [], negatives: [] }, whispered: [] };
   const keep = (text: string, samples: Float32Array | undefined, voice: number) => addWord(pool, text, samples, voice);
   const flites: Promise<[string, Float32Array | undefined, number][]>[] = [];
   const speaker = synths.speaker;
@@ -228,6 +250,7 @@ async function synthesize(synths: { speaker: Speaker; flite?: Flite }, seed: num
       pitch: rng.int(25, 75),
     };
     if (training && voice.variant && rng.chance(VARIED_VOICES)) voice.custom = randomVariant(await speaker.variantText(voice.variant), () => rng.random());
+    if (voice.custom && whispers(voice.custom)) pool.whispered!.push(v);
     const texts = wordsToSay(size, rng);
     const words = rng.shuffle(texts).map((text) => ({ text, rate: rng.int(70, 130), pitch: rng.int(-25, 25) }));
     const spoken = await speaker.speak(voice, words, SAMPLE_RATE);
@@ -285,7 +308,8 @@ function addWord(pool: SpeechPool, text: string, samples: Float32Array | undefin
 function encodePool(p: { train: SpeechPool; test: SpeechPool }): Buffer {
   const clips = [p.train.activates, p.train.negatives, p.test.activates, p.test.negatives];
   const voices = p.train.voiceOf && p.test.voiceOf ? [p.train.voiceOf.activates, p.train.voiceOf.negatives, p.test.voiceOf.activates, p.test.voiceOf.negatives] : undefined;
-  const header = Buffer.from(JSON.stringify({ lengths: clips.map((list) => list.map((c) => c.length)), texts: [p.train.negativeTexts, p.test.negativeTexts], ...(voices ? { voices } : {}) }), 'utf8');
+  const whispered = [p.train.whispered ?? [], p.test.whispered ?? []];
+  const header = Buffer.from(JSON.stringify({ lengths: clips.map((list) => list.map((c) => c.length)), texts: [p.train.negativeTexts, p.test.negativeTexts], ...(voices ? { voices, whispered } : {}) }), 'utf8');
   const total = clips.flat().reduce((s, c) => s + c.length, 0);
   const out = Buffer.alloc(12 + header.length + total * 2);
   out.write(MAGIC, 0, 'ascii');
@@ -311,7 +335,7 @@ function decodePool(buf: Buffer): { train: SpeechPool; test: SpeechPool } | unde
   try {
     if (buf.toString('ascii', 0, 8) !== MAGIC) return undefined;
     const len = buf.readUInt32LE(8);
-    const { lengths, texts, voices } = JSON.parse(buf.toString('utf8', 12, 12 + len)) as { lengths: number[][]; texts: string[][]; voices?: number[][] };
+    const { lengths, texts, voices, whispered } = JSON.parse(buf.toString('utf8', 12, 12 + len)) as { lengths: number[][]; texts: string[][]; voices?: number[][]; whispered?: number[][] };
     const total = lengths.flat().reduce((s, n) => s + n, 0);
     if (buf.length !== 12 + len + total * 2) return undefined;
     // the samples as one aligned little-endian Int16Array (a copy: the header's length leaves them at any offset)
@@ -325,7 +349,7 @@ function decodePool(buf: Buffer): { train: SpeechPool; test: SpeechPool } | unde
       return c;
     }));
     // which voice said each clip (pools cached before these were recorded have none)
-    const of = (k: number) => (voices && voices.every((v, i) => v.length === lengths[i].length) ? { voiceOf: { activates: voices[k], negatives: voices[k + 1] } } : {});
+    const of = (k: number) => (voices && voices.every((v, i) => v.length === lengths[i].length) ? { voiceOf: { activates: voices[k], negatives: voices[k + 1] }, whispered: whispered?.[k / 2] ?? [] } : {});
     return { train: { activates: lists[0], negatives: lists[1], negativeTexts: texts[0], ...of(0) }, test: { activates: lists[2], negatives: lists[3], negativeTexts: texts[1], ...of(2) } };
   } catch {
     return undefined;

@@ -8,6 +8,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { highPass } from '../../audio/mix';
 import { resample } from '../../audio/resample';
 import { SeqlabError, messageOf } from '../../core/errors';
 
@@ -162,13 +163,23 @@ export class Speaker {
       throw new SeqlabError(`speech synthesis failed for voice ${voice.custom !== undefined ? `${voice.accent}+${voice.variant} (varied)` : name}: ${messageOf(err)}`);
     }
     const view = new DataView(wav.buffer, wav.byteOffset, wav.byteLength);
-    const pcm = new Float32Array((wav.byteLength - 44) >> 1);
-    for (let i = 0; i < pcm.length; i++) pcm[i] = view.getInt16(44 + 2 * i, true) / 32768;
+    const raw = new Float32Array((wav.byteLength - 44) >> 1);
+    for (let i = 0; i < raw.length; i++) raw[i] = view.getInt16(44 + 2 * i, true) / 32768;
+    const pcm = highPass(raw, ESPEAK_RATE, SPEECH_HIGH_PASS_HZ);
     const pieces = splitAtPauses(pcm, ESPEAK_RATE);
     if (pieces.length !== words.length) return undefined;
     return pieces.map(([a, b], i) => ({ text: words[i].text, samples: resample(pcm.subarray(a, b), ESPEAK_RATE, sampleRate) }));
   }
 }
+
+/**
+ * eSpeak NG's Klatt voices without voicing (caleb, and randomVariant's whispers) put most of their
+ * energy below 20 Hz: an offset of −0.1 to −0.3 that follows each vowel (caleb's "activate": 12 dB
+ * of its power), which no microphone records, and which made a word mixed at a given SNR or level
+ * that much quieter in its audible part. Every word is high-passed as a microphone would (4th-order
+ * Butterworth at 50 Hz; speech keeps what is above ~70 Hz).
+ */
+export const SPEECH_HIGH_PASS_HZ = 50;
 
 /** The name a varied voice is written under. */
 const CUSTOM_VARIANT = 'seqlab-varied';
@@ -176,7 +187,9 @@ const CUSTOM_VARIANT = 'seqlab-varied';
 /**
  * A new voice from a variant file: its formants moved (one vocal-tract factor for all, ±10%, and
  * ±6% each), their heights and widths scaled, its pitch range redrawn, and sometimes rough,
- * breathy or fluttering. Pure: `random` gives numbers in [0, 1). Training voices are varied from
+ * breathy or fluttering; a fifth of them whisper (eSpeak NG's Klatt synthesizer with the voicing
+ * off, as its `caleb` variant: no training variant whispers so, and held-out voices of caleb were
+ * the most missed). Pure: `random` gives numbers in [0, 1). Training voices are varied from
  * training variants only, so held-out variants stay unheard.
  */
 export function randomVariant(base: string, random: () => number): string {
@@ -199,7 +212,18 @@ export function randomVariant(base: string, random: () => number): string {
   if (random() < 0.3) out.push(`flutter ${Math.round(u(0, 20))}`);
   if (random() < 0.2) out.push(`roughness ${Math.round(u(1, 5))}`);
   if (random() < 0.15) out.push(`breath ${Array.from({ length: 8 }, () => Math.round(u(0, 4))).join(' ')}`);
-  return out.join('\n') + '\n';
+  if (random() >= WHISPERED) return out.join('\n') + '\n';
+  // whispered: breath noise through the formants instead of a voiced source ("whisper" and "whisperf" keep some voicing)
+  const breath = Math.round(u(60, 100));
+  return [...out.filter((line) => !/^\s*(voicing|klatt|breath|breathw|flutter|roughness)\b/.test(line)), 'klatt 6', 'voicing 0', `breath ${breath}`].join('\n') + '\n';
+}
+
+/** the share of new voices (randomVariant) that whisper */
+export const WHISPERED = 0.2;
+
+/** Whether a variant file's voice whispers: its voicing is off (randomVariant's whispers, eSpeak NG's caleb). */
+export function whispers(variantText: string): boolean {
+  return /^\s*voicing\s+0\s*$/m.test(variantText);
 }
 
 /**
