@@ -184,18 +184,23 @@ export function highPass(x: Float32Array, sampleRate: number, cutoffHz: number, 
     const a0 = 1 + alpha;
     const b0 = (1 + cos) / 2 / a0, b1 = -(1 + cos) / a0, b2 = (1 + cos) / 2 / a0;
     const a1 = (-2 * cos) / a0, a2 = (1 - alpha) / a0;
-    let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
-    for (let i = 0; i < out.length; i++) {
-      const v = out[i];
-      const r = b0 * v + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
-      x2 = x1;
-      x1 = v;
-      y2 = y1;
-      y1 = r;
-      out[i] = r;
-    }
+    biquad(out, out, b0, b1, b2, a1, a2);
   }
   return out;
+}
+
+/** One biquad (normalized: a0 = 1) run from rest as a direct-form-I filter over `x` into `y` (which may be `x`). */
+function biquad(x: Float32Array, y: Float32Array, b0: number, b1: number, b2: number, a1: number, a2: number): void {
+  let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    const r = b0 * v + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
+    x2 = x1;
+    x1 = v;
+    y2 = y1;
+    y1 = r;
+    y[i] = r;
+  }
 }
 
 /** One peaking band of a parametric equalizer: `db` of gain (or cut) centred on `hz`, `q` wide (higher is narrower). */
@@ -222,16 +227,7 @@ export function parametricEq(x: Float32Array, sampleRate: number, bands: readonl
     const b0 = (1 + alpha * A) / a0, b1 = (-2 * cos) / a0, b2 = (1 - alpha * A) / a0;
     const a1 = (-2 * cos) / a0, a2 = (1 - alpha / A) / a0;
     const y = new Float32Array(out.length);
-    let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
-    for (let i = 0; i < out.length; i++) {
-      const v = out[i];
-      const r = b0 * v + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
-      x2 = x1;
-      x1 = v;
-      y2 = y1;
-      y1 = r;
-      y[i] = r;
-    }
+    biquad(out, y, b0, b1, b2, a1, a2);
     out = y;
   }
   return out === x ? Float32Array.from(x) : out;

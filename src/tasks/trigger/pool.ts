@@ -180,18 +180,7 @@ function largerPoolFiles(seed: number, size: PoolSize, cacheDir: string): string
 }
 
 /** The clips of a pool's first `voices` voices, in the pool's order. */
-function firstVoices(pool: SpeechPool, voices: number): SpeechPool {
-  const { activates, negatives } = pool.voiceOf!;
-  const keep = (list: number[]) => list.map((v, i) => (v < voices ? i : -1)).filter((i) => i >= 0);
-  const [a, n] = [keep(activates), keep(negatives)];
-  return {
-    activates: a.map((i) => pool.activates[i]),
-    negatives: n.map((i) => pool.negatives[i]),
-    negativeTexts: n.map((i) => pool.negativeTexts[i]),
-    voiceOf: { activates: a.map((i) => activates[i]), negatives: n.map((i) => negatives[i]) },
-    ...(pool.whispered ? { whispered: pool.whispered.filter((v) => v < voices) } : {}),
-  };
-}
+const firstVoices = (pool: SpeechPool, voices: number): SpeechPool => voicesWhere(pool, (v) => v < voices);
 
 /**
  * The pool without its whispering voices' clips (the speech embedding's partner model trains so: with whispers
@@ -200,15 +189,20 @@ function firstVoices(pool: SpeechPool, voices: number): SpeechPool {
 export function withoutWhispers(pool: SpeechPool): SpeechPool {
   if (!pool.whispered?.length || !pool.voiceOf) return pool;
   const out = new Set(pool.whispered);
-  const { activates, negatives } = pool.voiceOf;
-  const keep = (list: number[]) => list.map((v, i) => (out.has(v) ? -1 : i)).filter((i) => i >= 0);
-  const [a, n] = [keep(activates), keep(negatives)];
+  return voicesWhere(pool, (v) => !out.has(v));
+}
+
+/** The clips of the voices `keep` keeps, in the pool's order (a pool that records its voices). */
+function voicesWhere(pool: SpeechPool, keep: (voice: number) => boolean): SpeechPool {
+  const { activates, negatives } = pool.voiceOf!;
+  const kept = (list: number[]) => list.map((v, i) => (keep(v) ? i : -1)).filter((i) => i >= 0);
+  const [a, n] = [kept(activates), kept(negatives)];
   return {
     activates: a.map((i) => pool.activates[i]),
     negatives: n.map((i) => pool.negatives[i]),
     negativeTexts: n.map((i) => pool.negativeTexts[i]),
     voiceOf: { activates: a.map((i) => activates[i]), negatives: n.map((i) => negatives[i]) },
-    whispered: [],
+    ...(pool.whispered ? { whispered: pool.whispered.filter(keep) } : {}),
   };
 }
 
