@@ -250,7 +250,8 @@ async function trainModel(options: Options, ctx: RunContext, resumeDir: string, 
   const t0 = performance.now();
   // the partner's word pool (twice the voices, same seed) holds this one's voices: synthesized first, once, it serves both
   if (config.partner) await cachePool(seed, poolSize({ ...config, voices: config.voices * PARTNER_VOICES }), ctx.reporter);
-  // the partner on the speech embedding hears no whispers: trained with them it fired on real rooms' noise (README, "Whispering training voices")
+  // the partner on the speech embedding hears no whispers: trained with them (before eSpeak's words were high-passed) it
+  // fired on real rooms' noise (README, "Whispering training voices"); not measured again since
   const pools = await loadPools(seed, poolSize(config), config, ctx, { whispers: features !== 'embedding' });
   // the random equalizer is for the models on mel bands or spectrograms: the speech embedding's model, trained
   // with it, fired more on real negatives and found no more real activates (README, "This release ... third")

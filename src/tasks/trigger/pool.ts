@@ -183,8 +183,8 @@ function largerPoolFiles(seed: number, size: PoolSize, cacheDir: string): string
 const firstVoices = (pool: SpeechPool, voices: number): SpeechPool => voicesWhere(pool, (v) => v < voices);
 
 /**
- * The pool without its whispering voices' clips (the speech embedding's partner model trains so: with whispers
- * it fired on noise in real rooms, README "Whispering training voices").
+ * The pool without its whispering voices' clips (the speech embedding's partner model trains so: with the first,
+ * drifting whispers it fired on noise in real rooms, README "Whispering training voices").
  */
 export function withoutWhispers(pool: SpeechPool): SpeechPool {
   if (!pool.whispered?.length || !pool.voiceOf) return pool;
