@@ -335,6 +335,28 @@ describe('trigger data', () => {
     expect(TRAINING_RECIPE.eq).toBe(0.5);
   });
 
+  test('the mel front end\'s high-pass: a 20 Hz rumble under a word barely moves what the model hears; without it, it moves it a lot', async () => {
+    // a tone burst over a room's white noise; the rumble only while the word is said, as a handled microphone's
+    const rng = new Rng(3);
+    const word = Float32Array.from({ length: 16000 * 2 }, (_, i) => 0.1 * Math.sin((2 * Math.PI * 700 * i) / 16000) * (i > 8000 && i < 20000 ? 1 : 0) + 0.01 * (2 * rng.random() - 1));
+    const rumble = (i: number) => (i > 8000 && i < 20000 ? 0.03 * Math.sin((Math.PI * (i - 8000)) / 12000) ** 2 * Math.sin((2 * Math.PI * 20 * i) / 16000) : 0);
+    const rumbled = word.map((v, i) => v + rumble(i));
+    const change = async (hz: number) => {
+      const f = frontEnd('default', 4, 'pcen', hz);
+      const [a, b] = [await f.features(word), await f.features(rumbled)];
+      expect(b.frames).toBe(a.frames);
+      // the lowest band (20-108 Hz), where the rumble falls: its mean change over the frames
+      return Array.from({ length: a.frames }, (_, t) => Math.abs(a.data[t * f.bands] - b.data[t * f.bands])).reduce((x, y) => x + y) / a.frames;
+    };
+    const plain = await change(0);
+    const passed = await change(50);
+    expect(plain).toBeGreaterThan(0.3);
+    // the rumble 32 dB down, under the noise: a tenth of the change (0.043 against 0.46 when written)
+    expect(passed).toBeLessThan(plain / 6);
+    // the input is left as it was
+    expect(rumbled[9000]).toBeCloseTo(word[9000] + rumble(9000), 6);
+  });
+
   test('labels are 1 for the ~364 ms after each activate ends, on the model\'s own time grid', () => {
     const steps = fe.outputSteps(998);
     expect(steps).toBe(247); // one answer every 40 ms
@@ -879,6 +901,16 @@ describe('trigger from the command line', () => {
     expect(fs.existsSync(path.join(dir, 'never'))).toBe(false);
   });
 
+  test('--high-pass is refused for models that do not hear mel features, in one line, before anything is made', async () => {
+    for (const [flag, value] of [['--features', 'embedding'], ['--model', 'course']]) {
+      const r = await seqlab('train', 'trigger', flag, value, '--high-pass', '50', '--checkpoint', path.join(dir, 'never'), '--quiet');
+      expect(r.code).toBe(2);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(new RegExp(`--high-pass filters the mel features' audio: leave it out for ${flag} ${value}`));
+      expect(fs.existsSync(path.join(dir, 'never'))).toBe(false);
+    }
+  });
+
   test('--resume continues a trigger checkpoint (the compiled loss survives the save)', async () => {
     const r = await seqlab('train', 'trigger', '--epochs', '2', '--resume', '--checkpoint', ck, '--quiet', '--json');
     expect(r.err).toBe('');
@@ -906,16 +938,18 @@ describe('trigger from the command line', () => {
     expect(fs.readdirSync(process.cwd()).length).toBe(before);
   });
 
-  test('a default-model checkpoint from before PCEN (no features field) is heard with log-mel, as it was trained', async () => {
+  test('a default-model checkpoint from before PCEN (no features field) is heard with log-mel, as it was trained; one from before the front end\'s high-pass (no highPassHz) hears all', async () => {
     await initBackend('wasm');
     const model = buildTriggerModel('default', 3);
     compileTriggerModel(model, 1e-3);
     const base = { model: 'default', examples: 0, epochs: 0, batchSize: 0, cropSeconds: 3, lr: 0, freqMask: 0, stride: 4, units: 128, voices: 4, activates: null, negatives: null, backgrounds: null };
     const f = path.join(dir, 'tone.wav');
-    fs.writeFileSync(f, encodeWav16(Float32Array.from({ length: 16000 * 2 }, (_, i) => 0.1 * Math.sin(i / 3) * (i > 12000 ? 1 : 0.05)), 16000));
-    const scores = async (features?: string) => {
-      const where = path.join(dir, `ck-${features ?? 'old'}`);
-      await saveCheckpoint(where, model, { task: 'trigger', epoch: 0, seed: 1, hyperparameters: features ? { ...base, features } : base, vocabularies: {}, history: [], trainSeconds: 0, backend: 'wasm' });
+    // a tone that swells, with a 20 Hz rumble under its loud part
+    fs.writeFileSync(f, encodeWav16(Float32Array.from({ length: 16000 * 2 }, (_, i) => (0.1 * Math.sin(i / 3) + 0.05 * Math.sin((2 * Math.PI * 20 * i) / 16000)) * (i > 12000 ? 1 : 0.05)), 16000));
+    const scores = async (features?: string, highPassHz?: number) => {
+      const where = path.join(dir, `ck-${features ?? 'old'}-${highPassHz ?? 'all'}`);
+      const hyperparameters = { ...base, ...(features ? { features } : {}), ...(highPassHz !== undefined ? { highPassHz } : {}) };
+      await saveCheckpoint(where, model, { task: 'trigger', epoch: 0, seed: 1, hyperparameters, vocabularies: {}, history: [], trainSeconds: 0, backend: 'wasm' });
       const r = await seqlab('detect', 'trigger', f, '--checkpoint', where, '--no-audio', '--no-plot', '--threshold', '0', '--refractory-ms', '0', '--json');
       expect(r.code).toBe(0);
       return JSON.parse(r.out.trim().split('\n').pop()!).files[0].detections.map((d: { score: number }) => d.score) as number[];
@@ -926,6 +960,10 @@ describe('trigger from the command line', () => {
     const withPcen = await scores('pcen');
     expect(withPcen).toHaveLength(old.length);
     expect(Math.max(...withPcen.map((v, i) => Math.abs(v - old[i])))).toBeGreaterThan(1e-3);
+    expect(await scores('pcen', 0)).toEqual(withPcen);
+    const passed = await scores('pcen', 50);
+    expect(passed).toHaveLength(old.length);
+    expect(Math.max(...passed.map((v, i) => Math.abs(v - withPcen[i])))).toBeGreaterThan(1e-3);
   }, 60000);
 
   test('a course-model checkpoint (trained elsewhere) runs detect here: 44.1 kHz spectrogram, 10 s windows', async () => {

@@ -62,6 +62,8 @@ export interface GenerationSpec {
   model: ModelKind;
   stride: number;
   features: FeatureKind;
+  /** the front end's high-pass (0: none) */
+  highPassHz: number;
   recipe: Recipe;
   count: number;
   seed: number;
@@ -80,7 +82,7 @@ export interface SetJob {
 
 /** Makes a job's examples (in whichever thread runs it: each example depends on its index alone). */
 export function makeSet(pool: SpeechPool, spec: GenerationSpec, job: SetJob, reporter?: Reporter): Promise<FeatureSet> {
-  return featureSet(frontEnd(spec.model, spec.stride, spec.features), pool, { ...job.recipe, backgrounds: spec.recipe.backgrounds }, job.count, job.seed, job.name, reporter, job.range);
+  return featureSet(frontEnd(spec.model, spec.stride, spec.features, spec.highPassHz), pool, { ...job.recipe, backgrounds: spec.recipe.backgrounds }, job.count, job.seed, job.name, reporter, job.range);
 }
 
 /** The job for generation g of the training set: generation 0 is the set a run starts with; each later one has its own seed. */
