@@ -10,7 +10,7 @@ import { Rng } from '../src/core/rng';
 import { conv1d } from '../src/models/patches';
 import { cropBatch, mineHardNegatives } from '../src/tasks/trigger/data';
 import { CHUNK, featureSet, FeatureSet, generation, Renewal, withoutBackgrounds } from '../src/tasks/trigger/sets';
-import { COURSE_RECIPE, EQ_RANGES, makeExample, NEGATIVE_ONLY, randomEq, TRAINING_RECIPE } from '../src/tasks/trigger/examples';
+import { COURSE_RECIPE, drawSnr, EQ_RANGES, makeExample, NEGATIVE_ONLY, randomEq, TRAINING_RECIPE } from '../src/tasks/trigger/examples';
 import { frontEnd, LABEL_SECONDS, labelTrack } from '../src/tasks/trigger/frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from '../src/tasks/trigger/model';
 import { detect, ensembleOf, frameMetrics, frrAt, matchEvents, mergeTracks, scoredEnds, scoreFeatures, scoreStream, smoothTrack, sweep } from '../src/tasks/trigger/score';
@@ -333,6 +333,25 @@ describe('trigger data', () => {
       expect(eq.audio.every((v) => Number.isFinite(v) && Math.abs(v) <= 1)).toBe(true);
     }
     expect(TRAINING_RECIPE.eq).toBe(0.5);
+  });
+
+  test('SNRs: four-fifths from the lowest to 20 dB, the rest 20-40 dB; a lower one changes no word or place', () => {
+    for (const lowest of [0, -5]) {
+      const rng = new Rng(7);
+      const snrs = Array.from({ length: 20000 }, () => drawSnr(rng, lowest));
+      expect(Math.min(...snrs)).toBeGreaterThanOrEqual(lowest);
+      expect(Math.max(...snrs)).toBeLessThan(40);
+      const share = (a: number, b: number) => snrs.filter((v) => v >= a && v < b).length / snrs.length;
+      expect(share(20, 40)).toBeCloseTo(0.2, 1);
+      expect(share(lowest, lowest + 5)).toBeCloseTo((0.8 * 5) / (20 - lowest), 1);
+    }
+    for (let s = 0; s < 6; s++) {
+      const plain = makeExample(fakePool, COURSE_RECIPE, new Rng(s));
+      expect(Array.from(makeExample(fakePool, { ...COURSE_RECIPE, lowestSnr: 0 }, new Rng(s)).audio)).toEqual(Array.from(plain.audio));
+      const low = makeExample(fakePool, { ...COURSE_RECIPE, lowestSnr: -5 }, new Rng(s));
+      expect(low.activates).toEqual(plain.activates);
+      expect(low.negatives).toEqual(plain.negatives);
+    }
   });
 
   test('the mel front end\'s high-pass: a 20 Hz rumble under a word barely moves what the model hears; without it, it moves it a lot', async () => {
@@ -748,12 +767,15 @@ describe('trigger from the command line', () => {
 
   test('train (tiny), sample, detect, eval: the whole path runs and writes what it says', async () => {
     // --no-partner: the PCEN model alone (its partner on the speech embedding is tested in embedding.test.ts)
-    const t = await finished(spawnSeqlab('train', 'trigger', '--examples', '16', '--epochs', '1', '--voices', '4', '--flite', 'rms,kal', '--batch-size', '8', '--checkpoint', ck, '--no-partner', '--json'));
+    const t = await finished(spawnSeqlab('train', 'trigger', '--examples', '16', '--epochs', '1', '--voices', '4', '--flite', 'rms,kal', '--batch-size', '8', '--lowest-snr', '-5', '--checkpoint', ck, '--no-partner', '--json'));
     expect(t.err).toBe('');
     expect(t.code).toBe(0);
     const result = JSON.parse(t.out.trim().split('\n').pop()!);
     expect(result.model).toBe('default');
-    expect(JSON.parse(fs.readFileSync(path.join(ck, 'seqlab.json'), 'utf8')).hyperparameters.flite).toEqual(['rms', 'kal']);
+    const saved = JSON.parse(fs.readFileSync(path.join(ck, 'seqlab.json'), 'utf8')).hyperparameters;
+    expect(saved.flite).toEqual(['rms', 'kal']);
+    // the recipe's SNR floor and the front end's high-pass (none by default) are the checkpoint's
+    expect([saved.lowestSnr, saved.highPassHz]).toEqual([-5, 0]);
     expect(fs.existsSync(path.join(ck, 'embedding'))).toBe(false);
 
     const s = await finished(spawnSeqlab('sample', 'trigger', '--out', clip));

@@ -62,6 +62,8 @@ interface TriggerConfig {
   labelDelay?: number;
   /** the mel front end's high-pass (Hz; absent in older checkpoints: 0, none) */
   highPassHz?: number;
+  /** the lowest SNR (dB) of the training examples mixed below 20 dB (absent in older checkpoints: 0) */
+  lowestSnr?: number;
 }
 
 /** `--flite all|none|rms,slt,...` as a list of Flite voices */
@@ -246,6 +248,7 @@ async function trainModel(options: Options, ctx: RunContext, resumeDir: string, 
     partner: options.model !== 'course' && options.features !== 'embedding' && options.partner !== false,
     labelDelay: unless('labelDelay', EMBEDDING_DEFAULTS.labelDelay),
     highPassHz: onEmbedding || options.model === 'course' ? 0 : (options.highPass as number),
+    lowestSnr: onEmbedding ? 0 : (options.lowestSnr as number),
   };
   if (!resumed.meta && removePartner(ctx.checkpointDir, PARTNER)) ctx.reporter.info(`removed the old checkpoint's embedding partner (${partnerDir(ctx.checkpointDir, PARTNER)}): a new training replaces both`);
   const last = resumed.meta?.history[resumed.meta.history.length - 1];
@@ -265,7 +268,7 @@ async function trainModel(options: Options, ctx: RunContext, resumeDir: string, 
   const pools = await loadPools(seed, poolSize(config), config, ctx, { whispers: features !== 'embedding' });
   // the random equalizer is for the models on mel bands or spectrograms: the speech embedding's model, trained
   // with it, fired more on real negatives and found no more real activates (README, "This release ... third")
-  const trainingRecipe = withBackgrounds(features === 'embedding' ? { ...TRAINING_RECIPE, eq: undefined } : TRAINING_RECIPE, pools);
+  const trainingRecipe = withBackgrounds(features === 'embedding' ? { ...TRAINING_RECIPE, eq: undefined } : { ...TRAINING_RECIPE, lowestSnr: config.lowestSnr ?? 0 }, pools);
   const generations = { model: config.model, stride: config.stride, features, highPassHz: config.highPassHz ?? 0, recipe: trainingRecipe, count: config.examples, seed };
   const renewing = config.renewEvery && config.epochs > config.renewEvery ? config.renewEvery : 0;
   const renewal = new Renewal(pools.train, generations, renewing, config.epochs);
@@ -872,6 +875,7 @@ export const trigger: Task = {
       { key: 'features', flags: '--features <f>', help: 'the default model\'s features: pcen (mel energies through per-channel energy normalization: a room\'s loudness and steady noise divide out), log-mel (their log, as models before PCEN) or embedding (Google\'s speech embedding, trained on real speech, via ONNX Runtime: hears real voices better, near-misses worse; its own defaults: 1,200 examples, 15 epochs, no renewal or mining)', type: FEATURE_KINDS, default: DEFAULT_FEATURES },
       { key: 'labelDelay', flags: '--label-delay <s>', help: `the labels start this long after each activate ends, so the model hears what follows the word before it answers (activ-ation, activ-ity; default 0 as the course's; ${EMBEDDING_LABEL_DELAY} for --features embedding; the partner keeps its own ${EMBEDDING_LABEL_DELAY} whatever this says)`, type: 'number', default: 0, min: 0, max: 1 },
       { key: 'highPass', flags: '--high-pass <hz>', help: 'the mel model hears its audio high-passed at this frequency, in training, eval and detect alike (for rooms with rumble under the words, which synthetic words never have; 0: none; 50 Hz measured in the README: no gain on the course\'s recordings)', type: 'number', default: 0, min: 0, max: 400 },
+      { key: 'lowestSnr', flags: '--lowest-snr <db>', help: 'four-fifths of the training examples mix speech from this SNR to 20 dB (the rest 20-40 dB; eval\'s clips from 0): -5 trains for louder rooms (README: more of the course\'s real activates found, more held-out misses and false alarms); the partner keeps 0', type: 'number', default: 0, min: -20, max: 19 },
       { key: 'units', flags: '--units <n>', help: 'units of each of the default model\'s two GRUs', type: 'int', default: DEFAULT_MODEL.units, min: 1 },
       { key: 'hardNegatives', flags: '--hard-negatives <share>', help: 'from a third of the way in, this share of the crops comes from new negative examples the model fires on most (0: no mining)', type: 'number', default: 0.2, min: 0, max: 0.9 },
       { key: 'warp', flags: '--warp <share>', help: 'half the training crops have their mel bands stretched or squeezed by up to this share (another vocal tract length; 0: none)', type: 'number', default: 0.1, min: 0, max: 0.3 },
