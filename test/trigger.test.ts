@@ -345,13 +345,17 @@ describe('trigger data', () => {
       expect(share(20, 40)).toBeCloseTo(0.2, 1);
       expect(share(lowest, lowest + 5)).toBeCloseTo((0.8 * 5) / (20 - lowest), 1);
     }
+    let louder = 0;
     for (let s = 0; s < 6; s++) {
       const plain = makeExample(fakePool, COURSE_RECIPE, new Rng(s));
       expect(Array.from(makeExample(fakePool, { ...COURSE_RECIPE, lowestSnr: 0 }, new Rng(s)).audio)).toEqual(Array.from(plain.audio));
       const low = makeExample(fakePool, { ...COURSE_RECIPE, lowestSnr: -5 }, new Rng(s));
       expect(low.activates).toEqual(plain.activates);
       expect(low.negatives).toEqual(plain.negatives);
+      // the same draws, mixed at another SNR where there is speech (the recipe's floor reaches the mix)
+      if (plain.activates.length + plain.negatives.length && Array.from(low.audio).some((v, i) => v !== plain.audio[i])) louder++;
     }
+    expect(louder).toBeGreaterThan(0);
   });
 
   test('the mel front end\'s high-pass: a 20 Hz rumble under a word barely moves what the model hears; without it, it moves it a lot', async () => {
