@@ -720,6 +720,16 @@ describe('trigger models', () => {
     const yes = { times: Float32Array.of(1, 2), probs: Float32Array.of(0.999, 0.999) };
     const no = { times: Float32Array.of(1, 2), probs: Float32Array.of(0.001, 0.001) };
     expect(mergeTracks([no, yes], [0.75, 0.25]).probs[0]).toBeLessThan(0.75 * 0.001 + 0.25 * 0.999);
+    // doubt: where the first track is above `sure`, another's "no" counts `against` of itself (an even "no" and "yes"
+    // then leave the "yes" ahead); below it, or where the other says "yes", log-odds count in full
+    const lo = logit(0.001);
+    const doubt = { sure: 0.99, against: [1, 0.5] };
+    const mid = { times: Float32Array.of(1, 2), probs: Float32Array.of(0.98, 0.98) };
+    expect(mergeTracks([yes, no], [0.5, 0.5]).probs[0]).toBeCloseTo(0.5, 5);
+    expect(mergeTracks([yes, no], [0.5, 0.5], doubt).probs[0]).toBeCloseTo(1 / (1 + Math.exp(-(0.5 * -lo + 0.25 * lo))), 5);
+    expect(mergeTracks([mid, no], [0.5, 0.5], doubt).probs[0]).toBeCloseTo(1 / (1 + Math.exp(-(0.5 * logit(0.98) + 0.5 * lo))), 5);
+    expect(mergeTracks([yes, yes], [0.5, 0.5], doubt).probs[0]).toBeCloseTo(0.999, 5);
+    expect(mergeTracks([no, no], [0.5, 0.5], doubt).probs[0]).toBeCloseTo(0.001, 5);
     expect(mergeTracks([a], [1])).toBe(a);
   });
 

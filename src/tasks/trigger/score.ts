@@ -33,6 +33,8 @@ export interface Part {
   fe: FrontEnd;
   /** this part's models / all models */
   weight: number;
+  /** how much of this part's evidence against the word counts in the join where the first part is sure of it (Doubt; 1: all) */
+  against: number;
 }
 
 /** The value of a track at time t, linear between its answers; undefined before its first answer and after its last. */
@@ -57,24 +59,33 @@ const logit = (p: number) => {
   return Math.log(q / (1 - q));
 };
 
+/** Where the first track's answer is above `sure`, each other track k's negative log-odds count `against[k]` of themselves (mergeTracks). */
+export interface Doubt {
+  sure: number;
+  against: readonly number[];
+}
+
 /**
  * Tracks of one signal on different time grids (models on different front ends) as one, on the
  * first's grid: each read there (linear between its answers), then the weighted mean of their
  * log-odds (a product of experts: a word one front end is sure is not "activate" is held down more
- * than by a mean of probabilities, one it is sure of lifted more). Where a track has no answer
- * (the embedding's first comes after 0.94 s), the others share its weight.
+ * than by a mean of probabilities, one it is sure of lifted more). With `doubt`, where the first
+ * track is sure of the word, the others' "no" counts less (Doubt). Where a track has no answer (the
+ * embedding's first comes after 0.94 s), the others share its weight.
  */
-export function mergeTracks(tracks: readonly Track[], weights: readonly number[]): Track {
+export function mergeTracks(tracks: readonly Track[], weights: readonly number[], doubt?: Doubt): Track {
   if (tracks.length === 1) return tracks[0];
   const { times } = tracks[0];
   const probs = new Float32Array(times.length);
   for (let j = 0; j < times.length; j++) {
     let z = 0;
     let w = 0;
+    const sure = doubt !== undefined && tracks[0].probs[j] > doubt.sure;
     tracks.forEach((tr, k) => {
       const p = k === 0 ? tr.probs[j] : trackAt(tr, times[j]);
       if (p === undefined) return;
-      z += weights[k] * logit(p);
+      const l = logit(p);
+      z += weights[k] * (sure && l < 0 ? l * (doubt.against[k] ?? 1) : l);
       w += weights[k];
     });
     probs[j] = 1 / (1 + Math.exp(-z / w));
