@@ -392,11 +392,11 @@ const JOIN_SMOOTHING = 0.2;
 
 /**
  * Where the PCEN model is sure of the word (p > PCEN_SURE), its partner's "no" counts half
- * (PARTNER_AGAINST of its negative log-odds; mergeTracks' Doubt). On held-out synthetic voices the
- * partner (trained on no whispering voice, 1,200 examples) vetoed a quarter of the activates the pair
- * missed at ≤ 1 false alarm per hour, most of them the PCEN model was sure of; on the course's real
- * recordings the PCEN model is never that sure of anything but an activate, so there it changes
- * nothing (2026-11-29, README).
+ * (PARTNER_AGAINST of its negative log-odds; mergeTracks' Doubt). On held-out synthetic voices more
+ * than a quarter of the activates two pairs missed at ≤ 1 false alarm per hour were scored above 0.9
+ * by the PCEN model and below 0.5 by the partner (trained on no whispering voice, 1,200 examples); on
+ * the course's real recordings the PCEN model is never that sure of anything but an activate, so
+ * there it changes nothing (2026-11-29, README).
  */
 const PCEN_SURE = 0.99;
 const PARTNER_AGAINST = 0.5;
