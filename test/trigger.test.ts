@@ -13,7 +13,7 @@ import { CHUNK, featureSet, FeatureSet, generation, Renewal, withoutBackgrounds 
 import { COURSE_RECIPE, drawSnr, EQ_RANGES, makeExample, NEGATIVE_ONLY, randomEq, TRAINING_RECIPE } from '../src/tasks/trigger/examples';
 import { frontEnd, LABEL_SECONDS, labelTrack } from '../src/tasks/trigger/frontend';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL } from '../src/tasks/trigger/model';
-import { detect, ensembleOf, frameMetrics, frrAt, matchEvents, mergeTracks, scoredEnds, scoreFeatures, scoreStream, smoothTrack, sweep } from '../src/tasks/trigger/score';
+import { detect, ensembleOf, frameMetrics, frrAt, joinTracks, JOIN_SMOOTHING, matchEvents, mergeTracks, PARTNER_AGAINST, PCEN_SURE, scoredEnds, scoreFeatures, scoreStream, smoothTrack, sweep } from '../src/tasks/trigger/score';
 import { Flite, FLITE_VOICES, FliteVoiceName } from '../src/tasks/trigger/flite';
 import { DEFAULT_POOL, poolFile, withoutWhispers } from '../src/tasks/trigger/pool';
 import { randomVariant, Speaker, splitAtPauses, synthesizerFile, whispers } from '../src/tasks/trigger/speech';
@@ -731,6 +731,28 @@ describe('trigger models', () => {
     expect(mergeTracks([yes, yes], [0.5, 0.5], doubt).probs[0]).toBeCloseTo(0.999, 5);
     expect(mergeTracks([no, no], [0.5, 0.5], doubt).probs[0]).toBeCloseTo(0.001, 5);
     expect(mergeTracks([a], [1])).toBe(a);
+  });
+
+  test('the detector\'s join: the partner\'s "no" counts PARTNER_AGAINST where the PCEN model is above PCEN_SURE, then a moving mean', () => {
+    // the PCEN model sure for 1 s then only fairly sure, on its 40 ms grid; the partner sure it is not, on its 80 ms grid
+    const times = Float32Array.from({ length: 50 }, (_, j) => 0.15 + 0.04 * j);
+    const pcen = { times, probs: Float32Array.from(times, (t) => (t < 1.15 ? 0.999 : 0.95)) };
+    const partner = { times: Float32Array.from({ length: 30 }, (_, j) => 0.06 + 0.08 * j), probs: new Float32Array(30).fill(0.01) };
+    const parts = [{ weight: 0.5, against: 1 }, { weight: 0.5, against: PARTNER_AGAINST }];
+    const logit = (p: number) => Math.log(p / (1 - p));
+    const joined = (pc: number, pa: number, against: number) => 1 / (1 + Math.exp(-(0.5 * logit(pc) + 0.5 * against * logit(pa))));
+    const j = joinTracks([pcen, partner], parts);
+    const k = Math.round(JOIN_SMOOTHING / 0.04);
+    expect(PCEN_SURE).toBeLessThan(0.999);
+    expect(PCEN_SURE).toBeGreaterThan(0.95);
+    // well inside each stretch the moving mean is of equal answers
+    expect(j.probs[k + 5]).toBeCloseTo(joined(0.999, 0.01, PARTNER_AGAINST), 5);
+    expect(j.probs[45]).toBeCloseTo(joined(0.95, 0.01, 1), 5);
+    expect(j.probs[k + 5]).toBeGreaterThan(0.5); // the PCEN model's sure "yes" survives the partner's "no"
+    expect(j.probs[45]).toBeLessThan(0.5);
+    // the first answer alone: no mean yet; a single front end's track is used as it is
+    expect(j.probs[0]).toBeCloseTo(joined(0.999, 0.01, PARTNER_AGAINST), 5);
+    expect(joinTracks([pcen], [parts[0]])).toBe(pcen);
   });
 
   test('smoothTrack: the causal mean of the answers in the last span, fewer at the start; a lone spike is spread, not fired on', () => {

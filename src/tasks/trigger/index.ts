@@ -26,7 +26,7 @@ import { embeddingRuntime } from './embedding';
 import { buildTriggerModel, compileTriggerModel, DEFAULT_MODEL, EMBEDDING_MODEL } from './model';
 import { cachePool, DEFAULT_POOL, flitePool, heldOutPool, poolFile, Pools, PoolSize, readRecordings, SAMPLE_RATE, SpeechPool, speechPools, withoutWhispers } from './pool';
 import { FLITE_VOICES, FliteVoiceName } from './flite';
-import { detect, Detection, ensembleOf, frameMetrics, frrAt, mergeTracks, Part, Scored, Scorer, scoreFeatures, scoreStream, smoothTrack, sweep, Track } from './score';
+import { detect, Detection, ensembleOf, frameMetrics, frrAt, joinTracks, Part, PARTNER_AGAINST, Scored, Scorer, scoreFeatures, scoreStream, sweep, Track } from './score';
 import { CHUNK, featureSet, FeatureSet, featureSets, Renewal, SetJob, withoutBackgrounds } from './sets';
 
 interface TriggerConfig {
@@ -377,7 +377,7 @@ function miningSchedule(epochs: number, examples: number) {
 
 /**
  * The threshold of a detector that joins front ends (PCEN and the speech embedding) when --threshold
- * is not given; it fires on the joined track's moving mean over JOIN_SMOOTHING (0.2 s). Chosen on real
+ * is not given; it fires on the joined track's moving mean over 0.2 s (score.ts' joinTracks). Chosen on real
  * voices (the course's 10 recordings mixed as eval mixes them, 1 h without the word; a scratch script
  * on seed 1's clips) over nine pairs (PCEN models of seeds 1-3 trained with the random equalizer,
  * partners of seeds 1-3 on 320 voices, 15 epochs): 0.14 / 0.16 / 0.18 found 84.7 / 83.6 / 82.2%
@@ -387,26 +387,6 @@ function miningSchedule(epochs: number, examples: number) {
  * threshold costs false alarms (README).
  */
 const JOINED_THRESHOLD = 0.16;
-/** the span of the causal moving mean a joined track fires on (joinTracks) */
-const JOIN_SMOOTHING = 0.2;
-
-/**
- * Where the PCEN model is sure of the word (p > PCEN_SURE), its partner's "no" counts half
- * (PARTNER_AGAINST of its negative log-odds; mergeTracks' Doubt). On held-out synthetic voices more
- * than a quarter of the activates two pairs missed at ≤ 1 false alarm per hour were scored above 0.9
- * by the PCEN model and below 0.5 by the partner (trained on no whispering voice, 1,200 examples); on
- * the course's real recordings the PCEN model is never that sure of anything but an activate, so
- * there it changes nothing (2026-11-29, README).
- */
-const PCEN_SURE = 0.99;
-const PARTNER_AGAINST = 0.5;
-
-/** Tracks of front ends joined (mergeTracks, the partner's doubt halved where the first is sure), then their moving mean over JOIN_SMOOTHING: what a joined detector fires on. One front end's track is used as it is. */
-function joinTracks(tracks: readonly Track[], parts: readonly Part[]): Track {
-  if (tracks.length === 1) return tracks[0];
-  return smoothTrack(mergeTracks(tracks, parts.map((p) => p.weight), { sure: PCEN_SURE, against: parts.map((p) => p.against) }), JOIN_SMOOTHING);
-}
-
 /** the threshold of models on one front end when --threshold is not given */
 const THRESHOLD = 0.5;
 
@@ -417,7 +397,7 @@ const THRESHOLD = 0.5;
  * their probabilities averaged step by step; models on other front ends (PCEN and the speech
  * embedding) score the audio through their own, and those tracks join on the first model's time
  * grid as a weighted mean of log-odds (mergeTracks), each front end weighted by its number of
- * models (the embedding's "no" halved where the first is sure: PCEN_SURE), then a moving mean over 0.2 s (joinTracks). The threshold is --threshold's, or when not given 0.5 for one front end and
+ * models (the embedding's "no" halved where the first is sure), then a moving mean over 0.2 s (score.ts' joinTracks). The threshold is --threshold's, or when not given 0.5 for one front end and
  * JOINED_THRESHOLD for several.
  */
 async function loadTrained(ctx: RunContext, options: Options = {}) {
